@@ -1,0 +1,265 @@
+// Package config reads the worker's and the trigger service's settings from the environment. Temporal
+// connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, temporal.toml profiles)
+// are read by the SDK's envconfig; this package reads the product's own CSP_* and PARTNER_CENTER_* variables.
+// Every error names the variable and the value expected; secret values are never echoed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+)
+
+// Env is where settings are read from: envconfig.EnvLookupOS in production, a Map in tests.
+type Env = envconfig.EnvLookup
+
+// Map is an Env backed by a map, for tests.
+type Map map[string]string
+
+// LookupEnv reads one variable.
+func (m Map) LookupEnv(name string) (string, bool) {
+	v, ok := m[name]
+	return v, ok
+}
+
+// Environ lists the variables as NAME=value.
+func (m Map) Environ() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// Worker is the worker's configuration.
+type Worker struct {
+	// Temporal holds the client options loaded by envconfig (address, namespace, TLS, API key).
+	Temporal client.Options
+	Log      Log
+	// StopTimeout is how long running activities get to finish on shutdown (CSP_WORKER_STOP_TIMEOUT).
+	StopTimeout time.Duration
+	// MetricsAddr serves health and metrics (CSP_METRICS_ADDR); empty disables it.
+	MetricsAddr   string
+	PartnerCenter PartnerCenter
+	// Sandbox is used when PartnerCenter has no credentials.
+	Sandbox Sandbox
+}
+
+// Log selects the log format and level.
+type Log struct {
+	Format string // CSP_LOG_FORMAT: console or json
+	Level  string // CSP_LOG_LEVEL: debug, info, warn or error
+}
+
+// PartnerCenter holds the credentials and endpoints for Microsoft's APIs. With no ClientID the worker runs
+// against the built-in sandbox.
+type PartnerCenter struct {
+	ClientID     string   // PARTNER_CENTER_CLIENT_ID
+	ClientSecret Secret   // PARTNER_CENTER_CLIENT_SECRET
+	RefreshToken Secret   // PARTNER_CENTER_REFRESH_TOKEN: App+User token for the calls that need it
+	TenantIDs    []string // PARTNER_CENTER_TENANT_IDS: the partner tenants that transact, one per region
+	BaseURL      string   // PARTNER_CENTER_BASE_URL
+	GraphURL     string   // GRAPH_BASE_URL
+	Authority    string   // IDENTITY_AUTHORITY
+}
+
+// Configured reports whether real Partner Center credentials were given.
+func (p PartnerCenter) Configured() bool { return p.ClientID != "" }
+
+// Sandbox configures the embedded Partner Center and Graph emulator.
+type Sandbox struct {
+	Addr       string // CSP_SANDBOX_ADDR
+	StateFile  string // CSP_SANDBOX_STATE: empty keeps state in memory only
+	WebhookURL string // CSP_SANDBOX_WEBHOOK_URL: where signed Partner Center webhooks are delivered
+}
+
+// Secret is a value that never prints.
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString hides the value from %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// Reveal returns the value, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// LoadWorker reads the worker configuration from the process environment.
+func LoadWorker() (Worker, error) { return LoadWorkerFrom(envconfig.EnvLookupOS) }
+
+// LoadWorkerFrom reads the worker configuration from env. All problems are reported together.
+func LoadWorkerFrom(env Env) (Worker, error) {
+	r := reader{env: env}
+	w := Worker{
+		Log: Log{
+			Format: r.oneOf("CSP_LOG_FORMAT", "console", "console", "json"),
+			Level:  r.oneOf("CSP_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		},
+		StopTimeout: r.duration("CSP_WORKER_STOP_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		MetricsAddr: r.addr("CSP_METRICS_ADDR", "127.0.0.1:9090", true),
+		PartnerCenter: PartnerCenter{
+			ClientID:     r.str("PARTNER_CENTER_CLIENT_ID", ""),
+			ClientSecret: Secret(r.str("PARTNER_CENTER_CLIENT_SECRET", "")),
+			RefreshToken: Secret(r.str("PARTNER_CENTER_REFRESH_TOKEN", "")),
+			TenantIDs:    r.guids("PARTNER_CENTER_TENANT_IDS"),
+			BaseURL:      r.url("PARTNER_CENTER_BASE_URL", "https://api.partnercenter.microsoft.com"),
+			GraphURL:     r.url("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
+			Authority:    r.url("IDENTITY_AUTHORITY", "https://login.microsoftonline.com"),
+		},
+		Sandbox: Sandbox{
+			Addr:       r.addr("CSP_SANDBOX_ADDR", "127.0.0.1:8089", false),
+			StateFile:  r.str("CSP_SANDBOX_STATE", ""),
+			WebhookURL: r.url("CSP_SANDBOX_WEBHOOK_URL", ""),
+		},
+	}
+	if pc := w.PartnerCenter; pc.Configured() {
+		if pc.ClientSecret == "" {
+			r.problem("PARTNER_CENTER_CLIENT_SECRET", "required when PARTNER_CENTER_CLIENT_ID is set")
+		}
+		if len(pc.TenantIDs) == 0 {
+			r.problem("PARTNER_CENTER_TENANT_IDS", "required when PARTNER_CENTER_CLIENT_ID is set: comma-separated partner tenant GUIDs")
+		}
+	}
+	temporal, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: env})
+	if err != nil {
+		r.problems = append(r.problems, fmt.Sprintf("Temporal settings (TEMPORAL_* or temporal.toml): %v", err))
+	}
+	w.Temporal = temporal
+	if err := r.err(); err != nil {
+		return Worker{}, err
+	}
+	return w, nil
+}
+
+type reader struct {
+	env      Env
+	problems []string
+}
+
+func (r *reader) problem(name, msg string) { r.problems = append(r.problems, name+": "+msg) }
+
+func (r *reader) err() error {
+	if len(r.problems) == 0 {
+		return nil
+	}
+	return errors.New("configuration: " + strings.Join(r.problems, "; "))
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.env.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.problem(name, fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")))
+	return def
+}
+
+func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		r.problem(name, fmt.Sprintf("%q is not a duration between %s and %s (e.g. \"30s\")", v, lo, hi))
+		return def
+	}
+	return d
+}
+
+// addr reads host:port; "off" disables an optional listener.
+func (r *reader) addr(name, def string, optional bool) string {
+	v := r.str(name, def)
+	if optional && strings.EqualFold(v, "off") {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err == nil {
+		var n int
+		n, err = strconv.Atoi(port)
+		if err == nil && (n < 0 || n > 65535) {
+			err = errors.New("port out of range")
+		}
+	}
+	if err != nil {
+		hint := "expected host:port, e.g. 127.0.0.1:8089"
+		if optional {
+			hint += `, or "off"`
+		}
+		r.problem(name, fmt.Sprintf("%q: %s", v, hint))
+		return def
+	}
+	_ = host
+	return v
+}
+
+func (r *reader) url(name, def string) string {
+	v := r.str(name, def)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.problem(name, fmt.Sprintf("%q is not an absolute http(s) URL", v))
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+func (r *reader) guids(name string) []string {
+	v := r.str(name, "")
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.ToLower(strings.TrimSpace(part))
+		if !isGUID(part) {
+			r.problem(name, fmt.Sprintf("%q is not a GUID (expected a comma-separated list of tenant ids)", part))
+			continue
+		}
+		out = append(out, part)
+	}
+	return out
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadWorkerDefaults(t *testing.T) {
+	w, err := LoadWorkerFrom(Map{})
+	require.NoError(t, err)
+	require.Equal(t, "console", w.Log.Format)
+	require.Equal(t, "info", w.Log.Level)
+	require.Equal(t, 30*time.Second, w.StopTimeout)
+	require.Equal(t, "127.0.0.1:9090", w.MetricsAddr)
+	require.False(t, w.PartnerCenter.Configured())
+	require.Equal(t, "127.0.0.1:8089", w.Sandbox.Addr)
+	require.Equal(t, "https://api.partnercenter.microsoft.com", w.PartnerCenter.BaseURL)
+	require.Empty(t, w.Temporal.HostPort, "empty means the SDK default localhost:7233")
+}
+
+func TestLoadWorkerReadsTemporalSettings(t *testing.T) {
+	w, err := LoadWorkerFrom(Map{"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_NAMESPACE": "transfers"})
+	require.NoError(t, err)
+	require.Equal(t, "temporal:7233", w.Temporal.HostPort)
+	require.Equal(t, "transfers", w.Temporal.Namespace)
+}
+
+func TestLoadWorkerNamesEveryBadVariable(t *testing.T) {
+	_, err := LoadWorkerFrom(Map{
+		"CSP_LOG_FORMAT":            "xml",
+		"CSP_WORKER_STOP_TIMEOUT":   "forever",
+		"CSP_SANDBOX_ADDR":          "8089",
+		"PARTNER_CENTER_CLIENT_ID":  "app",
+		"PARTNER_CENTER_BASE_URL":   "ftp://x",
+		"PARTNER_CENTER_TENANT_IDS": "not-a-guid",
+	})
+	require.Error(t, err)
+	for _, want := range []string{
+		`CSP_LOG_FORMAT: "xml" is not one of console, json`,
+		`CSP_WORKER_STOP_TIMEOUT: "forever" is not a duration`,
+		`CSP_SANDBOX_ADDR: "8089": expected host:port`,
+		`PARTNER_CENTER_BASE_URL: "ftp://x" is not an absolute http(s) URL`,
+		`PARTNER_CENTER_TENANT_IDS: "not-a-guid" is not a GUID`,
+		`PARTNER_CENTER_CLIENT_SECRET: required when PARTNER_CENTER_CLIENT_ID is set`,
+	} {
+		require.Contains(t, err.Error(), want)
+	}
+}
+
+func TestLoadWorkerWithCredentials(t *testing.T) {
+	w, err := LoadWorkerFrom(Map{
+		"PARTNER_CENTER_CLIENT_ID":     "app",
+		"PARTNER_CENTER_CLIENT_SECRET": "s3cret-value",
+		"PARTNER_CENTER_TENANT_IDS":    "11111111-2222-3333-4444-555555555555, AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE",
+		"CSP_METRICS_ADDR":             "off",
+	})
+	require.NoError(t, err)
+	require.True(t, w.PartnerCenter.Configured())
+	require.Equal(t, []string{"11111111-2222-3333-4444-555555555555", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}, w.PartnerCenter.TenantIDs)
+	require.Empty(t, w.MetricsAddr)
+	require.Equal(t, "s3cret-value", w.PartnerCenter.ClientSecret.Reveal())
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	w := Worker{PartnerCenter: PartnerCenter{ClientSecret: "s3cret-value", RefreshToken: "rt-value"}}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(format, w)
+		require.NotContains(t, out, "s3cret-value", format)
+		require.NotContains(t, out, "rt-value", format)
+	}
+}
