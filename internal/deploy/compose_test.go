@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -40,6 +41,7 @@ type composeService struct {
 	DependsOn   map[string]composeDependency `yaml:"depends_on"`
 	Healthcheck *composeHealthcheck          `yaml:"healthcheck"`
 	Restart     string                       `yaml:"restart"`
+	StopGrace   string                       `yaml:"stop_grace_period"`
 }
 
 type composeBuild struct {
@@ -315,14 +317,15 @@ func TestComposeStartOrder(t *testing.T) {
 		})
 	}
 
-	order := startOrder(t, f.Services)
+	order, err := startOrder(f.Services)
+	require.NoError(t, err)
 	require.Len(t, order, len(f.Services))
 	require.Equal(t, svcPostgres, order[0])
 }
 
-// startOrder sorts the services so that each comes after everything it depends on, failing on a cycle.
-func startOrder(t *testing.T, services map[string]composeService) []string {
-	t.Helper()
+// startOrder sorts the services so that each comes after everything it depends on; a cycle is an error
+// because compose could never start the services on it.
+func startOrder(services map[string]composeService) ([]string, error) {
 	const (
 		unvisited = iota
 		visiting
@@ -330,13 +333,13 @@ func startOrder(t *testing.T, services map[string]composeService) []string {
 	)
 	state := make(map[string]int, len(services))
 	var order []string
-	var visit func(name string, trail []string)
-	visit = func(name string, trail []string) {
+	var visit func(name string, trail []string) error
+	visit = func(name string, trail []string) error {
 		switch state[name] {
 		case done:
-			return
+			return nil
 		case visiting:
-			t.Fatalf("depends_on cycle: %s -> %s", strings.Join(trail, " -> "), name)
+			return fmt.Errorf("depends_on cycle: %s -> %s", strings.Join(trail, " -> "), name)
 		}
 		state[name] = visiting
 		deps := make([]string, 0, len(services[name].DependsOn))
@@ -345,10 +348,13 @@ func startOrder(t *testing.T, services map[string]composeService) []string {
 		}
 		slices.Sort(deps)
 		for _, dep := range deps {
-			visit(dep, append(trail, name))
+			if err := visit(dep, append(trail, name)); err != nil {
+				return err
+			}
 		}
 		state[name] = done
 		order = append(order, name)
+		return nil
 	}
 	names := make([]string, 0, len(services))
 	for name := range services {
@@ -356,9 +362,59 @@ func startOrder(t *testing.T, services map[string]composeService) []string {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		visit(name, nil)
+		if err := visit(name, nil); err != nil {
+			return nil, err
+		}
 	}
-	return order
+	return order, nil
+}
+
+func TestStartOrder(t *testing.T) {
+	on := func(deps ...string) composeService {
+		svc := composeService{DependsOn: map[string]composeDependency{}}
+		for _, d := range deps {
+			svc.DependsOn[d] = composeDependency{Condition: conditionHealthy}
+		}
+		return svc
+	}
+	tests := []struct {
+		name     string
+		services map[string]composeService
+		want     []string
+		cycle    bool
+	}{
+		{
+			name:     "chain",
+			services: map[string]composeService{"c": on("b"), "b": on("a"), "a": on()},
+			want:     []string{"a", "b", "c"},
+		},
+		{
+			name:     "diamond",
+			services: map[string]composeService{"d": on("b", "c"), "b": on("a"), "c": on("a"), "a": on()},
+			want:     []string{"a", "b", "c", "d"},
+		},
+		{
+			name:     "cycle",
+			services: map[string]composeService{"a": on("c"), "b": on("a"), "c": on("b")},
+			cycle:    true,
+		},
+		{
+			name:     "self",
+			services: map[string]composeService{"a": on("a")},
+			cycle:    true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := startOrder(tt.services)
+			if tt.cycle {
+				require.ErrorContains(t, err, "cycle")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
 }
 
 // mount is one short-syntax volume entry.
@@ -501,12 +557,46 @@ func TestComposeProgramServices(t *testing.T) {
 	}
 	t.Run("worker credentials pass through empty by default", func(t *testing.T) {
 		env := f.Services[svcWorker].Environment
-		for _, key := range []string{"CSP_PARTNER_TENANT_ID", "CSP_CLIENT_ID", "CSP_CLIENT_SECRET", "CSP_REFRESH_TOKEN"} {
+		for _, key := range []string{
+			"PARTNER_CENTER_CLIENT_ID", "PARTNER_CENTER_CLIENT_SECRET", "PARTNER_CENTER_REFRESH_TOKEN", "PARTNER_CENTER_TENANT_IDS",
+		} {
 			require.Equal(t, "${"+key+":-}", env[key], key)
 		}
-		host, _, ok := strings.Cut(env["CSP_SANDBOX_ADDR"], ":")
-		require.True(t, ok)
-		require.Contains(t, []string{"", "0.0.0.0"}, host, "the sandbox must listen beyond the container's loopback")
+		require.NotContains(t, f.Services[svcTrigger].Environment, "PARTNER_CENTER_CLIENT_SECRET", "only the worker calls Microsoft")
+	})
+	t.Run("worker listeners are reachable through published ports", func(t *testing.T) {
+		env := f.Services[svcWorker].Environment
+		for _, key := range []string{"CSP_SANDBOX_ADDR", "CSP_METRICS_ADDR"} {
+			host, port, ok := strings.Cut(env[key], ":")
+			require.True(t, ok, key)
+			require.Contains(t, []string{"", "0.0.0.0"}, host, "%s must listen beyond the container's loopback", key)
+			var published bool
+			for _, spec := range f.Services[svcWorker].Ports {
+				if _, container, ok := publishedPort(spec); ok && strconv.Itoa(container) == port {
+					published = true
+				}
+			}
+			require.True(t, published, "%s port %s is not published", key, port)
+		}
+	})
+	t.Run("sandbox state outlives the container", func(t *testing.T) {
+		state := f.Services[svcWorker].Environment["CSP_SANDBOX_STATE"]
+		require.True(t, path.IsAbs(state))
+		var onVolume bool
+		for _, spec := range f.Services[svcWorker].Volumes {
+			m := parseMount(t, spec)
+			if !m.bind() && strings.HasPrefix(state, m.target+"/") {
+				onVolume = true
+			}
+		}
+		require.True(t, onVolume, "%s is not on a named volume", state)
+	})
+	t.Run("worker stop timeout fits in the grace period", func(t *testing.T) {
+		stopTimeout, err := time.ParseDuration(f.Services[svcWorker].Environment["CSP_WORKER_STOP_TIMEOUT"])
+		require.NoError(t, err)
+		grace, err := time.ParseDuration(f.Services[svcWorker].StopGrace)
+		require.NoError(t, err)
+		require.Greater(t, grace, stopTimeout, "Docker would kill the worker before its activities finish")
 	})
 }
 
