@@ -1,0 +1,463 @@
+package sandbox
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type cartLineInput struct {
+	ID            *int   `json:"id"`
+	CatalogItemID string `json:"catalogItemId"`
+	FriendlyName  string `json:"friendlyName"`
+	Quantity      int    `json:"quantity"`
+	BillingCycle  string `json:"billingCycle"`
+	TermDuration  string `json:"termDuration"`
+	CurrencyCode  string `json:"currencyCode"`
+}
+
+type cartInput struct {
+	LineItems []cartLineInput `json:"lineItems"`
+}
+
+func cartJSON(ct *cart) map[string]any {
+	status := ct.Status
+	return map[string]any{
+		"id": ct.ID, "creationTimestamp": ct.Created, "lastModifiedTimestamp": ct.LastModified,
+		"expirationTimestamp": ct.Expiration, "lastModifiedUser": ClientID, "status": status,
+		"lineItems": ct.LineItems, "attributes": objType("Cart"),
+	}
+}
+
+// checkLineLocked applies the catalog rules to one line for the customer's country.
+func (s *Sandbox) checkLineLocked(c *customer, l cartLine) (catalogSku, *orderError) {
+	cs, exists, available := s.cat.resolveCatalogItem(l.CatalogItemID, c.Country)
+	group := strconv.Itoa(l.ID)
+	switch {
+	case !exists:
+		return cs, &orderError{OrderGroupID: group, Code: "800004", Description: "Invalid offer id " + l.CatalogItemID + "."}
+	case !available:
+		return cs, &orderError{OrderGroupID: group, Code: "800070", Description: "Offer " + l.CatalogItemID + " is not available in the specified country " + c.Country + "."}
+	case cs.Discontinued:
+		return cs, &orderError{OrderGroupID: group, Code: "2091", Description: "Offer " + l.CatalogItemID + " is no longer available for purchase."}
+	case l.Quantity < cs.Min || l.Quantity > cs.Max:
+		return cs, &orderError{OrderGroupID: group, Code: "2002", Description: "Quantity " + strconv.Itoa(l.Quantity) + " is outside the allowed range " + strconv.Itoa(cs.Min) + "-" + strconv.Itoa(cs.Max) + " for " + l.CatalogItemID + "."}
+	case !cs.hasTerm(l.TermDuration, l.BillingCycle):
+		return cs, &orderError{OrderGroupID: group, Code: "800002", Description: "termDuration " + l.TermDuration + " with billingCycle " + l.BillingCycle + " is not offered for " + l.CatalogItemID + "."}
+	}
+	return cs, nil
+}
+
+func (s *Sandbox) pcCreateCart(r *http.Request, p *partner, now time.Time) reply {
+	c, ok := s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
+	if !ok {
+		return pcErr(http.StatusNotFound, "1000", "Customer "+r.PathValue("customerId")+" was not found.")
+	}
+	if !hasRelationship(c, p.TenantID) {
+		return pcErr(http.StatusBadRequest, "20002", "The partner id "+p.TenantID+" has no commerce relationship with the customer id "+c.TenantID+".")
+	}
+	var in cartInput
+	if err := decodeJSON(r, &in); err != nil {
+		return pcErr(http.StatusBadRequest, "800002", err.Error())
+	}
+	if len(in.LineItems) == 0 {
+		return pcErr(http.StatusBadRequest, "800002", "lineItems must contain at least one item")
+	}
+	if len(in.LineItems) > 50 {
+		return pcErr(http.StatusBadRequest, "800002", "a cart holds at most 50 line items")
+	}
+	ct := &cart{ID: s.newID(), PartnerID: p.TenantID, Created: now, LastModified: now, Expiration: now.Add(cartLifetime), Status: "Active"}
+	for i, in := range in.LineItems {
+		id := i
+		if in.ID != nil {
+			id = *in.ID
+		}
+		if slices.ContainsFunc(ct.LineItems, func(l cartLine) bool { return l.ID == id }) {
+			return pcErr(http.StatusBadRequest, "800002", "lineItems["+strconv.Itoa(i)+"].id "+strconv.Itoa(id)+" is used twice")
+		}
+		l := cartLine{ID: id, CatalogItemID: in.CatalogItemID, FriendlyName: in.FriendlyName, Quantity: in.Quantity,
+			BillingCycle: strings.ToLower(in.BillingCycle), TermDuration: strings.ToUpper(in.TermDuration), CurrencyCode: in.CurrencyCode,
+			OrderGroup: "0"}
+		if _, oe := s.checkLineLocked(c, l); oe != nil {
+			status := http.StatusBadRequest
+			return pcErr(status, oe.Code, "lineItems["+strconv.Itoa(i)+"]: "+oe.Description)
+		}
+		ct.LineItems = append(ct.LineItems, l)
+	}
+	c.Carts = append(c.Carts, ct)
+	s.dirty = true
+	return jsonReply(http.StatusCreated, cartJSON(ct))
+}
+
+func findCart(c *customer, id string) *cart {
+	for _, ct := range c.Carts {
+		if strings.EqualFold(ct.ID, id) {
+			return ct
+		}
+	}
+	return nil
+}
+
+func (s *Sandbox) pcGetCart(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+	ct := findCart(c, r.PathValue("cartId"))
+	if ct == nil || ct.PartnerID != p.TenantID || ct.Status == "Expired" {
+		return pcErr(http.StatusNotFound, "800008", "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
+	}
+	return jsonReply(http.StatusOK, cartJSON(ct))
+}
+
+// handleCheckout runs in three steps so that a concurrent checkout of the same cart can
+// observe it "in progress" (409 800064) without holding the state lock while it waits.
+func (s *Sandbox) handleCheckout(w http.ResponseWriter, r *http.Request) {
+	var (
+		ct      *cart
+		c       *customer
+		p       *partner
+		failing []int
+		wait    time.Duration
+	)
+	s.mu.Lock()
+	s.evaluateLocked()
+	rep := func() *reply {
+		var bad *reply
+		p, bad = s.pcAuthLocked(r, false)
+		if bad != nil {
+			return bad
+		}
+		var ok bool
+		c, ok = s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
+		if !ok {
+			rep := pcErr(http.StatusNotFound, "1000", "Customer "+r.PathValue("customerId")+" was not found.")
+			return &rep
+		}
+		if !hasRelationship(c, p.TenantID) {
+			rep := pcErr(http.StatusBadRequest, "20002", "The partner id "+p.TenantID+" has no commerce relationship with the customer id "+c.TenantID+".")
+			return &rep
+		}
+		ct = findCart(c, r.PathValue("cartId"))
+		switch {
+		case ct == nil || ct.PartnerID != p.TenantID:
+			rep := pcErr(http.StatusNotFound, "800008", "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
+			return &rep
+		case ct.Status == "Expired":
+			rep := pcErr(http.StatusNotFound, "800008", "Cart "+ct.ID+" has expired; carts expire 7 days after creation.")
+			return &rep
+		case ct.Status == "Ordered":
+			rep := pcErr(http.StatusBadRequest, "800065", "Cannot check out an already submitted cart "+ct.ID+".")
+			return &rep
+		case ct.CheckingOut:
+			rep := pcErr(http.StatusConflict, "800064", "Cart "+ct.ID+" is being processed by another request.")
+			return &rep
+		case !hasMCA(c):
+			rep := pcErr(http.StatusBadRequest, "13605", "The customer "+c.TenantID+" has not accepted the Microsoft Customer Agreement; attest acceptance with POST /v1/customers/{id}/agreements.")
+			return &rep
+		}
+		ct.CheckingOut = true
+		failing = s.partialCheckoutLinesLocked()
+		wait = time.Duration(s.st.Settings.CheckoutDuration)
+		return nil
+	}()
+	s.mu.Unlock()
+	if rep != nil {
+		rep.write(w)
+		return
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		<-t.C
+	}
+	s.locked(w, func(now time.Time) reply {
+		ct.CheckingOut = false
+		res := s.completeCheckoutLocked(p, c, ct, failing, now)
+		return jsonReply(http.StatusCreated, res)
+	})
+}
+
+func (s *Sandbox) completeCheckoutLocked(p *partner, c *customer, ct *cart, failing []int, now time.Time) checkoutResult {
+	res := checkoutResult{Orders: []orderJSON{}, OrderErrors: []orderError{}}
+	var ok []cartLine
+	var skus []catalogSku
+	for i := range ct.LineItems {
+		l := &ct.LineItems[i]
+		cs, oe := s.checkLineLocked(c, *l)
+		if oe == nil && slices.Contains(failing, l.ID) {
+			oe = &orderError{OrderGroupID: strconv.Itoa(l.ID), Code: "800005", Description: "Create order was not successful for line item " + strconv.Itoa(l.ID) + " (injected fault)."}
+		}
+		if oe != nil {
+			l.OrderGroup = oe.OrderGroupID
+			l.Error = &cartLineError{ErrorCode: oe.Code, ErrorDescription: oe.Description}
+			res.OrderErrors = append(res.OrderErrors, *oe)
+			continue
+		}
+		ok = append(ok, *l)
+		skus = append(skus, cs)
+	}
+	ct.Status = "Ordered"
+	ct.LastModified = now
+	if len(ok) > 0 {
+		o := &order{ID: s.newID(), PartnerID: p.TenantID, CartID: ct.ID, BillingCycle: ok[0].BillingCycle, CreationDate: now}
+		for i, l := range ok {
+			sub := s.newSubscriptionLocked(p, c, skus[i], l, o.ID, now)
+			o.LineItems = append(o.LineItems, orderLine{LineItemNumber: i, OfferID: l.CatalogItemID, SubscriptionID: sub.ID,
+				Quantity: l.Quantity, TermDuration: l.TermDuration, FriendlyName: sub.FriendlyName})
+			s.recordPurchaseLocked(c, p, o.ID, sub, now)
+		}
+		c.Orders = append(c.Orders, o)
+		c.Ledger.Orders++
+		ct.OrderIDs = append(ct.OrderIDs, o.ID)
+		res.Orders = append(res.Orders, s.orderJSONLocked(c, o))
+		s.checkLicensesLocked(c, now)
+	}
+	ct.Result = &res
+	s.dirty = true
+	return res
+}
+
+func (s *Sandbox) newSubscriptionLocked(p *partner, c *customer, cs catalogSku, l cartLine, orderID string, now time.Time) *cspSub {
+	end, err := addISO(now, l.TermDuration)
+	if err != nil {
+		end = now.AddDate(1, 0, 0)
+	}
+	name := l.FriendlyName
+	if name == "" {
+		name = cs.SkuTitle
+	}
+	sub := &cspSub{
+		ID: s.newID(), GraphID: s.newID(), PartnerID: p.TenantID, OfferID: l.CatalogItemID, OfferName: cs.SkuTitle,
+		FriendlyName: name, ProductID: cs.ProductID, SkuIDCatalog: cs.SkuID, GraphSkuID: cs.GraphSkuID,
+		SkuPartNumber: cs.SkuPartNumber, Quantity: l.Quantity, CreationDate: now, EffectiveStartDate: now,
+		CommitmentEndDate: end, CancellationUntil: now.Add(refundWindow), Status: "active", AutoRenewEnabled: true,
+		BillingCycle: l.BillingCycle, TermDuration: l.TermDuration, OrderID: orderID, Etag: 1,
+	}
+	if d := time.Duration(s.st.Settings.ProvisioningDelay); d > 0 {
+		sub.Status = "pending"
+		sub.ActivateAt = now.Add(d)
+	}
+	c.CSPSubs = append(c.CSPSubs, sub)
+	return sub
+}
+
+type orderLineJSON struct {
+	LineItemNumber  int             `json:"lineItemNumber"`
+	OfferID         string          `json:"offerId"`
+	SubscriptionID  string          `json:"subscriptionId"`
+	Quantity        int             `json:"quantity"`
+	TermDuration    string          `json:"termDuration"`
+	TransactionType string          `json:"transactionType"`
+	FriendlyName    string          `json:"friendlyName,omitempty"`
+	Links           map[string]link `json:"links"`
+}
+
+type orderJSON struct {
+	ID                  string            `json:"id"`
+	ReferenceCustomerID string            `json:"referenceCustomerId"`
+	BillingCycle        string            `json:"billingCycle"`
+	TransactionType     string            `json:"transactionType"`
+	LineItems           []orderLineJSON   `json:"lineItems"`
+	Status              string            `json:"status"`
+	CreationDate        time.Time         `json:"creationDate"`
+	Links               map[string]link   `json:"links"`
+	Attributes          map[string]string `json:"attributes"`
+}
+
+func (s *Sandbox) orderJSONLocked(c *customer, o *order) orderJSON {
+	status := "completed"
+	out := orderJSON{ID: o.ID, ReferenceCustomerID: c.TenantID, BillingCycle: o.BillingCycle, TransactionType: "UserPurchase",
+		CreationDate: o.CreationDate, Attributes: objType("Order"),
+		Links: map[string]link{"self": getLink("/v1/customers/" + c.TenantID + "/orders/" + o.ID)}}
+	out.LineItems = []orderLineJSON{}
+	for _, l := range o.LineItems {
+		if sub := findSub(c, l.SubscriptionID); sub != nil && sub.Status == "pending" {
+			status = "pending"
+		}
+		base := "/v1/customers/" + c.TenantID + "/subscriptions/" + l.SubscriptionID
+		out.LineItems = append(out.LineItems, orderLineJSON{LineItemNumber: l.LineItemNumber, OfferID: l.OfferID,
+			SubscriptionID: l.SubscriptionID, Quantity: l.Quantity, TermDuration: l.TermDuration, TransactionType: "New",
+			FriendlyName: l.FriendlyName, Links: map[string]link{
+				"subscription":       getLink(base),
+				"provisioningStatus": getLink(base + "/provisioningstatus"),
+			}})
+	}
+	out.Status = status
+	return out
+}
+
+func findSub(c *customer, id string) *cspSub {
+	for _, sub := range c.CSPSubs {
+		if strings.EqualFold(sub.ID, id) {
+			return sub
+		}
+	}
+	return nil
+}
+
+func (s *Sandbox) pcListOrders(_ *http.Request, p *partner, c *customer, _ time.Time) reply {
+	items := []orderJSON{}
+	for _, o := range c.Orders {
+		if o.PartnerID == p.TenantID {
+			items = append(items, s.orderJSONLocked(c, o))
+		}
+	}
+	return jsonReply(http.StatusOK, collection(items))
+}
+
+func (s *Sandbox) pcGetOrder(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+	for _, o := range c.Orders {
+		if o.PartnerID == p.TenantID && strings.EqualFold(o.ID, r.PathValue("orderId")) {
+			return jsonReply(http.StatusOK, s.orderJSONLocked(c, o))
+		}
+	}
+	return pcErr(http.StatusNotFound, "1000", "Order "+r.PathValue("orderId")+" was not found.")
+}
+
+func (s *Sandbox) subscriptionJSON(c *customer, sub *cspSub) map[string]any {
+	base := "/v1/customers/" + c.TenantID + "/subscriptions/" + sub.ID
+	return map[string]any{
+		"id": sub.ID, "offerId": sub.OfferID, "offerName": sub.OfferName, "friendlyName": sub.FriendlyName,
+		"productType": map[string]string{"id": "OnlineServices", "displayName": "OnlineServices"},
+		"quantity":    sub.Quantity, "unitType": "Licenses", "creationDate": sub.CreationDate,
+		"effectiveStartDate": sub.EffectiveStartDate, "commitmentEndDate": sub.CommitmentEndDate,
+		"cancellationAllowedUntilDate": sub.CancellationUntil, "status": sub.Status,
+		"autoRenewEnabled": sub.AutoRenewEnabled, "isTrial": false, "billingType": "license",
+		"billingCycle": sub.BillingCycle, "termDuration": sub.TermDuration, "orderId": sub.OrderID,
+		"isMicrosoftProduct": true, "publisherName": "Microsoft Corporation", "contractType": "subscription",
+		"links": map[string]link{
+			"self":               getLink(base),
+			"provisioningStatus": getLink(base + "/provisioningstatus"),
+		},
+		"attributes": map[string]string{"etag": strconv.Itoa(sub.Etag), "objectType": "Subscription"},
+	}
+}
+
+func (s *Sandbox) pcListSubscriptions(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+	orderID := r.URL.Query().Get("order_id")
+	items := []map[string]any{}
+	for _, sub := range c.CSPSubs {
+		if sub.PartnerID != p.TenantID || (orderID != "" && !strings.EqualFold(sub.OrderID, orderID)) {
+			continue
+		}
+		items = append(items, s.subscriptionJSON(c, sub))
+	}
+	return jsonReply(http.StatusOK, collection(items))
+}
+
+func (s *Sandbox) ownSubLocked(r *http.Request, p *partner, c *customer) (*cspSub, *reply) {
+	sub := findSub(c, r.PathValue("subscriptionId"))
+	if sub == nil || sub.PartnerID != p.TenantID {
+		rep := pcErr(http.StatusNotFound, "20003", "Subscription "+r.PathValue("subscriptionId")+" was not found.")
+		return nil, &rep
+	}
+	return sub, nil
+}
+
+func (s *Sandbox) pcGetSubscription(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+	sub, bad := s.ownSubLocked(r, p, c)
+	if bad != nil {
+		return *bad
+	}
+	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub))
+}
+
+func (s *Sandbox) pcProvisioningStatus(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+	sub, bad := s.ownSubLocked(r, p, c)
+	if bad != nil {
+		return *bad
+	}
+	status := "success"
+	switch sub.Status {
+	case "pending":
+		status = "pending"
+	case "deleted", "expired":
+		status = "failed"
+	}
+	return jsonReply(http.StatusOK, map[string]any{
+		"skuId": sub.GraphSkuID, "status": status, "quantity": sub.Quantity, "endDate": sub.CommitmentEndDate,
+		"attributes": objType("SubscriptionProvisioningStatus"),
+	})
+}
+
+type subscriptionPatch struct {
+	Status           *string `json:"status"`
+	AutoRenewEnabled *bool   `json:"autoRenewEnabled"`
+	FriendlyName     *string `json:"friendlyName"`
+	Quantity         *int    `json:"quantity"`
+}
+
+// pcPatchSubscription supports cancel (status "deleted") inside the refund window,
+// autoRenewEnabled and friendlyName. An attempt to cancel a subscription from another
+// channel is recorded in the ledger: the product must never try.
+func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, now time.Time) reply {
+	var patch subscriptionPatch
+	if err := decodeJSON(r, &patch); err != nil {
+		return pcErr(http.StatusBadRequest, "800002", err.Error())
+	}
+	id := r.PathValue("subscriptionId")
+	sub := findSub(c, id)
+	if sub == nil || sub.PartnerID != p.TenantID {
+		for _, o := range c.Originals {
+			if strings.EqualFold(o.ID, id) || strings.EqualFold(o.CommerceSubscriptionID, id) {
+				c.Ledger.OriginalCancelAttempts++
+				s.dirty = true
+				break
+			}
+		}
+		if sub != nil {
+			c.Ledger.OriginalCancelAttempts++
+			s.dirty = true
+		}
+		return pcErr(http.StatusNotFound, "20003", "Subscription "+id+" was not found for this partner.")
+	}
+	if sub.Status == "deleted" {
+		return pcErr(http.StatusBadRequest, "2011", "Subscription "+sub.ID+" is deleted and cannot be updated.")
+	}
+	if patch.Quantity != nil && *patch.Quantity != sub.Quantity {
+		return pcErr(http.StatusBadRequest, "800002", "quantity changes are not emulated by the sandbox; buy or cancel whole subscriptions")
+	}
+	if patch.Status != nil && !strings.EqualFold(*patch.Status, sub.Status) {
+		if !strings.EqualFold(*patch.Status, "deleted") {
+			return pcErr(http.StatusBadRequest, "800002", "status can only be changed to deleted (cancel)")
+		}
+		if now.After(sub.CancellationUntil) {
+			return pcErr(http.StatusBadRequest, "800002", "Subscription "+sub.ID+" cannot be cancelled: the cancellation window ended at "+sub.CancellationUntil.Format(time.RFC3339)+".")
+		}
+		sub.Status = "deleted"
+		c.Ledger.CSPCancellations++
+		s.checkLicensesLocked(c, now)
+	}
+	if patch.AutoRenewEnabled != nil {
+		sub.AutoRenewEnabled = *patch.AutoRenewEnabled
+	}
+	if patch.FriendlyName != nil {
+		sub.FriendlyName = *patch.FriendlyName
+	}
+	sub.Etag++
+	s.dirty = true
+	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub))
+}
+
+func (s *Sandbox) pcSubscribedSkus(_ *http.Request, _ *partner, c *customer, _ time.Time) reply {
+	items := []map[string]any{}
+	for _, sk := range s.subscribedSkusLocked(c) {
+		plans := []map[string]any{}
+		for _, sp := range sk.ServicePlans {
+			plans = append(plans, map[string]any{"id": sp.ServicePlanID, "serviceName": sp.ServicePlanName, "displayName": sp.ServicePlanName,
+				"capabilityStatus": sk.CapabilityStatus, "targetType": "User"})
+		}
+		title := sk.SkuPartNumber
+		if cs, ok := s.cat.byGraphSku(sk.SkuID); ok {
+			title = cs.SkuTitle
+		}
+		total := sk.PrepaidUnits.Enabled + sk.PrepaidUnits.Warning + sk.PrepaidUnits.Suspended
+		items = append(items, map[string]any{
+			"availableUnits": max(0, sk.PrepaidUnits.Enabled+sk.PrepaidUnits.Warning-sk.ConsumedUnits),
+			"activeUnits":    sk.PrepaidUnits.Enabled, "consumedUnits": sk.ConsumedUnits,
+			"suspendedUnits": sk.PrepaidUnits.Suspended, "totalUnits": total, "warningUnits": sk.PrepaidUnits.Warning,
+			"productSku":   map[string]any{"id": sk.SkuID, "name": title, "skuPartNumber": sk.SkuPartNumber, "targetType": "User", "licenseGroupId": "group1"},
+			"servicePlans": plans, "status": sk.CapabilityStatus, "capabilityStatus": sk.CapabilityStatus,
+			"attributes": objType("SubscribedSku"),
+		})
+	}
+	return jsonReply(http.StatusOK, collection(items))
+}

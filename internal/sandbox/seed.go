@@ -1,0 +1,128 @@
+package sandbox
+
+import (
+	"fmt"
+	"time"
+)
+
+// Seeded partner tenants, one per CSP regional market.
+const (
+	PartnerEU = "4a9e3f2c-1b7d-4e8a-9c6f-2d5b8e1a7c30"
+	PartnerUS = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e51"
+	PartnerJP = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"
+	// OtherCSP owns some originals; it is not a sandbox partner (no credentials).
+	OtherCSP = "3f2e1d0c-9b8a-4765-8432-10fedcba9876"
+)
+
+// Seeded customer tenants; README.md describes the scenario each one shows.
+const (
+	CustomerSameOffer    = "a1b2c3d4-0001-4000-8000-000000000001"
+	CustomerDiscontinued = "a1b2c3d4-0002-4000-8000-000000000002"
+	CustomerOtherCSP     = "a1b2c3d4-0003-4000-8000-000000000003"
+	CustomerAutoRenew    = "a1b2c3d4-0004-4000-8000-000000000004"
+	CustomerJapan        = "a1b2c3d4-0005-4000-8000-000000000005"
+	CustomerNoMarket     = "a1b2c3d4-0006-4000-8000-000000000006"
+)
+
+func seedPartners() []*partner {
+	return []*partner{
+		{TenantID: PartnerEU, CompanyName: "Northwind Cloud Services GmbH", Country: "DE", City: "München", MPNID: "6100001"},
+		{TenantID: PartnerUS, CompanyName: "Northwind Cloud Services Inc.", Country: "US", City: "Seattle", MPNID: "6100002"},
+		{TenantID: PartnerJP, CompanyName: "Northwind Cloud Services K.K.", Country: "JP", City: "Tokyo", MPNID: "6100003"},
+	}
+}
+
+// users makes n licensed users named user01@domain...; the names are synthetic.
+func users(domain string, from, n int, lic ...licenseInput) []userInput {
+	var out []userInput
+	for i := from; i < from+n; i++ {
+		out = append(out, userInput{UserPrincipalName: fmt.Sprintf("user%02d@%s", i, domain), DisplayName: fmt.Sprintf("User %02d", i), Licenses: lic})
+	}
+	return out
+}
+
+func lic(part string, disabled ...string) licenseInput {
+	return licenseInput{SkuPartNumber: part, DisabledPlans: disabled}
+}
+
+func seedCustomers() []customerInput {
+	fab := "fabrikam-fr.onmicrosoft.com"
+	fabUsers := users(fab, 1, 3, lic("ENTERPRISEWITHSCAL"))
+	fabUsers = append(fabUsers, userInput{UserPrincipalName: "user04@" + fab, DisplayName: "User 04", Licenses: []licenseInput{lic("ENTERPRISEWITHSCAL", "TEAMS1")}})
+	for _, u := range users(fab, 5, 5) {
+		u.Groups = []string{"Licensing - Office 365 E4"}
+		fabUsers = append(fabUsers, u)
+	}
+	fabUsers = append(fabUsers, users(fab, 10, 6, lic("STANDARDPACK"))...)
+
+	tail := "tailspintoys-us.onmicrosoft.com"
+	tailUsers := append(users(tail, 1, 20, lic("SPE_E3")), users(tail, 21, 4, lic("DYN365_ENTERPRISE_SALES"))...)
+	ada := "adatum-jp.onmicrosoft.com"
+	adaUsers := append(users(ada, 1, 8, lic("ENTERPRISEPACK")), users(ada, 9, 2, lic("DYN365_ENTERPRISE_SALES"))...)
+	alp := "alpineskihouse-de.onmicrosoft.com"
+	alpUsers := append(users(alp, 1, 10, lic("ENTERPRISEPACK")), users(alp, 11, 3, lic("O365_BUSINESS_ESSENTIALS"))...)
+
+	return []customerInput{
+		{TenantID: CustomerSameOffer, Domain: alp, CompanyName: "Alpine Ski House GmbH", Country: "DE", City: "Garmisch",
+			Scenario: "same offer: Office 365 E3 and Business Basic bought direct; MCA not yet accepted (13605 until attested)",
+			Originals: []originalInput{
+				{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 20, ExpiresIn: "45d"},
+				{SkuPartNumber: "O365_BUSINESS_ESSENTIALS", TotalLicenses: 5, ExpiresIn: "45d", Term: "P1M"},
+			}, Users: alpUsers},
+		{TenantID: CustomerDiscontinued, Domain: fab, CompanyName: "Fabrikam SARL", Country: "FR", City: "Lyon", AgreementSigned: true,
+			Scenario: "discontinued offer: Office 365 E4 (retired, successor Office 365 E3) held by direct users and a licensing group; plus Office 365 E1 same offer",
+			Originals: []originalInput{
+				{SkuPartNumber: "ENTERPRISEWITHSCAL", TotalLicenses: 12, ExpiresIn: "30d"},
+				{SkuPartNumber: "STANDARDPACK", TotalLicenses: 8, ExpiresIn: "30d"},
+			},
+			Groups: []groupInput{{DisplayName: "Licensing - Office 365 E4", Licenses: []licenseInput{lic("ENTERPRISEWITHSCAL")}}},
+			Users:  fabUsers},
+		{TenantID: CustomerOtherCSP, Domain: "wideworldimporters-us.onmicrosoft.com", CompanyName: "Wide World Importers Inc.", Country: "US", City: "Chicago",
+			Scenario:  "another CSP partner owns the original: Microsoft 365 Business Premium (ownerTenantId set)",
+			Originals: []originalInput{{SkuPartNumber: "SPB", TotalLicenses: 15, ExpiresIn: "60d", OwnerTenantID: OtherCSP}},
+			Users:     users("wideworldimporters-us.onmicrosoft.com", 1, 12, lic("SPB"))},
+		{TenantID: CustomerAutoRenew, Domain: tail, CompanyName: "Tailspin Toys Corp.", Country: "US", City: "Austin", AgreementSigned: true,
+			Scenario: "auto-renewing original: Microsoft 365 E3 renews for a year at its end date unless recurring billing is turned off; Dynamics 365 Sales ends normally",
+			Originals: []originalInput{
+				{SkuPartNumber: "SPE_E3", TotalLicenses: 25, ExpiresIn: "20d", AutoRenew: true},
+				{SkuPartNumber: "DYN365_ENTERPRISE_SALES", TotalLicenses: 5, ExpiresIn: "90d"},
+			}, Users: tailUsers},
+		{TenantID: CustomerJapan, Domain: ada, CompanyName: "Adatum K.K.", Country: "JP", City: "Osaka",
+			Scenario: "Japan market: needs the JP partner (region mismatch with the EU partner); Dynamics 365 Sales is not sold in JP (800070)",
+			Originals: []originalInput{
+				{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 10, ExpiresIn: "40d"},
+				{SkuPartNumber: "DYN365_ENTERPRISE_SALES", TotalLicenses: 3, ExpiresIn: "40d"},
+			}, Users: adaUsers},
+		{TenantID: CustomerNoMarket, Domain: "woodgrove-br.onmicrosoft.com", CompanyName: "Woodgrove Ltda.", Country: "BR", City: "São Paulo",
+			Scenario:  "region mismatch: Brazil is its own CSP market and no sandbox partner serves it",
+			Originals: []originalInput{{SkuPartNumber: "O365_BUSINESS_PREMIUM", TotalLicenses: 10, ExpiresIn: "50d"}},
+			Users:     users("woodgrove-br.onmicrosoft.com", 1, 7, lic("O365_BUSINESS_PREMIUM"))},
+	}
+}
+
+// seedLocked adds whatever seeded partner or customer is missing.
+func (s *Sandbox) seedLocked() {
+	for _, p := range seedPartners() {
+		if _, ok := s.st.Partners[p.TenantID]; !ok {
+			s.st.Partners[p.TenantID] = p
+			s.dirty = true
+		}
+	}
+	now := s.sandboxNowLocked()
+	if s.st.Evaluated.After(now) {
+		now = s.st.Evaluated
+	}
+	for _, in := range seedCustomers() {
+		if _, ok := s.st.Customers[in.TenantID]; ok {
+			continue
+		}
+		c, err := s.buildCustomerLocked(in, now.Truncate(time.Second))
+		if err != nil {
+			// The seed data is fixed; a failure here is a programming error worth seeing.
+			s.log.Error("seed customer", "tenantId", in.TenantID, "error", err)
+			continue
+		}
+		s.st.Customers[c.TenantID] = c
+		s.dirty = true
+	}
+}
