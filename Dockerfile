@@ -33,7 +33,8 @@ LABEL org.opencontainers.image.title="csptransfer" \
 
 COPY --from=build /out/worker /out/starter /
 
-USER nonroot:nonroot
+# The image's nonroot user, by number: Kubernetes' runAsNonRoot can only verify a numeric user.
+USER 65532:65532
 
 # 8089 embedded Partner Center sandbox, 8090 trigger service, 9090 worker metrics and health.
 EXPOSE 8089 8090 9090

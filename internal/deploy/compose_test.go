@@ -629,6 +629,19 @@ func TestComposeVariablesHaveDefaults(t *testing.T) {
 	require.Empty(t, bare, "use ${VAR:-default}, not $VAR")
 }
 
+func TestComposeVariablesAreDocumented(t *testing.T) {
+	text := strings.ReplaceAll(readRepoFile(t, "docker-compose.yml"), "$$", "")
+	used := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`).FindAllStringSubmatch(text, -1) {
+		used[m[1]] = true
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z_][A-Za-z0-9_]*)=`).FindAllStringSubmatch(readRepoFile(t, "deploy/compose.env.example"), -1) {
+		documented[m[1]] = true
+	}
+	require.Equal(t, used, documented, "deploy/compose.env.example must list exactly the variables docker-compose.yml reads")
+}
+
 func TestNamespaceScriptRegistersSearchAttributes(t *testing.T) {
 	script := readRepoFile(t, "deploy/temporal/create-namespace.sh")
 	require.Contains(t, script, "temporal operator namespace create")
