@@ -114,9 +114,10 @@ type Provider struct {
 
 	mu      sync.Mutex
 	sources map[string]oauth2.TokenSource
-	// refreshToken is the latest refresh token: Entra may rotate it on
-	// every use, and the newest one is the one to keep using.
-	refreshToken string
+	// rotated holds, per tenant, the newest refresh token Entra returned:
+	// it may rotate the token on every use, and a rotated token is only
+	// good for the tenant that issued it.
+	rotated map[string]string
 }
 
 // New validates cfg and returns a Provider.
@@ -139,27 +140,26 @@ func New(cfg Config) (*Provider, error) {
 		cfg.HTTPClient.Timeout = 30 * time.Second
 	}
 	return &Provider{
-		cfg:          cfg,
-		authority:    authority,
-		ctx:          context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient),
-		sources:      map[string]oauth2.TokenSource{},
-		refreshToken: cfg.RefreshToken,
+		cfg:       cfg,
+		authority: authority,
+		ctx:       context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient),
+		sources:   map[string]oauth2.TokenSource{},
+		rotated:   map[string]string{},
 	}, nil
 }
 
 // HasRefreshToken reports whether App+User tokens can be obtained.
-func (p *Provider) HasRefreshToken() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.refreshToken != ""
-}
+func (p *Provider) HasRefreshToken() bool { return p.cfg.RefreshToken != "" }
 
-// RefreshToken returns the newest refresh token (Entra rotates them), so the
-// caller can persist it. Treat the value as a secret.
-func (p *Provider) RefreshToken() string {
+// RefreshToken returns the newest refresh token for a tenant (Entra rotates
+// them), so the caller can persist it. Treat the value as a secret.
+func (p *Provider) RefreshToken(tenantID string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.refreshToken
+	if rt, ok := p.rotated[tenantID]; ok {
+		return rt
+	}
+	return p.cfg.RefreshToken
 }
 
 // AppOnly returns a cached client-credentials token source for tenantID and
@@ -186,7 +186,7 @@ func (p *Provider) AppUser(tenantID string, scopes ...string) oauth2.TokenSource
 		return nil
 	}
 	return p.source("user", tenantID, scopes, func(tokenURL string, scopes []string) oauth2.TokenSource {
-		return &refreshSource{p: p, tokenURL: tokenURL, scopes: scopes}
+		return &refreshSource{p: p, tenantID: tenantID, tokenURL: tokenURL, scopes: scopes}
 	})
 }
 
@@ -206,15 +206,14 @@ func (p *Provider) source(kind, tenantID string, scopes []string, build func(tok
 	if src, ok := p.sources[key]; ok {
 		return src
 	}
-	var src oauth2.TokenSource
 	if err := validTenant(tenantID); err != nil {
-		src = failing{err: err}
-	} else {
-		u := *p.authority
-		u.Path = p.authority.Path + "/" + url.PathEscape(tenantID) + "/oauth2/v2.0/token"
-		inner := &typedErrors{src: build(u.String(), scopes), tenant: tenantID, secrets: p.secrets}
-		src = oauth2.ReuseTokenSourceWithExpiry(nil, inner, earlyExpiry)
+		// Not cached: a stream of bad tenant IDs must not grow the map.
+		return failing{err: err}
 	}
+	u := *p.authority
+	u.Path = p.authority.Path + "/" + url.PathEscape(tenantID) + "/oauth2/v2.0/token"
+	inner := &typedErrors{src: build(u.String(), scopes), tenant: tenantID, secrets: p.secrets}
+	src := oauth2.ReuseTokenSourceWithExpiry(nil, inner, earlyExpiry)
 	p.sources[key] = src
 	return src
 }
@@ -223,7 +222,11 @@ func (p *Provider) source(kind, tenantID string, scopes []string, build func(tok
 func (p *Provider) secrets() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return []string{p.cfg.ClientSecret, p.cfg.RefreshToken, p.refreshToken}
+	out := []string{p.cfg.ClientSecret, p.cfg.RefreshToken}
+	for _, rt := range p.rotated {
+		out = append(out, rt)
+	}
+	return out
 }
 
 func validTenant(tenantID string) error {
@@ -242,12 +245,13 @@ func validTenant(tenantID string) error {
 // endpoint needs to know which resource the access token is for.
 type refreshSource struct {
 	p        *Provider
+	tenantID string
 	tokenURL string
 	scopes   []string
 }
 
 func (s *refreshSource) Token() (*oauth2.Token, error) {
-	rt := s.p.RefreshToken()
+	rt := s.p.RefreshToken(s.tenantID)
 	if rt == "" {
 		return nil, ErrNoRefreshToken
 	}
@@ -268,7 +272,7 @@ func (s *refreshSource) Token() (*oauth2.Token, error) {
 	}
 	if tok.RefreshToken != "" && tok.RefreshToken != rt {
 		s.p.mu.Lock()
-		s.p.refreshToken = tok.RefreshToken
+		s.p.rotated[s.tenantID] = tok.RefreshToken
 		s.p.mu.Unlock()
 	}
 	// The refresh token stays with the provider; handing it out with every
@@ -325,6 +329,10 @@ func (e *TokenError) Error() string {
 
 // Unwrap returns the network error behind a transport failure.
 func (e *TokenError) Unwrap() error { return e.cause }
+
+// Temporary reports Retryable; msrest.IsRetryable consults it, so callers
+// classify token failures and API failures the same way.
+func (e *TokenError) Temporary() bool { return e.Retryable }
 
 var aadsts = regexp.MustCompile(`AADSTS\d+`)
 

@@ -179,12 +179,17 @@ func TestAppUserRedeemsAndRotatesRefreshToken(t *testing.T) {
 		"tenant": "partner", "grant_type": "refresh_token", "client_id": clientID, "client_secret": clientSecret,
 		"refresh_token": refreshToken, "scope": identity.ScopePartnerCenterUser,
 	}, e.forms[0])
-	require.Equal(t, "rt-2", p.RefreshToken())
+	require.Equal(t, "rt-2", p.RefreshToken("partner"))
 
-	// Another scope redeems the rotated token.
+	// Another scope of the same tenant redeems the rotated token; another
+	// tenant still starts from the configured one.
 	_, err = p.AppUser("partner", "https://graph.microsoft.com/.default").Token()
 	require.NoError(t, err)
 	require.Equal(t, "rt-2", e.forms[1]["refresh_token"])
+	_, err = p.AppUser("other", identity.ScopePartnerCenterUser).Token()
+	require.NoError(t, err)
+	require.Equal(t, refreshToken, e.forms[2]["refresh_token"])
+	require.Equal(t, refreshToken, p.RefreshToken("unused"))
 }
 
 func TestAppUserWithoutRefreshToken(t *testing.T) {
@@ -281,6 +286,7 @@ func TestTransportErrorIsTypedAndRetryable(t *testing.T) {
 	require.True(t, errors.As(err, &te), "%T %v", err, err)
 	require.Equal(t, "transport", te.Code)
 	require.True(t, te.Retryable)
+	require.True(t, te.Temporary())
 	require.NotContains(t, err.Error(), clientSecret)
 }
 

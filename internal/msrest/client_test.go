@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -519,6 +520,28 @@ func TestHelpers(t *testing.T) {
 	require.Equal(t, "", msrest.Code(errors.New("x")))
 	_, ok := msrest.RetryAfter(errors.New("x"))
 	require.False(t, ok)
+}
+
+func TestRetryAfterFromThrottlingMessage(t *testing.T) {
+	srv, calls := scripted(t, step{status: 429, body: `{"statusCode":429,"message":"Rate limit is exceeded. Try again in 57 seconds."}`})
+	c, s := newClient(t, msrest.PartnerCenter, srv.URL)
+	_, err := c.Do(context.Background(), msrest.Request{Method: http.MethodGet, Path: "/v1/x", Tokens: tokens}, nil)
+	wait, ok := msrest.RetryAfter(err)
+	require.True(t, ok)
+	require.Equal(t, 57*time.Second, wait)
+	require.Equal(t, int32(1), calls.Load())
+	require.Empty(t, s.got())
+}
+
+type temporary struct{ temp bool }
+
+func (t temporary) Error() string   { return "token" }
+func (t temporary) Temporary() bool { return t.temp }
+
+func TestIsRetryableHonoursTemporary(t *testing.T) {
+	require.True(t, msrest.IsRetryable(fmt.Errorf("get token: %w", temporary{temp: true})))
+	require.False(t, msrest.IsRetryable(fmt.Errorf("get token: %w", temporary{temp: false})))
+	require.False(t, msrest.IsRetryable(errors.New("plain")))
 }
 
 func TestRetryAfterHTTPDate(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -133,11 +134,16 @@ func IsNotFound(err error) bool {
 	return e.StatusCode == http.StatusNotFound || e.Code == "1000" || strings.HasSuffix(e.Code, "ResourceNotFound")
 }
 
-// IsRetryable reports whether err is an *Error that may succeed when retried.
-// Errors of other types (decoding, validation, refused operations) are not.
+// IsRetryable reports whether err may succeed when retried: an *Error with
+// Retryable set, or an error reporting Temporary() true (token acquisition
+// failures do). Errors of other types (decoding, validation, refused
+// operations) are not.
 func IsRetryable(err error) bool {
-	e, ok := AsError(err)
-	return ok && e.Retryable
+	if e, ok := AsError(err); ok {
+		return e.Retryable
+	}
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
 }
 
 // RetryAfter returns the wait the service asked for, if any.
@@ -168,6 +174,8 @@ type graphErrorBody struct {
 	} `json:"innerError"`
 }
 
+var tryAgainIn = regexp.MustCompile(`(?i)try again in (\d+) seconds?`)
+
 // maxDescription bounds how much of an unparsed body ends up in an error.
 const maxDescription = 512
 
@@ -184,6 +192,15 @@ func newHTTPError(svc Service, req *http.Request, resp *http.Response, body []by
 		RetryAfter:    parseRetryAfter(resp.Header.Get("Retry-After"), now),
 	}
 	parseErrorBody(e, body)
+	if e.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
+		// Partner Center also states the wait in the message ("Try again in
+		// 57 seconds."); use it when a proxy dropped the header.
+		if m := tryAgainIn.FindStringSubmatch(e.Description); m != nil {
+			if secs, err := strconv.Atoi(m[1]); err == nil {
+				e.RetryAfter = time.Duration(secs) * time.Second
+			}
+		}
+	}
 	if e.Code == "" {
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests:
