@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/csptransfer/csptransfer/activities"
 )
 
 // The wire contract of the CSPTransfer workflow. Operators, the Temporal UI, triggers and tests depend on
@@ -195,6 +197,9 @@ type TransferRequest struct {
 	ReminderEvery Duration `json:"reminderEvery,omitempty"`
 	// RequestAdminAccess also requests GDAP admin access, needed to read subscriptions and move licenses.
 	RequestAdminAccess bool `json:"requestAdminAccess,omitempty"`
+	// Continued carries the state of a transfer into its next run after continue-as-new. Never set it
+	// when starting a transfer.
+	Continued *TransferState `json:"continued,omitempty"`
 }
 
 // OriginalSubscription is a subscription bought outside this partner's CSP channel that the transfer replaces.
@@ -243,10 +248,15 @@ type LineProgress struct {
 	Provisioned    bool       `json:"provisioned"`
 	UsersToMove    int        `json:"usersToMove,omitempty"`
 	UsersMoved     int        `json:"usersMoved,omitempty"`
+	// Moved is set once every user of a substituted line holds the new SKU.
+	Moved bool `json:"moved,omitempty"`
 	// OriginalState is active, expired or renewed.
 	OriginalState string     `json:"originalState,omitempty"`
 	RenewedUntil  *time.Time `json:"renewedUntil,omitempty"`
-	Error         string     `json:"error,omitempty"`
+	// CheckAt is when the original is checked again after it was found still active.
+	CheckAt  *time.Time `json:"checkAt,omitempty"`
+	Attempts int        `json:"attempts,omitempty"`
+	Error    string     `json:"error,omitempty"`
 }
 
 // Line is a plan line with its progress.
@@ -302,10 +312,13 @@ type AdminAccessApproved struct {
 	Source           string `json:"source,omitempty"`
 }
 
-// AgreementAccepted is the payload of SignalAgreementAccepted.
+// AgreementAccepted is the payload of SignalAgreementAccepted. With an Attestation the partner records the
+// customer's acceptance of the Microsoft Customer Agreement; without one the workflow re-checks Partner
+// Center for a direct signature.
 type AgreementAccepted struct {
-	CustomerTenantID string `json:"customerTenantId"`
-	Source           string `json:"source,omitempty"`
+	CustomerTenantID string                  `json:"customerTenantId"`
+	Source           string                  `json:"source,omitempty"`
+	Attestation      *activities.Attestation `json:"attestation,omitempty"`
 }
 
 // Abort is the payload of SignalAbort.

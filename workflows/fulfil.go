@@ -1,0 +1,574 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/csptransfer/csptransfer/activities"
+)
+
+const (
+	// renewalReminderLead is how long before an original's end date the customer is reminded to turn off
+	// its recurring billing.
+	renewalReminderLead = 14 * 24 * time.Hour
+	// recheckOriginalEvery re-reads an original that is still active after its end date (clock skew,
+	// grace periods) instead of assuming it expired.
+	recheckOriginalEvery = 24 * time.Hour
+	// maxPurchaseAttempts bounds automatic re-buys of a line that failed for a retryable reason.
+	maxPurchaseAttempts = 5
+	// purchaseRetryDelay spaces re-buys of failed lines.
+	purchaseRetryDelay = 15 * time.Minute
+)
+
+// requestNamespace makes MS-RequestId values: a purchase's id is derived from the transfer's first run
+// and the purchase key, so it is the same on every retry and replay and different for a new transfer.
+var requestNamespace = uuid.MustParse("3f1d9a8e-5b0c-4d71-9a44-6c2f1b7e8d30")
+
+// fulfil runs everything after the plan is settled, in time order: buy each line when due (cart created
+// once, checkout idempotent), wait for provisioning, move users of substituted lines, remind about
+// recurring billing, and wait for each original's end date with one durable timer per distinct date.
+func (t *transfer) fulfil(ctx workflow.Context) (Stage, error) {
+	for {
+		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return t.state.Status.Stage, nil
+		}
+		if t.mappingsDirty() {
+			return StagePlanning, nil
+		}
+		now := workflow.Now(ctx).UTC()
+
+		if due := t.dueLines(now); len(due) > 0 {
+			t.enter(ctx, StageProvisioning)
+			if err := t.buy(ctx, due); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if orders := t.awaitingProvisioning(); len(orders) > 0 {
+			t.enter(ctx, StageProvisioning)
+			if err := t.awaitProvisioning(ctx, orders); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if i := t.nextMove(); i >= 0 {
+			t.enter(ctx, StageReassigningLicenses)
+			if err := t.moveLicenses(ctx, i); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if t.allDone() {
+			t.notWaiting()
+			return StageCompleted, nil
+		}
+		if acted, err := t.expiryActions(ctx, now); err != nil {
+			return "", err
+		} else if acted {
+			continue
+		}
+
+		wake, what := t.nextWake(now)
+		if t.anyUnordered() {
+			t.enter(ctx, StageProvisioning)
+		} else {
+			t.enter(ctx, StageAwaitingExpiry)
+		}
+		t.await(ctx, what, wake)
+		changes := t.changes
+		cond := func() bool {
+			return t.abort != nil || t.changes != changes || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}
+		var err error
+		if wake.IsZero() {
+			err = workflow.Await(ctx, cond)
+		} else {
+			_, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+				Timeout:      wake.Sub(now),
+				TimerOptions: workflow.TimerOptions{Summary: what},
+			}, cond)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// enter changes stage only when it differs, so the timeline stays short.
+func (t *transfer) enter(ctx workflow.Context, stage Stage) {
+	if t.state.Status.Stage != stage {
+		t.setStage(ctx, stage, "")
+	}
+}
+
+// provisionAt is when line i is due; lines that failed wait for their retry time.
+func (t *transfer) provisionAt(i int) time.Time {
+	l := t.state.Status.Lines[i]
+	if l.Progress.ProvisionAt != nil {
+		return *l.Progress.ProvisionAt
+	}
+	return l.OriginalExpiresAt
+}
+
+// dueLines are lines not ordered, not blocked on an operator, whose time has come, and not in an open
+// purchase (an open purchase is resumed instead).
+func (t *transfer) dueLines(now time.Time) []int {
+	open := t.openPurchaseLines()
+	var due []int
+	for i, l := range t.state.Status.Lines {
+		if l.Progress.Ordered || l.Unresolved || t.blocked(i) {
+			continue
+		}
+		if open[i] {
+			due = append(due, i)
+			continue
+		}
+		if l.Progress.ProvisionAt == nil {
+			at := ProvisionAt(l.PlanLine, t.req.Provisioning.Mode, t.req.Provisioning.LeadTime, now)
+			t.state.Status.Lines[i].Progress.ProvisionAt = &at
+		}
+		if !t.provisionAt(i).After(now) {
+			due = append(due, i)
+		}
+	}
+	return due
+}
+
+// blocked says a line failed for a reason only an operator can fix (set-offer-mapping or abort).
+func (t *transfer) blocked(i int) bool {
+	p := t.state.Status.Lines[i].Progress
+	return p.Error != "" && !p.Ordered && strings.HasPrefix(p.Error, blockedPrefix)
+}
+
+const blockedPrefix = "needs an operator: "
+
+func (t *transfer) openPurchaseLines() map[int]bool {
+	out := map[int]bool{}
+	for _, p := range t.state.Purchases {
+		if !p.Done {
+			for _, i := range p.Lines {
+				out[i] = true
+			}
+		}
+	}
+	return out
+}
+
+// buy purchases the due lines in one cart. The cart id is kept in state before checkout so a retry, a
+// crash or a new run checks out the same cart rather than creating another.
+func (t *transfer) buy(ctx workflow.Context, due []int) error {
+	key, p := t.openPurchase(ctx, due)
+	lines := make([]activities.CartLine, 0, len(p.Lines))
+	for _, i := range p.Lines {
+		l := t.state.Status.Lines[i]
+		lines = append(lines, activities.CartLine{Line: i, CatalogItemID: l.TargetCatalogItemID, Quantity: l.Quantity})
+	}
+	t.await(ctx, fmt.Sprintf("Partner Center to take the order for %d line(s)", len(lines)), time.Time{})
+	if p.CartID == "" {
+		var cart activities.CreateCartResult
+		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Create the cart"), a.CreateCart, activities.CreateCartInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
+			CustomerTenantID: t.req.CustomerTenantID,
+			Lines:            lines,
+			RequestID:        p.RequestID,
+		}).Get(ctx, &cart)
+		if err != nil {
+			return t.purchaseFailed(ctx, key, err)
+		}
+		p.CartID = cart.CartID
+		t.state.Purchases[key] = p
+	}
+	var res activities.CheckoutResult
+	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Check out the cart"), a.Checkout, activities.CheckoutInput{
+		PartnerTenantID:  t.state.Status.PartnerTenantID,
+		CustomerTenantID: t.req.CustomerTenantID,
+		CartID:           p.CartID,
+		Lines:            lines,
+		RequestID:        checkoutRequestID(p.RequestID),
+	}).Get(ctx, &res)
+	if err != nil {
+		return t.purchaseFailed(ctx, key, err)
+	}
+	p.Done = true
+	t.state.Purchases[key] = p
+	now := workflow.Now(ctx).UTC()
+	for _, o := range res.Lines {
+		if o.Line < 0 || o.Line >= len(t.state.Status.Lines) {
+			continue
+		}
+		prog := &t.state.Status.Lines[o.Line].Progress
+		if o.OrderID != "" && o.ErrorCode == "" {
+			prog.Ordered, prog.OrderID, prog.SubscriptionID, prog.Error = true, o.OrderID, o.SubscriptionID, ""
+			continue
+		}
+		prog.Attempts++
+		reason := fmt.Sprintf("Partner Center rejected the line: %s %s", o.ErrorCode, o.ErrorDescription)
+		if o.Retryable && prog.Attempts < maxPurchaseAttempts {
+			retry := now.Add(purchaseRetryDelay)
+			prog.ProvisionAt = &retry
+			prog.Error = reason + fmt.Sprintf(" (attempt %d of %d; retried at %s)", prog.Attempts, maxPurchaseAttempts, retry.Format(time.RFC3339))
+		} else {
+			prog.Error = blockedPrefix + reason + "; choose another offer with set-offer-mapping or abort"
+		}
+		t.state.Status.LastError = prog.Error
+	}
+	return nil
+}
+
+// purchaseFailed handles a cart or checkout that failed for a business reason: every line of the purchase
+// waits for an operator. Infrastructure failures never get here; Temporal retries them.
+func (t *transfer) purchaseFailed(ctx workflow.Context, key string, err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return err
+	}
+	p := t.state.Purchases[key]
+	p.Done = true
+	t.state.Purchases[key] = p
+	msg := blockedPrefix + appErr.Error() + "; choose another offer with set-offer-mapping or abort"
+	if appErr.Type() == activities.ErrTypeAgreementMissing {
+		t.state.AgreementAccepted = false
+		msg = blockedPrefix + "the Microsoft Customer Agreement is not in place (13605); send agreement-accepted once it is"
+	}
+	for _, i := range p.Lines {
+		t.state.Status.Lines[i].Progress.Error = msg
+	}
+	t.state.Status.LastError = msg
+	t.setStage(ctx, t.state.Status.Stage, "purchase rejected: "+appErr.Type())
+	return nil
+}
+
+// openPurchase returns the unfinished purchase holding the due lines, or records a new one.
+func (t *transfer) openPurchase(ctx workflow.Context, due []int) (string, Purchase) {
+	if t.state.Purchases == nil {
+		t.state.Purchases = map[string]Purchase{}
+	}
+	keys := make([]string, 0, len(t.state.Purchases))
+	for k := range t.state.Purchases {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if p := t.state.Purchases[k]; !p.Done {
+			return k, p
+		}
+	}
+	key := "purchase-" + strconv.Itoa(len(t.state.Purchases)+1)
+	info := workflow.GetInfo(ctx)
+	p := Purchase{
+		RequestID: uuid.NewSHA1(requestNamespace, []byte(info.WorkflowExecution.ID+"/"+info.FirstRunID+"/"+key)).String(),
+		Lines:     due,
+		CreatedAt: workflow.Now(ctx).UTC(),
+	}
+	t.state.Purchases[key] = p
+	return key, p
+}
+
+func checkoutRequestID(cartRequestID string) string {
+	return uuid.NewSHA1(requestNamespace, []byte(cartRequestID+"/checkout")).String()
+}
+
+func (t *transfer) awaitingProvisioning() []string {
+	seen := map[string]bool{}
+	var orders []string
+	for _, l := range t.state.Status.Lines {
+		if l.Progress.Ordered && !l.Progress.Provisioned && !seen[l.Progress.OrderID] {
+			seen[l.Progress.OrderID] = true
+			orders = append(orders, l.Progress.OrderID)
+		}
+	}
+	return orders
+}
+
+func (t *transfer) awaitProvisioning(ctx workflow.Context, orders []string) error {
+	t.await(ctx, fmt.Sprintf("Partner Center to provision %d order(s)", len(orders)), time.Time{})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		Summary:             "Wait for the new subscriptions to be active",
+		RetryPolicy: &temporal.RetryPolicy{
+			// Provisioning takes minutes; the activity answers NotYet until it is done.
+			InitialInterval: 15 * time.Second, BackoffCoefficient: 1.5, MaximumInterval: 5 * time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+	var res activities.AwaitProvisioningResult
+	err := workflow.ExecuteActivity(actx, a.AwaitProvisioning, activities.AwaitProvisioningInput{
+		PartnerTenantID:  t.state.Status.PartnerTenantID,
+		CustomerTenantID: t.req.CustomerTenantID,
+		OrderIDs:         orders,
+	}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	t.state.Bought = append(t.state.Bought, res.Subscriptions...)
+	for i := range t.state.Status.Lines {
+		l := &t.state.Status.Lines[i]
+		if !l.Progress.Ordered || l.Progress.Provisioned {
+			continue
+		}
+		for _, s := range res.Subscriptions {
+			if s.OrderID == l.Progress.OrderID && (l.Progress.SubscriptionID == "" || l.Progress.SubscriptionID == s.SubscriptionID) &&
+				sameCatalogItem(s.OfferID, l.TargetCatalogItemID) {
+				l.Progress.Provisioned = true
+				l.Progress.SubscriptionID = s.SubscriptionID
+				if l.TargetSkuID == "" {
+					l.TargetSkuID = s.SkuID
+				}
+				break
+			}
+		}
+		if !l.Progress.Provisioned {
+			// The order is active but names no matching subscription: trust the order, keep the report honest.
+			l.Progress.Provisioned = true
+			l.Progress.Error = "provisioned, but Partner Center listed no subscription for this offer in the order"
+		}
+	}
+	t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("%d new subscription(s) active", len(res.Subscriptions)))
+	return nil
+}
+
+func (t *transfer) nextMove() int {
+	for i, l := range t.state.Status.Lines {
+		if l.ReassignmentNeeded && l.Progress.Provisioned && !l.Progress.Moved {
+			return i
+		}
+	}
+	return -1
+}
+
+// moveLicenses moves every user (and licensing group) of a substituted line to the new SKU. The activity
+// heartbeats its progress and resumes from it after a crash.
+func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
+	l := &t.state.Status.Lines[i]
+	t.await(ctx, fmt.Sprintf("users of %s to move to %s", sourceName(l.PlanLine), l.TargetTitleOrID()), time.Time{})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		Summary:             "Move users to the new SKU",
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+	var res activities.MoveLicensesResult
+	err := workflow.ExecuteActivity(actx, a.MoveLicenses, activities.MoveLicensesInput{
+		CustomerTenantID: t.req.CustomerTenantID,
+		FromSkuID:        l.SourceSkuID,
+		ToSkuID:          l.TargetSkuID,
+	}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	l.Progress.Moved = true
+	l.Progress.UsersMoved = res.UsersMoved
+	l.Progress.UsersToMove = res.UsersMoved + res.Remaining
+	t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("%d user(s) and %d group(s) moved from %s", res.UsersMoved, res.GroupsMoved, sourceName(l.PlanLine)))
+	return nil
+}
+
+// TargetTitleOrID names a line's target for messages.
+func (l PlanLine) TargetTitleOrID() string {
+	if l.TargetTitle != "" {
+		return l.TargetTitle
+	}
+	return l.TargetCatalogItemID
+}
+
+func (t *transfer) lineDone(i int) bool {
+	l := t.state.Status.Lines[i]
+	return l.Progress.Provisioned && (!l.ReassignmentNeeded || l.Progress.Moved) &&
+		(l.Progress.OriginalState == activities.OriginalExpired || t.state.Skipped[i])
+}
+
+func (t *transfer) allDone() bool {
+	for i := range t.state.Status.Lines {
+		if !t.lineDone(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *transfer) anyUnordered() bool {
+	for _, l := range t.state.Status.Lines {
+		if !l.Progress.Ordered {
+			return true
+		}
+	}
+	return false
+}
+
+// waitingOriginals are provisioned lines still waiting for their original to end.
+func (t *transfer) waitingOriginals() []int {
+	var out []int
+	for i, l := range t.state.Status.Lines {
+		if l.Progress.Provisioned && (!l.ReassignmentNeeded || l.Progress.Moved) && !t.lineDone(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// expiryActions sends due renewal reminders and checks originals whose end date has come.
+func (t *transfer) expiryActions(ctx workflow.Context, now time.Time) (bool, error) {
+	acted := false
+	for _, i := range t.waitingOriginals() {
+		l := t.state.Status.Lines[i]
+		key := l.OriginalExpiresAt.UTC().Format(time.RFC3339)
+		if !t.state.RemindedExpiries[key] && !now.Before(l.OriginalExpiresAt.Add(-renewalReminderLead)) && now.Before(l.OriginalExpiresAt) {
+			if t.state.RemindedExpiries == nil {
+				t.state.RemindedExpiries = map[string]bool{}
+			}
+			t.state.RemindedExpiries[key] = true
+			t.remind(ctx, "renewal-reminder", "Please turn off recurring billing for your old subscription",
+				fmt.Sprintf("Your %s subscription ends on %s. Your users already use the new subscription; please turn off recurring billing for the old one so it is not renewed.",
+					sourceName(l.PlanLine), l.OriginalExpiresAt.Format("2 January 2006")))
+			acted = true
+		}
+	}
+	for _, i := range t.waitingOriginals() {
+		if now.Before(t.checkAt(i)) {
+			continue
+		}
+		if err := t.checkOriginal(ctx, i); err != nil {
+			return false, err
+		}
+		acted = true
+	}
+	return acted, nil
+}
+
+func (t *transfer) checkAt(i int) time.Time {
+	l := t.state.Status.Lines[i]
+	if l.Progress.CheckAt != nil {
+		return *l.Progress.CheckAt
+	}
+	return l.OriginalExpiresAt
+}
+
+// checkOriginal reads an original's real state at its end date: expired ends the wait; renewed is reported
+// and waited for again at the new date; still active is checked again a day later.
+func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
+	l := &t.state.Status.Lines[i]
+	ids := t.state.OriginalIDs[strings.ToLower(l.SourceSkuID)]
+	var res activities.CheckOriginalResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the original subscription's state"), a.CheckOriginal,
+		activities.CheckOriginalInput{
+			CustomerTenantID: t.req.CustomerTenantID,
+			SubscriptionIDs:  ids,
+			SkuID:            l.SourceSkuID,
+			ExpiresAt:        l.OriginalExpiresAt,
+		}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	now := workflow.Now(ctx).UTC()
+	switch res.State {
+	case activities.OriginalExpired:
+		l.Progress.OriginalState = activities.OriginalExpired
+		l.Progress.CheckAt = nil
+		t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("original %s expired", sourceName(l.PlanLine)))
+	case activities.OriginalRenewed:
+		next := now.Add(recheckOriginalEvery)
+		if res.NextLifecycleAt != nil && res.NextLifecycleAt.After(now) {
+			next = res.NextLifecycleAt.UTC()
+		}
+		l.Progress.OriginalState = activities.OriginalRenewed
+		l.Progress.RenewedUntil = &next
+		l.OriginalExpiresAt = next
+		l.Progress.CheckAt = nil
+		msg := fmt.Sprintf("original %s was renewed until %s: the customer pays for it twice until then; ask them to turn off recurring billing",
+			sourceName(l.PlanLine), next.Format("2006-01-02"))
+		t.state.Status.LastError = msg
+		t.setStage(ctx, t.state.Status.Stage, msg)
+	default:
+		next := now.Add(recheckOriginalEvery)
+		l.Progress.OriginalState = activities.OriginalActive
+		l.Progress.CheckAt = &next
+	}
+	return nil
+}
+
+// nextWake is the earliest moment something is due, and what it is. Zero means only an operator can
+// move the transfer on.
+func (t *transfer) nextWake(now time.Time) (time.Time, string) {
+	var wake time.Time
+	what := ""
+	consider := func(at time.Time, w string) {
+		if at.IsZero() {
+			return
+		}
+		if wake.IsZero() || at.Before(wake) {
+			wake, what = at, w
+		}
+	}
+	blocked := 0
+	for i, l := range t.state.Status.Lines {
+		switch {
+		case !l.Progress.Ordered && (l.Unresolved || t.blocked(i)):
+			blocked++
+		case !l.Progress.Ordered:
+			consider(t.provisionAt(i), fmt.Sprintf("the time to buy %s", sourceName(l.PlanLine)))
+		}
+	}
+	for _, i := range t.waitingOriginals() {
+		l := t.state.Status.Lines[i]
+		key := l.OriginalExpiresAt.UTC().Format(time.RFC3339)
+		if !t.state.RemindedExpiries[key] && now.Before(l.OriginalExpiresAt) {
+			consider(l.OriginalExpiresAt.Add(-renewalReminderLead), fmt.Sprintf("the renewal reminder for %s", sourceName(l.PlanLine)))
+		}
+		consider(t.checkAt(i), fmt.Sprintf("the original %s to expire", sourceName(l.PlanLine)))
+	}
+	if blocked > 0 {
+		if what == "" {
+			what = fmt.Sprintf("an operator: %d line(s) cannot be bought (see lastError; set-offer-mapping or abort)", blocked)
+		} else {
+			what += fmt.Sprintf("; %d line(s) need an operator", blocked)
+		}
+	}
+	return wake, what
+}
+
+// aborted ends the transfer at an operator's request. Before anything was bought it simply stops; after,
+// new subscriptions are kept unless the operator asked to cancel those still inside their refund window.
+func (t *transfer) aborted(ctx workflow.Context, ab *Abort) (TransferReport, error) {
+	reason := strings.TrimSpace(ab.Reason)
+	if reason == "" {
+		reason = "aborted by an operator"
+	}
+	note := reason
+	if len(t.state.Bought) > 0 {
+		if ab.CancelRefundable {
+			ids := make([]string, 0, len(t.state.Bought))
+			for _, s := range t.state.Bought {
+				ids = append(ids, s.SubscriptionID)
+			}
+			var res activities.CancelResult
+			err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Cancel new subscriptions inside their refund window"),
+				a.CancelSubscriptions, activities.CancelInput{
+					PartnerTenantID:  t.state.Status.PartnerTenantID,
+					CustomerTenantID: t.req.CustomerTenantID,
+					SubscriptionIDs:  ids,
+				}).Get(ctx, &res)
+			if err != nil {
+				return t.failed(ctx, fmt.Errorf("abort: cancel new subscriptions: %w", err))
+			}
+			note += fmt.Sprintf("; %d new subscription(s) cancelled for a refund, %d kept", len(res.Cancelled), len(res.Kept))
+		} else {
+			note += fmt.Sprintf("; %d new subscription(s) kept", len(t.state.Bought))
+		}
+	}
+	t.state.Status.LastError = note
+	t.setStage(ctx, StageAborted, note)
+	rep := t.report(ctx)
+	rep.Reason = note
+	return rep, nil
+}

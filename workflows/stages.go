@@ -1,0 +1,455 @@
+package workflows
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/csptransfer/csptransfer/activities"
+)
+
+const (
+	// pollEvery is the slow fallback that finds an acceptance whose webhook was lost.
+	pollEvery = 6 * time.Hour
+	// agreementPollEvery re-checks a customer agreement the customer may sign on their own.
+	agreementPollEvery = 12 * time.Hour
+)
+
+// nonRetryable lists the activity error types no retry can fix. Activities also mark these errors
+// non-retryable themselves; listing them here keeps a misclassified error from retrying forever.
+var nonRetryable = []string{
+	activities.ErrTypeInvalidInput, activities.ErrTypeCountryUnknown, activities.ErrTypeRegionMismatch,
+	activities.ErrTypeNotFound, activities.ErrTypeAgreementMissing, activities.ErrTypeNoRelationship,
+	activities.ErrTypeOfferUnavailable, activities.ErrTypeQuantityOutOfRange, activities.ErrTypeBusiness,
+	activities.ErrTypeUnauthorized, activities.ErrTypeNotCancellable,
+}
+
+// withActivity sets options for a Partner Center or Graph call: a timeout per attempt and retries with
+// backoff until it succeeds or fails for a business reason. Outages of hours must not fail a transfer
+// that lives for months, so there is no overall deadline.
+func withActivity(ctx workflow.Context, timeout time.Duration, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: timeout,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        10 * time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
+
+func (t *transfer) validate(ctx workflow.Context) (Stage, error) {
+	req := t.req.WithDefaults()
+	if err := req.Validate(workflow.Now(ctx)); err != nil {
+		return "", err
+	}
+	t.req = req
+	return StageCheckingRegion, nil
+}
+
+func (t *transfer) checkRegion(ctx workflow.Context) (Stage, error) {
+	var res activities.SelectPartnerResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Pick the partner tenant in the customer's region"),
+		a.SelectPartner, activities.SelectPartnerInput{
+			CustomerTenantID: t.req.CustomerTenantID,
+			Country:          t.req.Country,
+		}).Get(ctx, &res)
+	if err != nil {
+		return "", err
+	}
+	t.state.Country = res.CustomerCountry
+	t.state.PartnerCountry = res.PartnerCountry
+	t.state.Market = res.Market
+	t.state.Status.PartnerTenantID = res.PartnerTenantID
+	t.upsert(ctx, SearchAttributePartnerTenantID.ValueSet(res.PartnerTenantID))
+	return StageInviting, nil
+}
+
+// invite sends the invitation exactly once: the state flag is set in the same workflow task that records
+// the activity's completion, so neither a retry nor a new run sends it again.
+func (t *transfer) invite(ctx workflow.Context) (Stage, error) {
+	if !t.state.Invited {
+		var res activities.InviteResult
+		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Send the reseller-relationship invitation"),
+			a.Invite, activities.InviteInput{
+				PartnerTenantID:    t.state.Status.PartnerTenantID,
+				CustomerTenantID:   t.req.CustomerTenantID,
+				CustomerDomain:     t.req.CustomerDomain,
+				CustomerName:       t.req.CustomerName,
+				ContactEmail:       t.req.ContactEmail,
+				RequestAdminAccess: t.req.RequestAdminAccess,
+				Reference:          workflow.GetInfo(ctx).WorkflowExecution.ID,
+			}).Get(ctx, &res)
+		if err != nil {
+			return "", err
+		}
+		now := workflow.Now(ctx).UTC()
+		t.state.Invited = true
+		t.state.InvitedAt = now
+		t.state.AdminRelationshipID = res.AdminRelationshipID
+		t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
+		t.state.Status.InvitationURL = res.InvitationURL
+	}
+	return StageAwaitingAcceptance, nil
+}
+
+// awaitAcceptance waits for the customer to accept the reseller relationship (and approve admin access
+// when it was requested). A signal only prompts a check: nothing advances until Partner Center confirms.
+func (t *transfer) awaitAcceptance(ctx workflow.Context) (Stage, error) {
+	expires := t.state.InvitedAt.Add(t.req.InvitationTTL.D())
+	nextPoll := workflow.Now(ctx).Add(pollEvery)
+	for {
+		if t.state.Accepted && (t.state.AdminAccessActive || !t.req.RequestAdminAccess) {
+			t.notWaiting()
+			return StageCheckingAgreement, nil
+		}
+		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return StageAwaitingAcceptance, nil
+		}
+		now := workflow.Now(ctx)
+		if !now.Before(expires) {
+			what := "the reseller relationship"
+			if t.state.Accepted {
+				what = "GDAP admin access"
+			}
+			return "", temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("the customer did not accept %s within %s (invitation sent %s)", what, t.req.InvitationTTL,
+					t.state.InvitedAt.Format(time.RFC3339)), ErrTypeInvitationExpired, nil)
+		}
+		wake := minTime(expires, nextPoll)
+		if t.req.ContactEmail != "" {
+			wake = minTime(wake, t.state.NextReminderAt)
+		}
+		what := "the customer to accept the reseller relationship"
+		if t.state.Accepted {
+			what = "the customer to approve GDAP admin access"
+		} else if t.req.RequestAdminAccess {
+			what += " and approve GDAP admin access"
+		}
+		t.await(ctx, what, expires)
+		signalled, err := workflow.AwaitWithTimeout(ctx, wake.Sub(now), func() bool {
+			return t.acceptSignals > 0 || t.adminSignals > 0 || t.abort != nil
+		})
+		if err != nil {
+			return "", err
+		}
+		if t.abort != nil {
+			continue
+		}
+		now = workflow.Now(ctx)
+		if signalled || !now.Before(nextPoll) {
+			hadSignal := t.acceptSignals > 0 || t.adminSignals > 0
+			t.acceptSignals, t.adminSignals = 0, 0
+			if !now.Before(nextPoll) {
+				nextPoll = now.Add(pollEvery)
+			}
+			if err := t.checkRelationship(ctx, hadSignal); err != nil {
+				return "", err
+			}
+		}
+		if t.req.ContactEmail != "" && !now.Before(t.state.NextReminderAt) {
+			t.remind(ctx, "invitation-reminder", "Reminder: please accept our reseller relationship",
+				fmt.Sprintf("Please accept the reseller relationship at %s so we can take over your subscriptions without interruption.",
+					t.state.Status.InvitationURL))
+			t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
+		}
+	}
+}
+
+func (t *transfer) checkRelationship(ctx workflow.Context, signalled bool) error {
+	var res activities.CheckRelationshipResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Verify the relationship with Partner Center"),
+		a.CheckRelationship, activities.CheckRelationshipInput{
+			PartnerTenantID:     t.state.Status.PartnerTenantID,
+			CustomerTenantID:    t.req.CustomerTenantID,
+			AdminRelationshipID: t.state.AdminRelationshipID,
+		}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	if res.Accepted && !t.state.Accepted {
+		t.state.Accepted = true
+		t.setStage(ctx, StageAwaitingAcceptance, "reseller relationship verified in Partner Center")
+	}
+	if res.AdminAccessActive && !t.state.AdminAccessActive {
+		t.state.AdminAccessActive = true
+		t.setStage(ctx, StageAwaitingAcceptance, "GDAP admin access verified")
+	}
+	if signalled && !res.Accepted {
+		t.state.Status.LastError = "an acceptance was reported, but Partner Center does not show the relationship yet; it is checked again"
+	} else if signalled && t.req.RequestAdminAccess && !res.AdminAccessActive && t.state.Accepted {
+		t.state.Status.LastError = fmt.Sprintf("admin access was reported approved, but its status is %q", res.AdminAccessStatus)
+	}
+	return nil
+}
+
+// remind sends a reminder to the contact. A reminder that cannot be sent is noted, never fatal.
+func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
+	if t.req.ContactEmail == "" {
+		return
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		Summary:             "Remind the customer",
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: 10 * time.Second},
+	})
+	err := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+		Kind: kind, To: t.req.ContactEmail, Reference: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Subject: subject, Body: body,
+	}).Get(ctx, nil)
+	if err != nil {
+		t.state.Status.LastError = "reminder not sent: " + err.Error()
+	}
+}
+
+// checkAgreement makes sure the Microsoft Customer Agreement is in place before anything is bought.
+func (t *transfer) checkAgreement(ctx workflow.Context) (Stage, error) {
+	var attestation *activities.Attestation
+	for {
+		var res activities.EnsureAgreementResult
+		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
+			a.EnsureAgreement, activities.EnsureAgreementInput{
+				PartnerTenantID:  t.state.Status.PartnerTenantID,
+				CustomerTenantID: t.req.CustomerTenantID,
+				Attestation:      attestation,
+			}).Get(ctx, &res)
+		if err != nil {
+			return "", err
+		}
+		if res.Accepted {
+			t.state.AgreementAccepted = true
+			t.notWaiting()
+			return StageDiscovering, nil
+		}
+		attestation = nil
+		now := workflow.Now(ctx)
+		t.await(ctx, "the customer to accept the Microsoft Customer Agreement (or an agreement-accepted signal with the partner's attestation)", time.Time{})
+		_, err = workflow.AwaitWithTimeout(ctx, agreementPollEvery, func() bool {
+			return len(t.agreementSignals) > 0 || t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		})
+		if err != nil {
+			return "", err
+		}
+		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return StageCheckingAgreement, nil
+		}
+		for _, s := range t.agreementSignals {
+			if s.Attestation != nil {
+				attestation = s.Attestation
+			}
+		}
+		t.agreementSignals = nil
+		if t.req.ContactEmail != "" && !now.Before(t.state.NextReminderAt) {
+			t.remind(ctx, "agreement-reminder", "Reminder: please accept the Microsoft Customer Agreement",
+				"Please accept the Microsoft Customer Agreement in the Microsoft 365 admin center so we can provision your subscriptions.")
+			t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
+		}
+	}
+}
+
+// discover lists the originals: from the request when given, otherwise from the customer's directory.
+func (t *transfer) discover(ctx workflow.Context) (Stage, error) {
+	if len(t.req.Subscriptions) > 0 {
+		t.state.Originals = append([]OriginalSubscription(nil), t.req.Subscriptions...)
+		return StagePlanning, nil
+	}
+	var res activities.DiscoverResult
+	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Discover the customer's subscriptions"),
+		a.Discover, activities.DiscoverInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
+			CustomerTenantID: t.req.CustomerTenantID,
+		}).Get(ctx, &res)
+	if err != nil {
+		return "", err
+	}
+	t.state.OriginalIDs = map[string][]string{}
+	for _, o := range res.Originals {
+		t.state.Originals = append(t.state.Originals, OriginalSubscription{
+			SkuID: o.SkuID, SkuPartNumber: o.SkuPartNumber, Quantity: o.Quantity, ExpiresAt: o.ExpiresAt,
+		})
+		if o.SubscriptionID != "" {
+			key := strings.ToLower(o.SkuID)
+			t.state.OriginalIDs[key] = append(t.state.OriginalIDs[key], o.SubscriptionID)
+		}
+	}
+	if len(t.state.Originals) == 0 {
+		return "", temporal.NewNonRetryableApplicationError(
+			"the customer has no license-based subscriptions from another channel to transfer", ErrTypeTransferFailed, nil)
+	}
+	return StagePlanning, nil
+}
+
+// plan reads the catalog for the originals and makes (or remakes) the plan.
+func (t *transfer) plan(ctx workflow.Context) (Stage, error) {
+	var res activities.CatalogResult
+	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Read the catalog for the originals' offers"),
+		a.Catalog, activities.CatalogInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
+			CustomerTenantID: t.req.CustomerTenantID,
+			Country:          t.state.Country,
+			Skus:             t.sourceSkus(),
+			Targets:          t.targets(),
+		}).Get(ctx, &res)
+	if err != nil {
+		return "", err
+	}
+	t.state.Catalog = res.Facts
+	t.state.OverrideTargets = res.Targets
+	result, err := t.replan()
+	if err != nil {
+		return "", temporal.NewNonRetryableApplicationError("plan: "+err.Error(), ErrTypeTransferFailed, err)
+	}
+	if result.NeedsApproval || !result.Ready {
+		return StageAwaitingApproval, nil
+	}
+	t.state.Planned = true
+	return StageProvisioning, nil
+}
+
+// replan recomputes the plan from the stored facts and overrides. Lines already ordered keep their target
+// and progress: what was bought cannot change.
+func (t *transfer) replan() (PlanResult, error) {
+	res, err := Plan(PlanInput{
+		Originals:       t.state.Originals,
+		Catalog:         t.state.Catalog,
+		Overrides:       t.overrides(),
+		OverrideTargets: t.state.OverrideTargets,
+		Approval:        t.req.Approval,
+		Country:         t.state.Country,
+	})
+	if err != nil {
+		return PlanResult{}, err
+	}
+	old := map[string]Line{}
+	for _, l := range t.state.Status.Lines {
+		old[lineKey(l.PlanLine)] = l
+	}
+	lines := make([]Line, 0, len(res.Lines))
+	for _, pl := range res.Lines {
+		prev, ok := old[lineKey(pl)]
+		if ok && prev.Progress.Ordered {
+			lines = append(lines, prev)
+			continue
+		}
+		l := Line{PlanLine: pl}
+		if ok {
+			l.Progress.Error = ""
+		}
+		lines = append(lines, l)
+	}
+	for _, n := range res.Notes {
+		t.state.Status.LastError = n
+	}
+	t.state.Status.Lines = lines
+	t.state.Status.PlanVersion++
+	return res, nil
+}
+
+func lineKey(l PlanLine) string {
+	return strings.ToLower(l.SourceSkuID) + "|" + l.OriginalExpiresAt.UTC().Format(time.RFC3339)
+}
+
+func (t *transfer) overrides() map[string]string {
+	out := map[string]string{}
+	for k, v := range t.req.OfferOverrides {
+		out[k] = v
+	}
+	for k, v := range t.state.Mappings {
+		out[k] = v
+	}
+	return out
+}
+
+func (t *transfer) sourceSkus() []activities.SourceSku {
+	seen := map[string]bool{}
+	var out []activities.SourceSku
+	for _, o := range t.state.Originals {
+		key := strings.ToLower(o.SkuID + "|" + o.SkuPartNumber)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, activities.SourceSku{SkuID: o.SkuID, SkuPartNumber: o.SkuPartNumber})
+	}
+	return out
+}
+
+func (t *transfer) targets() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range t.overrides() {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// awaitApproval waits for approve-plan on the current version, or for set-offer-mapping, which re-plans.
+func (t *transfer) awaitApproval(ctx workflow.Context) (Stage, error) {
+	changes := t.changes
+	what := fmt.Sprintf("an operator to approve plan v%d (approve-plan)", t.state.Status.PlanVersion)
+	if t.unresolved() > 0 {
+		what = fmt.Sprintf("an operator to choose offers for %d unresolved line(s) (set-offer-mapping)", t.unresolved())
+	}
+	t.await(ctx, what, time.Time{})
+	err := workflow.Await(ctx, func() bool {
+		return t.changes != changes || t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	})
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case t.mappingsDirty():
+		t.state.Status.Timeline = append(t.state.Status.Timeline, TimelineEntry{Stage: StagePlanning, At: workflow.Now(ctx).UTC(), Note: "offer mapping changed"})
+		return StagePlanning, nil
+	case t.state.ApprovedVersion == t.state.Status.PlanVersion && t.unresolved() == 0:
+		t.state.Planned = true
+		t.notWaiting()
+		return StageProvisioning, nil
+	}
+	return StageAwaitingApproval, nil
+}
+
+func (t *transfer) unresolved() int {
+	n := 0
+	for _, l := range t.state.Status.Lines {
+		if l.Unresolved && !l.Progress.Ordered {
+			n++
+		}
+	}
+	return n
+}
+
+// mappingsDirty reports whether a mapping was set since the plan was made, i.e. some override target has
+// no catalog facts yet or some line does not follow its override.
+func (t *transfer) mappingsDirty() bool {
+	for src, target := range t.state.Mappings {
+		for _, l := range t.state.Status.Lines {
+			if l.Progress.Ordered {
+				continue
+			}
+			if strings.EqualFold(l.SourceSkuID, src) || strings.EqualFold(l.SourceSkuPartNumber, src) {
+				if !sameCatalogItem(l.TargetCatalogItemID, target) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

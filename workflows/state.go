@@ -1,0 +1,57 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/csptransfer/csptransfer/activities"
+)
+
+// TransferState is everything a transfer knows beyond its request. It is one serialisable struct so it can
+// be carried into the next run on continue-as-new.
+type TransferState struct {
+	Status TransferStatus `json:"status"`
+
+	Country        string `json:"country,omitempty"`
+	PartnerCountry string `json:"partnerCountry,omitempty"`
+	Market         string `json:"market,omitempty"`
+
+	Invited             bool      `json:"invited"`
+	InvitedAt           time.Time `json:"invitedAt"`
+	AdminRelationshipID string    `json:"adminRelationshipId,omitempty"`
+	Accepted            bool      `json:"accepted"`
+	AdminAccessActive   bool      `json:"adminAccessActive"`
+	NextReminderAt      time.Time `json:"nextReminderAt"`
+	AgreementAccepted   bool      `json:"agreementAccepted"`
+
+	// Originals are the subscriptions being replaced, from the request or discovery.
+	Originals []OriginalSubscription `json:"originals,omitempty"`
+	// OriginalIDs maps a source skuId to the originals' subscription ids (for expiry checks).
+	OriginalIDs map[string][]string `json:"originalIds,omitempty"`
+	// Catalog and targets are the facts the current plan was made from.
+	Catalog         []activities.CatalogFacts `json:"catalog,omitempty"`
+	OverrideTargets []activities.CatalogOffer `json:"overrideTargets,omitempty"`
+	// Mappings are operator choices from set-offer-mapping, merged over the request's overrides.
+	Mappings map[string]string `json:"mappings,omitempty"`
+	// Planned says lines are final: approved (or needing no approval); buying has begun.
+	Planned         bool `json:"planned"`
+	ApprovedVersion int  `json:"approvedVersion"`
+
+	// Purchases remembers every cart created, keyed by purchase key, so a retry or a new run never
+	// creates a second cart for the same purchase.
+	Purchases map[string]Purchase `json:"purchases,omitempty"`
+	// Bought lists every new subscription, for abort and the report.
+	Bought []activities.ProvisionedSubscription `json:"bought,omitempty"`
+	// RemindedExpiries records expiry dates whose renewal reminder was sent (RFC 3339 keys).
+	RemindedExpiries map[string]bool `json:"remindedExpiries,omitempty"`
+	// Skipped lines no longer wait for their original's expiry.
+	Skipped map[int]bool `json:"skipped,omitempty"`
+}
+
+// Purchase is one cart: created once, checked out idempotently.
+type Purchase struct {
+	RequestID string    `json:"requestId"`
+	CartID    string    `json:"cartId,omitempty"`
+	Lines     []int     `json:"lines"`
+	Done      bool      `json:"done"`
+	CreatedAt time.Time `json:"createdAt"`
+}

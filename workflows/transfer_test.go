@@ -1,0 +1,601 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/csptransfer/csptransfer/activities"
+)
+
+const (
+	customerID = "6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f"
+	partnerID  = "a1b2c3d4-0000-4000-8000-00000000e001"
+	e3Sku      = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	oldSku     = "18181a46-0d4e-45cd-891e-60aabd171b4e"
+	newSku     = "3b555118-da6a-4418-894f-7df1e2096870"
+	e3Item     = "CFQ7TTC0LF8Q:0001"
+	newItem    = "CFQ7TTC0LH18:0001"
+)
+
+var day = 24 * time.Hour
+
+// harness wraps the SDK test environment with default mocks for a transfer that succeeds; each test
+// overrides what it is about before calling run.
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+	req TransferRequest
+
+	expiry    time.Time
+	originals []activities.Original
+	ordered   map[string][]string // order id → catalog items, as the default checkout mock bought them
+	facts     []activities.CatalogFacts
+}
+
+func newHarness(t *testing.T) *harness {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(10 * time.Second)
+	env.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: WorkflowType})
+	env.RegisterActivity(&activities.Activities{})
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	h := &harness{
+		t:   t,
+		env: env,
+		req: TransferRequest{
+			CustomerTenantID: customerID,
+			CustomerDomain:   "contoso.onmicrosoft.com",
+			Country:          "DE",
+			ContactEmail:     "it@contoso.example",
+		},
+		expiry:  start.Add(60 * day),
+		ordered: map[string][]string{},
+	}
+	h.originals = []activities.Original{{SubscriptionID: "orig-1", SkuID: e3Sku, SkuPartNumber: "ENTERPRISEPACK", Quantity: 25, ExpiresAt: h.expiry}}
+	h.facts = []activities.CatalogFacts{{
+		SourceSkuID: e3Sku, SourceSkuPartNumber: "ENTERPRISEPACK", Country: "DE",
+		SameSku: &activities.CatalogOffer{CatalogItemID: e3Item, SkuID: e3Sku, Title: "Office 365 E3", Purchasable: true, MinQuantity: 1, MaxQuantity: 300},
+	}}
+	return h
+}
+
+// defaults installs mocks for every activity not mocked by the test itself. Mocks added earlier win.
+func (h *harness) defaults() {
+	env := h.env
+	env.OnActivity(a.SelectPartner, mock.Anything, mock.Anything).Return(activities.SelectPartnerResult{
+		PartnerTenantID: partnerID, PartnerCountry: "DE", CustomerCountry: "DE", Market: "Europe"}, nil).Maybe()
+	env.OnActivity(a.Invite, mock.Anything, mock.Anything).Return(activities.InviteResult{
+		InvitationURL: "https://admin.microsoft.com/invite?partnerId=" + partnerID, Notified: true}, nil).Maybe()
+	env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{Accepted: true}, nil).Maybe()
+	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(activities.NotifyResult{Sent: true}, nil).Maybe()
+	env.OnActivity(a.EnsureAgreement, mock.Anything, mock.Anything).Return(activities.EnsureAgreementResult{Accepted: true, How: "direct-signed"}, nil).Maybe()
+	env.OnActivity(a.Discover, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.DiscoverInput) (activities.DiscoverResult, error) {
+		return activities.DiscoverResult{Originals: h.originals}, nil
+	}).Maybe()
+	env.OnActivity(a.Catalog, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CatalogInput) (activities.CatalogResult, error) {
+		res := activities.CatalogResult{Facts: h.facts}
+		for _, target := range in.Targets {
+			res.Targets = append(res.Targets, activities.CatalogOffer{CatalogItemID: target, SkuID: newSku, Title: "Chosen offer", Purchasable: true})
+		}
+		return res, nil
+	}).Maybe()
+	env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(activities.CreateCartResult{CartID: "cart-1"}, nil).Maybe()
+	env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckoutInput) (activities.CheckoutResult, error) {
+		var res activities.CheckoutResult
+		for _, l := range in.Lines {
+			res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, OrderID: "order-" + in.CartID, SubscriptionID: "sub-" + l.CatalogItemID})
+			h.ordered["order-"+in.CartID] = append(h.ordered["order-"+in.CartID], l.CatalogItemID)
+		}
+		return res, nil
+	}).Maybe()
+	env.OnActivity(a.AwaitProvisioning, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AwaitProvisioningInput) (activities.AwaitProvisioningResult, error) {
+		var res activities.AwaitProvisioningResult
+		for _, o := range in.OrderIDs {
+			for _, item := range h.ordered[o] {
+				res.Subscriptions = append(res.Subscriptions, activities.ProvisionedSubscription{OrderID: o, SubscriptionID: "sub-" + item, OfferID: item, Quantity: 25})
+			}
+		}
+		return res, nil
+	}).Maybe()
+	env.OnActivity(a.MoveLicenses, mock.Anything, mock.Anything).Return(activities.MoveLicensesResult{UsersMoved: 20, GroupsMoved: 1}, nil).Maybe()
+	env.OnActivity(a.CheckOriginal, mock.Anything, mock.Anything).Return(activities.CheckOriginalResult{State: activities.OriginalExpired}, nil).Maybe()
+	env.OnActivity(a.CancelSubscriptions, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CancelInput) (activities.CancelResult, error) {
+		return activities.CancelResult{Cancelled: in.SubscriptionIDs}, nil
+	}).Maybe()
+}
+
+// acceptAfter signals the customer's acceptance after d.
+func (h *harness) acceptAfter(d time.Duration) {
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalRelationshipAccepted, RelationshipAccepted{CustomerTenantID: customerID, Source: "webhook"})
+	}, d)
+}
+
+func (h *harness) run() {
+	h.defaults()
+	h.env.ExecuteWorkflow(WorkflowType, h.req)
+	require.True(h.t, h.env.IsWorkflowCompleted())
+}
+
+func (h *harness) report() TransferReport {
+	h.t.Helper()
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var rep TransferReport
+	require.NoError(h.t, h.env.GetWorkflowResult(&rep))
+	return rep
+}
+
+func (h *harness) status() TransferStatus {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(QueryStatus)
+	require.NoError(h.t, err)
+	var s TransferStatus
+	require.NoError(h.t, v.Get(&s))
+	return s
+}
+
+func appErrorType(t *testing.T, err error) (string, string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
+	return appErr.Type(), appErr.Error()
+}
+
+func stagesOf(tl []TimelineEntry) []Stage {
+	var out []Stage
+	for _, e := range tl {
+		if len(out) == 0 || out[len(out)-1] != e.Stage {
+			out = append(out, e.Stage)
+		}
+	}
+	return out
+}
+
+func TestSameOfferTransferCompletesAtTheOriginalsExpiry(t *testing.T) {
+	h := newHarness(t)
+	h.acceptAfter(2 * day)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, partnerID, rep.PartnerTenantID)
+	require.Len(t, rep.Lines, 1)
+	l := rep.Lines[0]
+	require.True(t, l.SameOffer)
+	require.False(t, l.ReassignmentNeeded)
+	require.Equal(t, 25, l.Quantity)
+	require.Equal(t, e3Item, l.TargetCatalogItemID)
+	require.True(t, l.Progress.Ordered)
+	require.True(t, l.Progress.Provisioned)
+	require.Equal(t, activities.OriginalExpired, l.Progress.OriginalState)
+	require.Equal(t, []Stage{StageValidating, StageCheckingRegion, StageInviting, StageAwaitingAcceptance, StageCheckingAgreement,
+		StageDiscovering, StagePlanning, StageProvisioning, StageAwaitingExpiry, StageCompleted}, stagesOf(rep.Timeline))
+	// The transfer slept until the original's end date: no sooner (no money lost), no busy polling.
+	require.False(t, h.env.Now().Before(h.expiry))
+	h.env.AssertNumberOfCalls(t, "Invite", 1)
+	h.env.AssertNumberOfCalls(t, "CreateCart", 1)
+	h.env.AssertNumberOfCalls(t, "Checkout", 1)
+	h.env.AssertNumberOfCalls(t, "MoveLicenses", 0)
+	h.env.AssertNumberOfCalls(t, "CheckOriginal", 1)
+}
+
+func TestInvalidRequestFailsAtOnceNamingTheField(t *testing.T) {
+	h := newHarness(t)
+	h.req.CustomerTenantID = "not-a-guid"
+	h.req.Subscriptions = []OriginalSubscription{{SkuID: e3Sku, Quantity: 0, ExpiresAt: h.expiry}}
+	h.run()
+
+	typ, msg := appErrorType(t, h.env.GetWorkflowError())
+	require.Equal(t, ErrTypeInvalidRequest, typ)
+	require.Contains(t, msg, "customerTenantId")
+	require.Contains(t, msg, "subscriptions[0].quantity")
+	h.env.AssertNumberOfCalls(t, "SelectPartner", 0)
+	h.env.AssertNumberOfCalls(t, "Invite", 0)
+}
+
+func TestRegionMismatchFailsBeforeAnyInvitation(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.SelectPartner, mock.Anything, mock.Anything).Return(activities.SelectPartnerResult{},
+		temporal.NewNonRetryableApplicationError("customer country JP (market Japan) is served by none of the partner tenants: DE (Europe)", activities.ErrTypeRegionMismatch, nil))
+	h.run()
+
+	typ, msg := appErrorType(t, h.env.GetWorkflowError())
+	require.Equal(t, activities.ErrTypeRegionMismatch, typ)
+	require.Contains(t, msg, "JP")
+	h.env.AssertNumberOfCalls(t, "Invite", 0)
+}
+
+func TestInvitationExpiresWithReasonAndReminders(t *testing.T) {
+	h := newHarness(t)
+	h.req.InvitationTTL = Duration(10 * day)
+	h.req.ReminderEvery = Duration(3 * day)
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
+	h.run()
+
+	typ, msg := appErrorType(t, h.env.GetWorkflowError())
+	require.Equal(t, ErrTypeInvitationExpired, typ)
+	require.Contains(t, msg, "did not accept the reseller relationship within 10d")
+	h.env.AssertNumberOfCalls(t, "Notify", 3) // days 3, 6, 9
+	h.env.AssertNumberOfCalls(t, "CreateCart", 0)
+}
+
+func TestUnverifiedAcceptanceDoesNotAdvanceUntilPartnerCenterConfirms(t *testing.T) {
+	h := newHarness(t)
+	verified := false
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.CheckRelationshipInput) (activities.CheckRelationshipResult, error) {
+		return activities.CheckRelationshipResult{Accepted: verified}, nil
+	})
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageAwaitingAcceptance, s.Stage)
+		require.Contains(t, s.LastError, "Partner Center does not show the relationship yet")
+		require.NotNil(t, s.Awaiting)
+		verified = true // the customer really accepts now; the slow poll finds it
+	}, 2*time.Hour)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	var acceptedAt time.Time
+	for _, e := range rep.Timeline {
+		if e.Note == "reseller relationship verified in Partner Center" {
+			acceptedAt = e.At
+		}
+	}
+	require.Equal(t, h.env.Now().Add(-0).Year(), acceptedAt.Year())
+	require.Equal(t, 6*time.Hour, acceptedAt.Sub(rep.StartedAt), "found by the 6-hourly poll, not the unverified signal")
+}
+
+func TestSignalForAnotherCustomerIsIgnored(t *testing.T) {
+	h := newHarness(t)
+	checks := 0
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.CheckRelationshipInput) (activities.CheckRelationshipResult, error) {
+		checks++
+		return activities.CheckRelationshipResult{Accepted: true}, nil
+	})
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalRelationshipAccepted, RelationshipAccepted{CustomerTenantID: "00000000-0000-4000-8000-000000000000"})
+	}, time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageAwaitingAcceptance, s.Stage)
+		require.Contains(t, s.LastError, "named another customer tenant")
+		require.Equal(t, 0, checks)
+	}, 2*time.Hour)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+}
+
+func TestEarlyAndDuplicateSignalsAreNotLostAndInviteOnce(t *testing.T) {
+	h := newHarness(t)
+	// Sent with the start (signal-with-start) and again twice: one verification suffices, one invitation.
+	h.acceptAfter(0)
+	h.acceptAfter(0)
+	h.acceptAfter(time.Minute)
+	h.run()
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	h.env.AssertNumberOfCalls(t, "Invite", 1)
+	require.Less(t, rep.Timeline[4].At.Sub(rep.StartedAt), time.Hour, "acceptance acted on at once")
+}
+
+func TestDiscontinuedOfferNeedsApprovalAndMovesUsers(t *testing.T) {
+	h := newHarness(t)
+	h.originals = []activities.Original{{SubscriptionID: "orig-e1", SkuID: oldSku, SkuPartNumber: "STANDARDPACK", Quantity: 25, ExpiresAt: h.expiry}}
+	h.facts = []activities.CatalogFacts{{
+		SourceSkuID: oldSku, SourceSkuPartNumber: "STANDARDPACK", SourceServicePlans: []string{"EXCHANGE_S_STANDARD", "SHAREPOINTSTANDARD", "YAMMER_ENTERPRISE"},
+		SameSku:    &activities.CatalogOffer{CatalogItemID: "CFQ7TTC0LF8R:0001", SkuID: oldSku, Purchasable: false},
+		Successors: []activities.CatalogOffer{{CatalogItemID: newItem, SkuID: newSku, Title: "Microsoft 365 Business Basic", Purchasable: true, ServicePlans: []string{"EXCHANGE_S_STANDARD", "SHAREPOINTSTANDARD"}}},
+	}}
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageAwaitingApproval, s.Stage)
+		require.Equal(t, 1, s.PlanVersion)
+		require.True(t, s.Lines[0].ReassignmentNeeded)
+		require.False(t, s.Lines[0].SameOffer)
+		require.NotEmpty(t, s.Lines[0].Notes, "data-loss risk stated")
+
+		h.env.UpdateWorkflow(UpdateApprovePlan, "stale", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { require.ErrorContains(t, err, "planVersion 7 is stale") },
+			OnAccept:   func() { t.Error("stale approval accepted") },
+			OnComplete: func(any, error) {},
+		}, ApprovePlan{PlanVersion: 7})
+		h.env.UpdateWorkflow(UpdateApprovePlan, "ok", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("approval rejected: %v", err) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) {},
+		}, ApprovePlan{PlanVersion: 1})
+	}, 3*day)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	l := rep.Lines[0]
+	require.Equal(t, newItem, l.TargetCatalogItemID)
+	require.True(t, l.Progress.Moved)
+	require.Equal(t, 20, l.Progress.UsersMoved)
+	require.Contains(t, stagesOf(rep.Timeline), StageReassigningLicenses)
+	h.env.AssertCalled(t, "MoveLicenses", mock.Anything, activities.MoveLicensesInput{CustomerTenantID: customerID, FromSkuID: oldSku, ToSkuID: newSku})
+}
+
+func TestApprovalOutsideItsStageIsRejected(t *testing.T) {
+	h := newHarness(t)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(UpdateApprovePlan, "early", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { require.ErrorContains(t, err, "is in stage AwaitingAcceptance, not AwaitingApproval") },
+			OnAccept:   func() { t.Error("accepted") },
+			OnComplete: func(any, error) {},
+		}, ApprovePlan{PlanVersion: 0})
+	}, time.Hour)
+	h.acceptAfter(2 * time.Hour)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+}
+
+func TestUnresolvedLineWaitsForOfferMappingThenReplans(t *testing.T) {
+	h := newHarness(t)
+	h.req.Approval = ApprovalNever
+	h.facts = []activities.CatalogFacts{{SourceSkuID: e3Sku, SourceSkuPartNumber: "ENTERPRISEPACK", Country: "DE"}}
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageAwaitingApproval, s.Stage)
+		require.True(t, s.Lines[0].Unresolved)
+		require.Contains(t, s.Awaiting.What, "set-offer-mapping")
+		h.env.UpdateWorkflow(UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("mapping rejected: %v", err) },
+			OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				require.NoError(t, err)
+				require.Equal(t, 2, v.(SetOfferMappingResult).PlanVersion)
+			},
+		}, SetOfferMapping{SourceSku: "ENTERPRISEPACK", TargetCatalogItemID: newItem})
+	}, day)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, newItem, rep.Lines[0].TargetCatalogItemID)
+	require.Equal(t, 2, rep.PlanVersion)
+}
+
+func TestPartialCheckoutRetriesOnlyTheFailedLine(t *testing.T) {
+	h := newHarness(t)
+	h.originals = append(h.originals, activities.Original{SkuID: newSku, SkuPartNumber: "O365_BUSINESS_ESSENTIALS", Quantity: 5, ExpiresAt: h.expiry})
+	h.facts = append(h.facts, activities.CatalogFacts{SourceSkuID: newSku, SourceSkuPartNumber: "O365_BUSINESS_ESSENTIALS",
+		SameSku: &activities.CatalogOffer{CatalogItemID: newItem, SkuID: newSku, Purchasable: true}})
+	var carts []activities.CheckoutInput
+	h.env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CreateCartInput) (activities.CreateCartResult, error) {
+		return activities.CreateCartResult{CartID: "cart-" + in.RequestID[:8]}, nil
+	})
+	h.env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckoutInput) (activities.CheckoutResult, error) {
+		carts = append(carts, in)
+		var res activities.CheckoutResult
+		for _, l := range in.Lines {
+			if len(carts) == 1 && l.CatalogItemID == newItem {
+				res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, ErrorCode: "800003", ErrorDescription: "Unexpected error", Retryable: true})
+				continue
+			}
+			res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, OrderID: "order-" + in.CartID, SubscriptionID: "sub-" + l.CatalogItemID})
+			h.ordered["order-"+in.CartID] = append(h.ordered["order-"+in.CartID], l.CatalogItemID)
+		}
+		return res, nil
+	})
+	h.acceptAfter(time.Hour)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Len(t, carts, 2)
+	require.Len(t, carts[0].Lines, 2)
+	require.Len(t, carts[1].Lines, 1, "only the failed line is bought again")
+	require.Equal(t, newItem, carts[1].Lines[0].CatalogItemID)
+	require.NotEqual(t, carts[0].CartID, carts[1].CartID)
+	require.NotEqual(t, carts[0].RequestID, carts[1].RequestID)
+	for _, l := range rep.Lines {
+		require.True(t, l.Progress.Provisioned)
+	}
+}
+
+func TestRejectedPurchaseWaitsForAnOperator(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(activities.CheckoutResult{},
+		temporal.NewNonRetryableApplicationError("offer no longer available (2091)", activities.ErrTypeOfferUnavailable, nil)).Once()
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageProvisioning, s.Stage)
+		require.Contains(t, s.LastError, "needs an operator")
+		require.Contains(t, s.Awaiting.What, "cannot be bought")
+		h.env.UpdateWorkflow(UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("mapping rejected: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, SetOfferMapping{SourceSku: e3Sku, TargetCatalogItemID: newItem})
+	}, 2*day)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageAwaitingApproval, s.Stage, "a changed offer is approved under the auto policy")
+		h.env.UpdateWorkflow(UpdateApprovePlan, "approve", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("approval rejected: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, ApprovePlan{PlanVersion: s.PlanVersion})
+	}, 3*day)
+	h.run()
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, newItem, rep.Lines[0].TargetCatalogItemID)
+}
+
+func TestRenewedOriginalIsReportedAndAwaitedAgain(t *testing.T) {
+	h := newHarness(t)
+	renewedTo := h.expiry.Add(30 * day)
+	h.env.OnActivity(a.CheckOriginal, mock.Anything, mock.Anything).Return(activities.CheckOriginalResult{State: activities.OriginalRenewed, NextLifecycleAt: &renewedTo}, nil).Once()
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, StageAwaitingExpiry, s.Stage)
+		require.Equal(t, activities.OriginalRenewed, s.Lines[0].Progress.OriginalState)
+		require.Contains(t, s.LastError, "was renewed until")
+		require.True(t, s.Awaiting.Until.Equal(renewedTo.Add(-renewalReminderLead)), "next: the reminder before the new end date")
+	}, 61*day)
+	h.run()
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	require.False(t, h.env.Now().Before(renewedTo))
+	h.env.AssertNumberOfCalls(t, "CheckOriginal", 2)
+	h.env.AssertNumberOfCalls(t, "Notify", 2) // a renewal reminder before each end date
+}
+
+func TestSkipExpiryWaitNeedsTheAcknowledgement(t *testing.T) {
+	h := newHarness(t)
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(UpdateSkipExpiryWait, "no-ack", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { require.ErrorContains(t, err, NoRefundAcknowledgement) },
+			OnAccept: func() { t.Error("skip without acknowledgement accepted") }, OnComplete: func(any, error) {},
+		}, SkipExpiryWait{Acknowledgement: "yes"})
+		h.env.UpdateWorkflow(UpdateSkipExpiryWait, "ack", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) { require.Equal(t, 1, v.(SkipExpiryWaitResult).Skipped) },
+		}, SkipExpiryWait{Acknowledgement: NoRefundAcknowledgement, Reason: "customer cancelled it themselves"})
+	}, 5*day)
+	h.run()
+	rep := h.report()
+	require.Equal(t, StageCompleted, rep.Outcome)
+	require.True(t, h.env.Now().Before(h.expiry))
+	h.env.AssertNumberOfCalls(t, "CheckOriginal", 0)
+}
+
+func TestAbortBeforePurchaseEndsCleanly(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalAbort, Abort{Reason: "customer changed their mind"})
+	}, 2*day)
+	h.run()
+	rep := h.report()
+	require.Equal(t, StageAborted, rep.Outcome)
+	require.Equal(t, "customer changed their mind", rep.Reason)
+	h.env.AssertNumberOfCalls(t, "CreateCart", 0)
+	h.env.AssertNumberOfCalls(t, "CancelSubscriptions", 0)
+}
+
+func TestAbortAfterPurchaseKeepsOrCancelsRefundable(t *testing.T) {
+	for _, cancel := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Keeps", true: "CancelsRefundable"}[cancel], func(t *testing.T) {
+			h := newHarness(t)
+			h.acceptAfter(time.Hour)
+			h.env.RegisterDelayedCallback(func() {
+				require.Equal(t, StageAwaitingExpiry, h.status().Stage)
+				h.env.SignalWorkflow(SignalAbort, Abort{Reason: "stop", CancelRefundable: cancel})
+			}, 3*day)
+			h.run()
+			rep := h.report()
+			require.Equal(t, StageAborted, rep.Outcome)
+			if cancel {
+				h.env.AssertNumberOfCalls(t, "CancelSubscriptions", 1)
+				require.Contains(t, rep.Reason, "cancelled for a refund")
+			} else {
+				h.env.AssertNumberOfCalls(t, "CancelSubscriptions", 0)
+				require.Contains(t, rep.Reason, "1 new subscription(s) kept")
+			}
+		})
+	}
+}
+
+func TestBeforeExpiryModeBuysAtExpiryMinusLeadTime(t *testing.T) {
+	h := newHarness(t)
+	h.req.Provisioning = Provisioning{Mode: ProvisionBeforeExpiry, LeadTime: Duration(10 * day)}
+	var boughtAt time.Time
+	h.env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.CreateCartInput) (activities.CreateCartResult, error) {
+		boughtAt = h.env.Now()
+		return activities.CreateCartResult{CartID: "cart-1"}, nil
+	})
+	h.acceptAfter(time.Hour)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, h.expiry.Add(-10*day), boughtAt.UTC())
+}
+
+func TestAgreementMissingWaitsForAttestation(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.EnsureAgreement, mock.Anything, mock.MatchedBy(func(in activities.EnsureAgreementInput) bool { return in.Attestation == nil })).
+		Return(activities.EnsureAgreementResult{How: "missing"}, nil)
+	h.env.OnActivity(a.EnsureAgreement, mock.Anything, mock.MatchedBy(func(in activities.EnsureAgreementInput) bool { return in.Attestation != nil })).
+		Return(activities.EnsureAgreementResult{Accepted: true, How: "attested"}, nil)
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, StageCheckingAgreement, h.status().Stage)
+		h.env.SignalWorkflow(SignalAgreementAccepted, AgreementAccepted{CustomerTenantID: customerID,
+			Attestation: &activities.Attestation{FirstName: "A", LastName: "B", Email: "a@contoso.example", DateAgreed: h.env.Now()}})
+	}, day)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+}
+
+func TestCancellationEndsAsAbortedWithoutBuying(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, day)
+	h.run()
+	require.True(t, temporal.IsCanceledError(h.env.GetWorkflowError()))
+	h.env.AssertNumberOfCalls(t, "CreateCart", 0)
+}
+
+func TestSearchAttributesFollowTheStage(t *testing.T) {
+	h := newHarness(t)
+	current := map[string]any{}
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		for _, k := range []temporal.SearchAttributeKeyKeyword{SearchAttributeStage, SearchAttributeCustomerTenantID, SearchAttributeCustomerDomain, SearchAttributePartnerTenantID} {
+			if v, ok := sa.GetKeyword(k); ok {
+				current[k.GetName()] = v
+			}
+		}
+		if v, ok := sa.GetTime(SearchAttributeNextActionAt); ok {
+			current[SearchAttributeNextActionAt.GetName()] = v
+		}
+	}).Return(nil)
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, string(StageAwaitingExpiry), current["CspStage"])
+		require.Equal(t, customerID, current["CspCustomerTenantId"])
+		require.Equal(t, "contoso.onmicrosoft.com", current["CspCustomerDomain"])
+		require.Equal(t, partnerID, current["CspPartnerTenantId"])
+		require.True(t, current["CspNextActionAt"].(time.Time).Equal(h.expiry.Add(-renewalReminderLead)))
+	}, 10*day)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, string(StageCompleted), current["CspStage"])
+	// Clearing CspNextActionAt at the end is checked against a real server in the integration test: the
+	// test environment's mock never sees unset values.
+}
+
+func TestContinueAsNewCarriesState(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
+	h.env.RegisterDelayedCallback(func() { h.env.SetContinueAsNewSuggested(true) }, day)
+	h.run()
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &can))
+	var next TransferRequest
+	require.NoError(t, converterDecode(can, &next))
+	require.NotNil(t, next.Continued)
+	require.True(t, next.Continued.Invited)
+	require.Equal(t, StageAwaitingAcceptance, next.Continued.Status.Stage)
+	h.env.AssertNumberOfCalls(t, "Invite", 1)
+}
+
+func converterDecode(can *workflow.ContinueAsNewError, out *TransferRequest) error {
+	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
+}
