@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Starts the local stack: the Temporal dev server (SQLite under .data/, UI on :8233) and the worker with the
+# embedded Partner Center sandbox. Ctrl-C stops everything this script started; state survives a restart.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/.bin"
+data="$root/.data"
+temporal="$bin/temporal"
+
+: "${TEMPORAL_PORT:=7233}"
+: "${TEMPORAL_UI_PORT:=8233}"
+: "${CSP_SANDBOX_PORT:=8089}"
+: "${CSP_TRIGGER_PORT:=8090}"
+: "${CSP_METRICS_PORT:=9090}"
+export TEMPORAL_ADDRESS="127.0.0.1:${TEMPORAL_PORT}"
+export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+export CSP_SANDBOX_ADDR="${CSP_SANDBOX_ADDR:-127.0.0.1:${CSP_SANDBOX_PORT}}"
+export CSP_SANDBOX_STATE="${CSP_SANDBOX_STATE:-$data/sandbox.json}"
+export CSP_METRICS_ADDR="${CSP_METRICS_ADDR:-127.0.0.1:${CSP_METRICS_PORT}}"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+busy=()
+for p in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$CSP_SANDBOX_PORT" "$CSP_METRICS_PORT"; do
+  port_in_use "$p" && busy+=("$p")
+done
+if [ ${#busy[@]} -gt 0 ]; then
+  echo "make run: port(s) ${busy[*]} already in use on 127.0.0.1." >&2
+  echo "Stop whatever listens there (another 'make run'?) or choose other ports, e.g. TEMPORAL_PORT=17233 TEMPORAL_UI_PORT=18233 make run." >&2
+  exit 1
+fi
+
+mkdir -p "$data"
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo
+    echo "Stopping..."
+    kill -INT "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap cleanup INT TERM EXIT
+
+sa_flags=()
+while read -r name type; do
+  sa_flags+=(--search-attribute "$name=$type")
+done < <("$bin/starter" search-attributes)
+
+echo "Starting the Temporal dev server (state in .data/temporal.db, log in .data/temporal.log)..."
+"$temporal" server start-dev \
+  --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+  --db-filename "$data/temporal.db" --namespace "$TEMPORAL_NAMESPACE" \
+  --log-level warn "${sa_flags[@]}" >"$data/temporal.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 150); do
+  if "$temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then
+    echo "The Temporal dev server exited; last lines of .data/temporal.log:" >&2
+    tail -20 "$data/temporal.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+
+# --search-attribute only applies when the SQLite file is new; register them on an existing database too.
+while read -r name type; do
+  "$temporal" operator search-attribute create --address "$TEMPORAL_ADDRESS" \
+    --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type" >/dev/null 2>&1 || true
+done < <("$bin/starter" search-attributes)
+
+cat <<MSG
+
+  Temporal UI      http://localhost:${TEMPORAL_UI_PORT}/namespaces/${TEMPORAL_NAMESPACE}/workflows
+  Temporal server  ${TEMPORAL_ADDRESS} (namespace ${TEMPORAL_NAMESPACE})
+  Sandbox          http://${CSP_SANDBOX_ADDR}/sandbox/customers   (Partner Center + Graph emulator)
+
+  Next, in another terminal:
+    .bin/starter --help                  the operator CLI
+    .bin/temporal workflow list          what is running
+
+  Press Ctrl-C to stop.
+
+MSG
+
+"$bin/worker" &
+pids+=($!)
+wait -n "${pids[@]}" || true

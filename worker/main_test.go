@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/devserver"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// startWorker runs the real worker program against a fresh dev server and returns a client.
+func startWorker(t *testing.T) client.Client {
+	t.Helper()
+	sas := map[string]string{}
+	for _, sa := range workflows.SearchAttributes() {
+		sas[sa.Name] = sa.Type
+	}
+	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
+
+	cfg, err := config.LoadWorkerFrom(config.Map{
+		"TEMPORAL_ADDRESS": srv.FrontendHostPort(),
+		"CSP_METRICS_ADDR": "off",
+		"CSP_SANDBOX_ADDR": "127.0.0.1:0",
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Main{Config: cfg, Log: zaptest.NewLogger(t), Ready: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(time.Minute):
+			t.Error("worker did not stop within a minute")
+		}
+	})
+	select {
+	case <-m.Ready:
+	case err := <-done:
+		t.Fatalf("worker stopped early: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("worker not polling within a minute")
+	}
+	return srv.Client()
+}
+
+func TestWorkerRunsTransfersOnARealServer(t *testing.T) {
+	c := startWorker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// A request with a bad tenant id: the workflow fails at once, naming the field, and says so in its
+	// search attributes, without calling Partner Center.
+	req := workflows.TransferRequest{CustomerTenantID: "contoso", CustomerDomain: "contoso.onmicrosoft.com"}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        workflows.WorkflowID("contoso"),
+		TaskQueue: workflows.TaskQueue,
+	}, workflows.WorkflowType, req)
+	require.NoError(t, err)
+
+	var rep workflows.TransferReport
+	err = run.Get(ctx, &rep)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.Equal(t, workflows.ErrTypeInvalidRequest, appErr.Type())
+	require.Contains(t, appErr.Error(), "customerTenantId")
+	var details workflows.TransferReport
+	require.NoError(t, appErr.Details(&details))
+	require.Equal(t, workflows.StageFailed, details.Outcome)
+
+	desc, err := c.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	stage, ok := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeStage)
+	require.True(t, ok)
+	require.Equal(t, string(workflows.StageFailed), stage)
+	_, hasNext := desc.TypedSearchAttributes.GetTime(workflows.SearchAttributeNextActionAt)
+	require.False(t, hasNext)
+	domain, _ := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeCustomerDomain)
+	require.Equal(t, "contoso.onmicrosoft.com", domain)
+
+	// The status query still answers on the closed workflow.
+	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryStatus)
+	require.NoError(t, err)
+	var st workflows.TransferStatus
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, workflows.StageFailed, st.Stage)
+	require.Contains(t, st.LastError, "customerTenantId")
+}
