@@ -1,0 +1,650 @@
+package workflows
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/csptransfer/csptransfer/activities"
+)
+
+// PlanInput is everything offer planning looks at. Planning is a pure function of it, so the workflow can
+// re-plan at any time (after set-offer-mapping, after a replay) and get the same plan.
+type PlanInput struct {
+	// Originals are the subscriptions to replace, from the request or from discovery. Several originals of
+	// the same SKU are allowed.
+	Originals []OriginalSubscription `json:"originals"`
+	// Catalog holds the catalog facts per source SKU, at most one entry per Graph skuId.
+	Catalog []activities.CatalogFacts `json:"catalog"`
+	// Overrides is the request's offerOverrides: a source SKU (Graph skuId or skuPartNumber, any letter
+	// case) to the catalog item to buy instead. An override always wins over what the catalog suggests; a
+	// skuId key wins over a skuPartNumber key for the same original.
+	Overrides map[string]string `json:"overrides,omitempty"`
+	// Mappings are the accepted set-offer-mapping updates in the order they arrived. They win over
+	// Overrides, and a later mapping wins over an earlier one, whether it names the SKU by skuId or by
+	// skuPartNumber.
+	Mappings []SetOfferMapping `json:"mappings,omitempty"`
+	// OverrideTargets are catalog facts about override targets that are neither the same SKU nor a known
+	// successor. Optional: without them an override's Graph skuId and service plans are unknown.
+	OverrideTargets []activities.CatalogOffer `json:"overrideTargets,omitempty"`
+	// Owned are the seats this partner already sells the customer in CSP that replace originals, e.g.
+	// bought by an earlier run of this transfer. They are subtracted so nothing is bought twice. Do not pass
+	// CSP seats the customer had before the transfer: they are not replacements, and subtracting them would
+	// leave users without a license when the originals expire.
+	Owned []OwnedSeats `json:"owned,omitempty"`
+	// Approval is the request's approval policy; empty means auto.
+	Approval ApprovalPolicy `json:"approval,omitempty"`
+	// Country is the customer's country, only used in notes.
+	Country string `json:"country,omitempty"`
+}
+
+// OwnedSeats is one CSP subscription this partner already holds for the customer.
+type OwnedSeats struct {
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	// SkuID is the Graph skuId the subscription provisions (provisioningstatus.skuId).
+	SkuID    string `json:"skuId"`
+	Quantity int    `json:"quantity"`
+}
+
+// PlanResult is the offer plan.
+type PlanResult struct {
+	// Lines are what to buy: one per distinct (source SKU, original expiry), ordered by expiry then source
+	// SKU. Quantity is the number of seats still to buy.
+	Lines []PlanLine `json:"lines"`
+	// Covered are lines with nothing left to buy because this partner already owns all their seats. They
+	// are kept out of Lines so nothing is bought for them, but the workflow still waits for their
+	// originals' expiry and, when ReassignmentNeeded, still moves their users.
+	Covered []PlanLine `json:"covered,omitempty"`
+	// Notes concern the plan as a whole, e.g. owned seats matched to no original.
+	Notes []string `json:"notes,omitempty"`
+	// NeedsApproval says the workflow must wait for approve-plan before buying.
+	NeedsApproval bool `json:"needsApproval"`
+	// Ready is true when no line is unresolved, i.e. every line has a target an operator need not choose.
+	Ready bool `json:"ready"`
+}
+
+// Plan decides, for every original, what to buy: the same offer with the same seats when it can still be
+// bought; otherwise a successor offer (users then move to it); an operator's override whenever one is set.
+// Lines no rule can settle are marked Unresolved with a note saying why and what to do.
+//
+// Originals of the same SKU that end on the same date become one line with their seats summed (the seats
+// pool in the tenant). Originals of the same SKU that end on different dates stay separate lines, so each is
+// bought at its own time and each expiry is awaited on its own.
+//
+// Plan returns an error only when the input breaks its contract (an original without SKU, quantity or
+// expiry, two catalog facts for one SKU, an unknown approval policy); everything about offers is reported
+// in the lines.
+func Plan(in PlanInput) (PlanResult, error) {
+	policy, err := checkPlanInput(in)
+	if err != nil {
+		return PlanResult{}, err
+	}
+	facts := indexCatalog(in.Catalog)
+	overrides := indexOverrides(in.Overrides)
+	owned := newOwnedPool(in.Owned)
+
+	var res PlanResult
+	for _, g := range groupOriginals(in.Originals, facts) {
+		line := planLine(g, facts.byID[g.skuID], lookupOverride(in.Mappings, overrides, g), in.OverrideTargets, in.Country)
+		if owned.subtract(&line) {
+			res.Covered = append(res.Covered, line)
+			continue
+		}
+		checkQuantity(&line, g.offer)
+		res.Lines = append(res.Lines, line)
+	}
+	res.Notes = owned.leftoverNotes()
+
+	res.Ready = true
+	anyChange := false
+	for _, l := range append(append([]PlanLine(nil), res.Lines...), res.Covered...) {
+		if l.Unresolved {
+			res.Ready = false
+		}
+		if !l.SameOffer {
+			anyChange = true
+		}
+	}
+	switch policy {
+	case ApprovalAlways:
+		res.NeedsApproval = true
+	case ApprovalNever:
+		res.NeedsApproval = !res.Ready
+	default:
+		res.NeedsApproval = anyChange || !res.Ready
+	}
+	if res.Lines == nil {
+		res.Lines = []PlanLine{}
+	}
+	return res, nil
+}
+
+// ProvisionAt is when a line should be bought: now in immediately mode; in beforeExpiry mode the original's
+// expiry minus the lead time (7 days when zero), never before now. An unknown mode buys now, the choice that
+// cannot leave users without a license.
+func ProvisionAt(line PlanLine, mode ProvisioningMode, leadTime Duration, now time.Time) time.Time {
+	if mode != ProvisionBeforeExpiry || line.OriginalExpiresAt.IsZero() {
+		return now
+	}
+	if leadTime <= 0 {
+		leadTime = DefaultLeadTime
+	}
+	at := line.OriginalExpiresAt.Add(-leadTime.D())
+	if at.Before(now) {
+		return now
+	}
+	return at
+}
+
+// DistinctExpiries returns the lines' original expiry times, sorted and without duplicates (one durable
+// timer each). Zero times are skipped. Pass Covered lines too: their originals expire as well.
+func DistinctExpiries(lines []PlanLine) []time.Time {
+	var out []time.Time
+	for _, l := range lines {
+		if !l.OriginalExpiresAt.IsZero() {
+			out = append(out, l.OriginalExpiresAt.UTC())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	uniq := out[:0]
+	for i, t := range out {
+		if i == 0 || !t.Equal(uniq[len(uniq)-1]) {
+			uniq = append(uniq, t)
+		}
+	}
+	if len(uniq) == 0 {
+		return nil
+	}
+	return uniq
+}
+
+func checkPlanInput(in PlanInput) (ApprovalPolicy, error) {
+	var problems []string
+	policy, ok := canonicalApproval(in.Approval)
+	if !ok {
+		problems = append(problems, fmt.Sprintf("approval %s is not one of auto, always, never", quoteValue(string(in.Approval))))
+	}
+	for i, o := range in.Originals {
+		if strings.TrimSpace(o.SkuID) == "" && strings.TrimSpace(o.SkuPartNumber) == "" {
+			problems = append(problems, fmt.Sprintf("originals[%d] has neither skuId nor skuPartNumber", i))
+		}
+		if o.Quantity < 1 {
+			problems = append(problems, fmt.Sprintf("originals[%d] has quantity %d", i, o.Quantity))
+		}
+		if o.ExpiresAt.IsZero() {
+			problems = append(problems, fmt.Sprintf("originals[%d] has no expiry", i))
+		}
+	}
+	seen := make(map[string]bool, len(in.Catalog))
+	for i, f := range in.Catalog {
+		id := normSku(f.SourceSkuID)
+		switch {
+		case id == "":
+			problems = append(problems, fmt.Sprintf("catalog[%d] has no sourceSkuId", i))
+		case seen[id]:
+			problems = append(problems, fmt.Sprintf("catalog[%d] repeats sourceSkuId %s", i, id))
+		}
+		seen[id] = true
+	}
+	for i, o := range in.Owned {
+		if o.Quantity < 0 {
+			problems = append(problems, fmt.Sprintf("owned[%d] has quantity %d", i, o.Quantity))
+		}
+	}
+	if len(problems) > 0 {
+		return "", fmt.Errorf("plan input: %s", strings.Join(problems, "; "))
+	}
+	if policy == "" {
+		policy = ApprovalAuto
+	}
+	return policy, nil
+}
+
+type catalogIndex struct {
+	byID map[string]*activities.CatalogFacts
+	byPN map[string]*activities.CatalogFacts
+}
+
+func indexCatalog(catalog []activities.CatalogFacts) catalogIndex {
+	idx := catalogIndex{
+		byID: make(map[string]*activities.CatalogFacts, len(catalog)),
+		byPN: make(map[string]*activities.CatalogFacts, len(catalog)),
+	}
+	for i := range catalog {
+		f := &catalog[i]
+		idx.byID[normSku(f.SourceSkuID)] = f
+		// The first entry wins a part number shared by two SKUs, which only broken facts would have.
+		if pn := normSku(f.SourceSkuPartNumber); pn != "" && idx.byPN[pn] == nil {
+			idx.byPN[pn] = f
+		}
+	}
+	return idx
+}
+
+// override is the operator's choice of target for one line.
+type override struct {
+	// what names where it came from for the line's notes, e.g. `operator override "ENTERPRISEPACK"`.
+	what, target string
+}
+
+// overrideIndex maps a normalized source SKU to the request's override. Keys differing only in case are
+// resolved deterministically: the smallest key in byte order wins.
+type overrideIndex map[string]override
+
+func indexOverrides(m map[string]string) overrideIndex {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	idx := make(overrideIndex, len(m))
+	for _, k := range keys {
+		n := normSku(k)
+		if _, dup := idx[n]; n != "" && !dup {
+			idx[n] = override{what: "operator override " + quoteValue(k), target: strings.TrimSpace(m[k])}
+		}
+	}
+	return idx
+}
+
+// originalGroup is the originals of one SKU that end at one instant.
+type originalGroup struct {
+	skuID, partNumber string
+	quantity, count   int
+	expiresAt         time.Time
+	// offer is the target offer once chosen, for its quantity limits.
+	offer *activities.CatalogOffer
+}
+
+func groupOriginals(originals []OriginalSubscription, facts catalogIndex) []*originalGroup {
+	byKey := make(map[string]*originalGroup, len(originals))
+	var groups []*originalGroup
+	for _, o := range originals {
+		id, pn := normSku(o.SkuID), strings.TrimSpace(o.SkuPartNumber)
+		if f := facts.byPN[normSku(pn)]; id == "" && f != nil {
+			id = normSku(f.SourceSkuID)
+		}
+		if f := facts.byID[id]; pn == "" && f != nil {
+			pn = strings.TrimSpace(f.SourceSkuPartNumber)
+		}
+		exp := o.ExpiresAt.UTC()
+		key := id
+		if key == "" {
+			key = "pn:" + normSku(pn)
+		}
+		key += "@" + exp.Format(time.RFC3339Nano)
+		g := byKey[key]
+		if g == nil {
+			g = &originalGroup{skuID: id, partNumber: pn, expiresAt: exp}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		if g.partNumber == "" {
+			g.partNumber = pn
+		}
+		g.quantity += o.Quantity
+		g.count++
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if !a.expiresAt.Equal(b.expiresAt) {
+			return a.expiresAt.Before(b.expiresAt)
+		}
+		if a.skuID != b.skuID {
+			return a.skuID < b.skuID
+		}
+		return normSku(a.partNumber) < normSku(b.partNumber)
+	})
+	return groups
+}
+
+func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra []activities.CatalogOffer, country string) PlanLine {
+	line := PlanLine{
+		SourceSkuID:         g.skuID,
+		SourceSkuPartNumber: g.partNumber,
+		Quantity:            g.quantity,
+		OriginalExpiresAt:   g.expiresAt,
+	}
+	if g.count > 1 {
+		line.Notes = append(line.Notes, fmt.Sprintf("%d originals of this SKU ending on the same date are pooled into %d seats", g.count, g.quantity))
+	}
+	var plans []string
+	if f != nil {
+		plans = f.SourceServicePlans
+	}
+
+	if ov != nil {
+		planOverride(&line, g, f, *ov, extra, plans)
+		return line
+	}
+	where := "the customer's country"
+	if country != "" {
+		where = country
+	}
+	switch {
+	case f == nil:
+		line.Unresolved = true
+		line.Notes = append(line.Notes, "no catalog facts are known for this SKU: choose the offer to buy with set-offer-mapping")
+	case f.SameSku == nil:
+		line.Unresolved = true
+		line.Notes = append(line.Notes, fmt.Sprintf("this SKU is not sold in the catalog for %s: choose an offer available there with set-offer-mapping%s",
+			where, candidateList(f.Successors)))
+	case f.SameSku.Purchasable:
+		setTarget(&line, f.SameSku.CatalogItemID, f.SameSku)
+		g.offer = f.SameSku
+		if line.TargetSkuID == "" {
+			line.TargetSkuID = g.skuID
+		}
+		line.SameOffer = line.TargetSkuID == g.skuID
+		line.ReassignmentNeeded = !line.SameOffer
+	default:
+		best, alternatives := chooseSuccessor(f.Successors, plans)
+		if best == nil {
+			line.Unresolved = true
+			line.Notes = append(line.Notes, "the original offer can no longer be bought and no purchasable successor is known: choose one with set-offer-mapping"+
+				candidateList(f.Successors))
+			return line
+		}
+		g.offer = best
+		setTarget(&line, best.CatalogItemID, best)
+		line.SameOffer = g.skuID != "" && line.TargetSkuID == g.skuID
+		line.ReassignmentNeeded = !line.SameOffer
+		line.Notes = append(line.Notes, fmt.Sprintf("the original offer can no longer be bought: successor %s chosen%s",
+			describeOffer(best), coverage(best, plans)))
+		if len(alternatives) > 0 {
+			line.Notes = append(line.Notes, "other purchasable successors: "+offerList(alternatives)+"; choose one instead with set-offer-mapping")
+		}
+		if !line.SameOffer {
+			line.Notes = append(line.Notes, dataLossNotes(plans, best.ServicePlans)...)
+		}
+	}
+	return line
+}
+
+func lookupOverride(mappings []SetOfferMapping, idx overrideIndex, g *originalGroup) *override {
+	pn := normSku(g.partNumber)
+	for i := len(mappings) - 1; i >= 0; i-- {
+		m := mappings[i]
+		if k := normSku(m.SourceSku); k != "" && (k == g.skuID || k == pn) {
+			return &override{what: "set-offer-mapping " + quoteValue(m.SourceSku), target: strings.TrimSpace(m.TargetCatalogItemID)}
+		}
+	}
+	if ov, ok := idx[g.skuID]; ok && g.skuID != "" {
+		return &ov
+	}
+	if ov, ok := idx[pn]; ok && pn != "" {
+		return &ov
+	}
+	return nil
+}
+
+func planOverride(line *PlanLine, g *originalGroup, f *activities.CatalogFacts, ov override, extra []activities.CatalogOffer, plans []string) {
+	target := ov.target
+	if !isCatalogItemID(target) {
+		line.Unresolved = true
+		line.Notes = append(line.Notes, fmt.Sprintf("%s: %s is not a catalog item id (productId:skuId[:availabilityId]): correct it with set-offer-mapping",
+			ov.what, quoteValue(target)))
+		return
+	}
+	offer := findOffer(target, f, extra)
+	setTarget(line, target, offer)
+	line.Notes = append(line.Notes, fmt.Sprintf("%s chooses %s", ov.what, describeTarget(target, offer)))
+	if offer == nil {
+		// Without catalog facts the target's Graph skuId is learned only after purchase (provisioning
+		// status), so users are assumed to move.
+		line.ReassignmentNeeded = true
+		line.Notes = append(line.Notes, "the target is not in the catalog facts: its Graph skuId, quantity limits and service plans are unknown, so the data-loss risk is not assessed")
+		return
+	}
+	g.offer = offer
+	if !offer.Purchasable {
+		line.Unresolved = true
+		line.Notes = append(line.Notes, "the override's target cannot be bought now: choose another with set-offer-mapping")
+		return
+	}
+	if f != nil && f.SameSku != nil && f.SameSku.Purchasable && !sameCatalogItem(target, f.SameSku.CatalogItemID) {
+		line.Notes = append(line.Notes, fmt.Sprintf("the same offer %s is still purchasable; the override replaces it", describeOffer(f.SameSku)))
+	}
+	if line.TargetSkuID == "" && f != nil && offer == f.SameSku {
+		line.TargetSkuID = g.skuID
+	}
+	line.SameOffer = g.skuID != "" && line.TargetSkuID == g.skuID
+	line.ReassignmentNeeded = !line.SameOffer
+	if !line.SameOffer {
+		line.Notes = append(line.Notes, dataLossNotes(plans, offer.ServicePlans)...)
+	}
+}
+
+// findOffer looks the target up among the facts, by product and SKU (availability ids change over time).
+func findOffer(target string, f *activities.CatalogFacts, extra []activities.CatalogOffer) *activities.CatalogOffer {
+	if f != nil {
+		if f.SameSku != nil && sameCatalogItem(target, f.SameSku.CatalogItemID) {
+			return f.SameSku
+		}
+		for i := range f.Successors {
+			if sameCatalogItem(target, f.Successors[i].CatalogItemID) {
+				return &f.Successors[i]
+			}
+		}
+	}
+	for i := range extra {
+		if sameCatalogItem(target, extra[i].CatalogItemID) {
+			return &extra[i]
+		}
+	}
+	return nil
+}
+
+func setTarget(line *PlanLine, catalogItemID string, offer *activities.CatalogOffer) {
+	line.TargetCatalogItemID = catalogItemID
+	if offer != nil {
+		line.TargetSkuID = normSku(offer.SkuID)
+		line.TargetTitle = offer.Title
+	}
+}
+
+// chooseSuccessor picks the purchasable successor covering most of the source's service plans; ties go to
+// the smallest catalog item id so the choice never depends on input order.
+func chooseSuccessor(successors []activities.CatalogOffer, plans []string) (*activities.CatalogOffer, []activities.CatalogOffer) {
+	var candidates []activities.CatalogOffer
+	for _, s := range successors {
+		if s.Purchasable && isCatalogItemID(s.CatalogItemID) {
+			candidates = append(candidates, s)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		ci, cj := covered(plans, candidates[i].ServicePlans), covered(plans, candidates[j].ServicePlans)
+		if ci != cj {
+			return ci > cj
+		}
+		return candidates[i].CatalogItemID < candidates[j].CatalogItemID
+	})
+	best := candidates[0]
+	return &best, candidates[1:]
+}
+
+// covered counts the source plans the target includes.
+func covered(source, target []string) int {
+	have := planSet(target)
+	n := 0
+	for _, p := range uniquePlans(source) {
+		if have[p] {
+			n++
+		}
+	}
+	return n
+}
+
+func dataLossNotes(source, target []string) []string {
+	switch {
+	case len(source) == 0:
+		return []string{"the original's service plans are unknown: the data-loss risk is not assessed; compare the offers before approving"}
+	case len(target) == 0:
+		return []string{"the target's service plans are unknown: the data-loss risk is not assessed; compare the offers before approving"}
+	}
+	have := planSet(target)
+	var missing []string
+	for _, p := range uniquePlans(source) {
+		if !have[p] {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return []string{"the target includes every service plan of the original"}
+	}
+	return []string{fmt.Sprintf("data-loss risk: the target lacks service plans %s; back up their data before the original expires",
+		strings.Join(missing, ", "))}
+}
+
+func planSet(plans []string) map[string]bool {
+	set := make(map[string]bool, len(plans))
+	for _, p := range plans {
+		set[strings.ToUpper(strings.TrimSpace(p))] = true
+	}
+	return set
+}
+
+// uniquePlans returns the plan names upper-cased, de-duplicated and sorted.
+func uniquePlans(plans []string) []string {
+	set := planSet(plans)
+	out := make([]string, 0, len(set))
+	for p := range set {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func coverage(o *activities.CatalogOffer, plans []string) string {
+	if len(plans) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (covers %d of the original's %d service plans)", covered(plans, o.ServicePlans), len(uniquePlans(plans)))
+}
+
+func describeOffer(o *activities.CatalogOffer) string {
+	if o.Title == "" {
+		return o.CatalogItemID
+	}
+	return fmt.Sprintf("%s (%s)", o.CatalogItemID, o.Title)
+}
+
+func describeTarget(target string, o *activities.CatalogOffer) string {
+	if o == nil || o.Title == "" {
+		return target
+	}
+	return fmt.Sprintf("%s (%s)", target, o.Title)
+}
+
+func offerList(offers []activities.CatalogOffer) string {
+	sorted := append([]activities.CatalogOffer(nil), offers...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].CatalogItemID < sorted[j].CatalogItemID })
+	parts := make([]string, len(sorted))
+	for i := range sorted {
+		parts[i] = describeOffer(&sorted[i])
+		if !sorted[i].Purchasable {
+			parts[i] += " [not purchasable]"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func candidateList(offers []activities.CatalogOffer) string {
+	if len(offers) == 0 {
+		return ""
+	}
+	return "; known successors: " + offerList(offers)
+}
+
+// checkQuantity refuses to clamp: a seat count the offer does not allow is for an operator to settle.
+func checkQuantity(line *PlanLine, offer *activities.CatalogOffer) {
+	if offer == nil || line.Unresolved {
+		return
+	}
+	lo, hi := offer.MinQuantity, offer.MaxQuantity
+	if lo < 1 {
+		lo = 1
+	}
+	if line.Quantity >= lo && (hi <= 0 || line.Quantity <= hi) {
+		return
+	}
+	limits := fmt.Sprintf("at least %d", lo)
+	if hi > 0 {
+		limits = fmt.Sprintf("%d to %d", lo, hi)
+	}
+	line.Unresolved = true
+	line.Notes = append(line.Notes, fmt.Sprintf("%d seats is outside what %s allows in one purchase (%s): choose another offer with set-offer-mapping or adjust the originals",
+		line.Quantity, describeOffer(offer), limits))
+}
+
+// ownedPool hands out already-owned seats per Graph skuId, earliest-expiring line first.
+type ownedPool struct {
+	remaining map[string]int
+	skus      []string
+}
+
+func newOwnedPool(owned []OwnedSeats) *ownedPool {
+	p := &ownedPool{remaining: make(map[string]int)}
+	for _, o := range owned {
+		id := normSku(o.SkuID)
+		if id == "" || o.Quantity <= 0 {
+			continue
+		}
+		if _, ok := p.remaining[id]; !ok {
+			p.skus = append(p.skus, id)
+		}
+		p.remaining[id] += o.Quantity
+	}
+	sort.Strings(p.skus)
+	return p
+}
+
+// subtract counts owned seats of the line's target SKU against it and reports whether nothing is left to buy.
+func (p *ownedPool) subtract(line *PlanLine) bool {
+	if line.Unresolved || line.TargetSkuID == "" {
+		return false
+	}
+	have := p.remaining[line.TargetSkuID]
+	if have <= 0 {
+		return false
+	}
+	used := min(have, line.Quantity)
+	p.remaining[line.TargetSkuID] = have - used
+	line.Quantity -= used
+	if line.Quantity == 0 {
+		line.Notes = append(line.Notes, fmt.Sprintf("all %d seats are already owned in this partner's CSP subscriptions of this SKU: nothing to buy", used))
+		return true
+	}
+	line.Notes = append(line.Notes, fmt.Sprintf("%d seats are already owned in this partner's CSP subscriptions of this SKU: buying the remaining %d", used, line.Quantity))
+	return false
+}
+
+func (p *ownedPool) leftoverNotes() []string {
+	var notes []string
+	for _, id := range p.skus {
+		if n := p.remaining[id]; n > 0 {
+			notes = append(notes, fmt.Sprintf("%d owned CSP seats of SKU %s match no original and are left as they are", n, id))
+		}
+	}
+	return notes
+}
+
+// normSku normalizes a Graph skuId or skuPartNumber for case-insensitive matching.
+func normSku(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// sameCatalogItem compares catalog item ids by product and SKU, ignoring the availability (which changes).
+func sameCatalogItem(a, b string) bool {
+	pa, pb := strings.Split(a, ":"), strings.Split(b, ":")
+	if len(pa) < 2 || len(pb) < 2 {
+		return false
+	}
+	return strings.EqualFold(pa[0], pb[0]) && strings.EqualFold(pa[1], pb[1])
+}
