@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,14 +27,17 @@ type received struct {
 func receiver(t *testing.T, statuses ...int) (*httptest.Server, chan received) {
 	t.Helper()
 	ch := make(chan received, 16)
+	var mu sync.Mutex
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		status := http.StatusOK
+		mu.Lock()
 		if n < len(statuses) {
 			status = statuses[n]
 		}
 		n++
+		mu.Unlock()
 		if status == http.StatusOK {
 			ch <- received{header: r.Header.Clone(), body: body}
 		}
