@@ -250,6 +250,7 @@ type refreshSource struct {
 	scopes   []string
 }
 
+// Token implements oauth2.TokenSource.
 func (s *refreshSource) Token() (*oauth2.Token, error) {
 	rt := s.p.RefreshToken(s.tenantID)
 	if rt == "" {
@@ -283,6 +284,7 @@ func (s *refreshSource) Token() (*oauth2.Token, error) {
 
 type failing struct{ err error }
 
+// Token implements oauth2.TokenSource.
 func (f failing) Token() (*oauth2.Token, error) { return nil, f.err }
 
 // TokenError is a failure to obtain a token. It names Entra's error code
@@ -343,6 +345,7 @@ type typedErrors struct {
 	secrets func() []string
 }
 
+// Token implements oauth2.TokenSource.
 func (t *typedErrors) Token() (*oauth2.Token, error) {
 	tok, err := t.src.Token()
 	if err == nil {
