@@ -219,6 +219,10 @@ type AssignedLicense struct {
 	DisabledPlans []string `json:"disabledPlans"`
 }
 
+// AddLicense is a license to add in a LicenseChange: the SKU and the
+// service plans to keep disabled (an empty list enables every plan).
+type AddLicense = AssignedLicense
+
 // LicenseAssignmentState says where a user's license comes from:
 // AssignedByGroup is nil for a direct assignment and the group's ID for a
 // group-based one.

@@ -476,7 +476,7 @@ func TestApprovalURL(t *testing.T) {
 }
 
 func TestLicenseChangeJSONNames(t *testing.T) {
-	b, err := json.Marshal(graph.LicenseChange{AddLicenses: []graph.AssignedLicense{{SkuID: e3}}})
+	b, err := json.Marshal(graph.LicenseChange{AddLicenses: []graph.AddLicense{{SkuID: e3}}})
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"addLicenses"`)
 	require.Contains(t, string(b), `"removeLicenses"`)
