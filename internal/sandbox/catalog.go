@@ -32,37 +32,39 @@ type catalogSku struct {
 
 // markets maps ISO country codes to the CSP regional market that sells there. It is a
 // small excerpt of Microsoft's table: enough for the seeded customers and common tests.
-var marketTable = map[string]string{
-	"AT": "Europe", "BE": "Europe", "BG": "Europe", "CH": "Europe", "CY": "Europe", "CZ": "Europe",
-	"DE": "Europe", "DK": "Europe", "EE": "Europe", "ES": "Europe", "FI": "Europe", "FR": "Europe",
-	"GB": "Europe", "GR": "Europe", "HR": "Europe", "HU": "Europe", "IE": "Europe", "IS": "Europe",
-	"IT": "Europe", "LI": "Europe", "LT": "Europe", "LU": "Europe", "LV": "Europe", "MT": "Europe",
-	"NL": "Europe", "NO": "Europe", "PL": "Europe", "PT": "Europe", "RO": "Europe", "SE": "Europe",
-	"SI": "Europe", "SK": "Europe",
-	"US": "United States", "UM": "United States",
-	"CA": "Canada",
-	"JP": "Japan",
-	"BR": "Brazil",
-	"IN": "India",
-	"KR": "Korea",
-	"TW": "Taiwan",
-	"AU": "Australia",
-	"NZ": "New Zealand",
-	"MX": "Latin America", "AR": "Latin America", "CL": "Latin America", "CO": "Latin America",
-	"SG": "Asia", "HK": "Asia", "MY": "Asia", "TH": "Asia",
-	"TR": "Middle East", "AE": "Middle East", "SA": "Middle East", "ZA": "Middle East",
+func markets() map[string]string {
+	return map[string]string{
+		"AT": "Europe", "BE": "Europe", "BG": "Europe", "CH": "Europe", "CY": "Europe", "CZ": "Europe",
+		"DE": "Europe", "DK": "Europe", "EE": "Europe", "ES": "Europe", "FI": "Europe", "FR": "Europe",
+		"GB": "Europe", "GR": "Europe", "HR": "Europe", "HU": "Europe", "IE": "Europe", "IS": "Europe",
+		"IT": "Europe", "LI": "Europe", "LT": "Europe", "LU": "Europe", "LV": "Europe", "MT": "Europe",
+		"NL": "Europe", "NO": "Europe", "PL": "Europe", "PT": "Europe", "RO": "Europe", "SE": "Europe",
+		"SI": "Europe", "SK": "Europe",
+		"US": "United States", "UM": "United States",
+		"CA": "Canada",
+		"JP": "Japan",
+		"BR": "Brazil",
+		"IN": "India",
+		"KR": "Korea",
+		"TW": "Taiwan",
+		"AU": "Australia",
+		"NZ": "New Zealand",
+		"MX": "Latin America", "AR": "Latin America", "CL": "Latin America", "CO": "Latin America",
+		"SG": "Asia", "HK": "Asia", "MY": "Asia", "TH": "Asia",
+		"TR": "Middle East", "AE": "Middle East", "SA": "Middle East", "ZA": "Middle East",
+	}
 }
 
 // market returns the CSP regional market of a country; unknown countries form their own.
 func market(country string) string {
-	if m, ok := marketTable[strings.ToUpper(country)]; ok {
+	if m, ok := markets()[strings.ToUpper(country)]; ok {
 		return m
 	}
 	return strings.ToUpper(country)
 }
 
 func knownCountry(country string) bool {
-	_, ok := marketTable[strings.ToUpper(country)]
+	_, ok := markets()[strings.ToUpper(country)]
 	return ok
 }
 

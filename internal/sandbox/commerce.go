@@ -157,8 +157,12 @@ func (s *Sandbox) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		ct.CheckingOut = true
 		failing = s.partialCheckoutLinesLocked()
 		wait = time.Duration(s.st.Settings.CheckoutDuration)
+		s.dirty = true
 		return nil
 	}()
+	if err := s.saveLocked(); err != nil {
+		s.log.Error("save sandbox state", "error", err)
+	}
 	s.mu.Unlock()
 	if rep != nil {
 		rep.write(w)

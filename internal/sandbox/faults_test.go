@@ -1,7 +1,10 @@
 package sandbox_test
 
 import (
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,4 +156,21 @@ func TestUnknownRoutesAnswerInTheirAPIsFormat(t *testing.T) {
 	r = e.do("GET", "/graph/v1.0/nothing", pc, nil)
 	require.Equal(t, http.StatusNotFound, r.status)
 	require.NotNil(t, r.json(t)["error"])
+}
+
+func TestListenAndServeStopsWithContext(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "s.json")
+	require.NoError(t, os.WriteFile(file, templateState(t), 0o600))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- sandbox.ListenAndServe(ctx, "127.0.0.1:0", sandbox.Options{StateFile: file})
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("ListenAndServe did not return")
+	}
 }

@@ -3,10 +3,13 @@ package sandbox_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -48,15 +51,56 @@ type env struct {
 	opts  sandbox.Options
 }
 
+var testStart = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+var template struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// templateState is a seeded state file made once per test binary, so that each test
+// skips generating the CA and signing keys (slow on a loaded machine).
+func templateState(t testing.TB) []byte {
+	t.Helper()
+	template.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sandbox-template-")
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		file := filepath.Join(dir, "state.json")
+		sb, err := sandbox.New(sandbox.Options{StateFile: file, Now: func() time.Time { return testStart }})
+		if err != nil {
+			template.err = err
+			return
+		}
+		if template.err = sb.Close(); template.err != nil {
+			return
+		}
+		template.data, template.err = os.ReadFile(file)
+	})
+	require.NoError(t, template.err)
+	return template.data
+}
+
 func newEnv(t testing.TB, mod ...func(*sandbox.Options)) *env {
 	t.Helper()
-	clock := &wallClock{now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
+	clock := &wallClock{now: testStart}
 	e := &env{t: t, clock: clock}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	opts := sandbox.Options{PublicURL: e.srv.URL, Now: clock.Now, HTTPClient: &http.Client{Timeout: 5 * time.Second}, WebhookRetryDelay: time.Millisecond}
 	for _, m := range mod {
 		m(&opts)
+	}
+	if opts.StateFile == "" {
+		opts.StateFile = filepath.Join(t.TempDir(), "state.json")
+	}
+	if _, err := os.Stat(opts.StateFile); errors.Is(err, os.ErrNotExist) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(opts.StateFile), 0o700))
+		require.NoError(t, os.WriteFile(opts.StateFile, templateState(t), 0o600))
 	}
 	e.opts = opts
 	sb, err := sandbox.New(opts)

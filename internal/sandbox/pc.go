@@ -523,13 +523,17 @@ func (s *Sandbox) pcAuditRecord(r *http.Request, p *partner, _ time.Time) reply 
 
 // --- webhook registration ---
 
-var webhookEvents = []string{
-	"test-created", "subscription-updated", "reseller-relationship-accepted-by-customer",
-	"granular-admin-relationship-approved", "granular-admin-relationship-activated",
+// webhookEvents lists the events the sandbox can register; only the relationship and
+// GDAP events are ever sent.
+func webhookEvents() []string {
+	return []string{
+		"test-created", "subscription-updated", "reseller-relationship-accepted-by-customer",
+		"granular-admin-relationship-approved", "granular-admin-relationship-activated",
+	}
 }
 
 func (s *Sandbox) pcWebhookEvents(_ *http.Request, _ *partner, _ time.Time) reply {
-	return jsonReply(http.StatusOK, webhookEvents)
+	return jsonReply(http.StatusOK, webhookEvents())
 }
 
 type registration struct {
@@ -554,7 +558,7 @@ func (s *Sandbox) pcPutRegistration(r *http.Request, p *partner, _ time.Time) re
 		return pcErr(http.StatusBadRequest, "800002", "WebhookUrl must be an http(s) URL")
 	}
 	for _, e := range reg.WebhookEvents {
-		if !slices.Contains(webhookEvents, e) {
+		if !slices.Contains(webhookEvents(), e) {
 			return pcErr(http.StatusBadRequest, "800002", "unknown webhook event "+e)
 		}
 	}

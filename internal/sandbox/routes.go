@@ -210,8 +210,9 @@ func (s *Sandbox) withReplay(next http.Handler) http.Handler {
 		}
 
 		s.mu.Lock()
-		// Server faults and throttling are not answers to remember: a retry must run.
-		if rec.status < 500 && rec.status != http.StatusTooManyRequests {
+		// Only final answers are remembered. Server faults, throttling, authentication
+		// failures and "cart in progress" are transient: a retry with the same id must run.
+		if rememberable(rec.status) {
 			hdr := map[string]string{}
 			for _, k := range []string{"Content-Type", "Location", "Retry-After"} {
 				if v := rec.header.Get(k); v != "" {
@@ -237,6 +238,14 @@ func (s *Sandbox) withReplay(next http.Handler) http.Handler {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())
 	})
+}
+
+func rememberable(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusConflict, http.StatusUnauthorized:
+		return false
+	}
+	return status < 500
 }
 
 var _ http.ResponseWriter = (*recorder)(nil)
