@@ -159,6 +159,10 @@ func DistinctExpiries(lines []PlanLine) []time.Time {
 	return uniq
 }
 
+// maxPlanQuantity bounds one original's or owned subscription's seats far above any real tenant, so sums
+// of seats cannot overflow.
+const maxPlanQuantity = 1_000_000_000
+
 func checkPlanInput(in PlanInput) (ApprovalPolicy, error) {
 	var problems []string
 	policy, ok := canonicalApproval(in.Approval)
@@ -169,7 +173,7 @@ func checkPlanInput(in PlanInput) (ApprovalPolicy, error) {
 		if strings.TrimSpace(o.SkuID) == "" && strings.TrimSpace(o.SkuPartNumber) == "" {
 			problems = append(problems, fmt.Sprintf("originals[%d] has neither skuId nor skuPartNumber", i))
 		}
-		if o.Quantity < 1 {
+		if o.Quantity < 1 || o.Quantity > maxPlanQuantity {
 			problems = append(problems, fmt.Sprintf("originals[%d] has quantity %d", i, o.Quantity))
 		}
 		if o.ExpiresAt.IsZero() {
@@ -188,7 +192,7 @@ func checkPlanInput(in PlanInput) (ApprovalPolicy, error) {
 		seen[id] = true
 	}
 	for i, o := range in.Owned {
-		if o.Quantity < 0 {
+		if o.Quantity < 0 || o.Quantity > maxPlanQuantity {
 			problems = append(problems, fmt.Sprintf("owned[%d] has quantity %d", i, o.Quantity))
 		}
 	}

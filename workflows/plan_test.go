@@ -662,6 +662,8 @@ func TestPlanRejectsBrokenInput(t *testing.T) {
 			wantErr: "plan input: catalog[0] has no sourceSkuId"},
 		{name: "ErrDuplicateFacts", give: PlanInput{Catalog: []activities.CatalogFacts{factsE3(nil), {SourceSkuID: strings.ToUpper(skuE3)}}},
 			wantErr: "plan input: catalog[1] repeats sourceSkuId " + skuE3},
+		{name: "ErrOriginalWithAbsurdSeats", give: PlanInput{Originals: []OriginalSubscription{orig(skuE3, "", 1_000_000_001, exp1)}},
+			wantErr: "plan input: originals[0] has quantity 1000000001"},
 		{name: "ErrNegativeOwned", give: PlanInput{Owned: []OwnedSeats{{SkuID: skuE3, Quantity: -1}}},
 			wantErr: "plan input: owned[0] has quantity -1"},
 		{name: "ErrListsAllProblems", give: PlanInput{Approval: "x", Originals: []OriginalSubscription{{}}},
@@ -823,4 +825,63 @@ func TestDistinctExpiries(t *testing.T) {
 			require.Equal(t, tt.want, DistinctExpiries(tt.give))
 		})
 	}
+}
+
+func FuzzPlan(f *testing.F) {
+	seeds := []PlanInput{
+		{},
+		{
+			Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1), orig("", "enterprisepack", 5, exp1), orig(skuE3, "", 3, exp2)},
+			Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams, succE5)},
+			Overrides: map[string]string{"ENTERPRISEPACK": "bad", "enterprisepack": "A:B"},
+			Mappings:  []SetOfferMapping{{SourceSku: skuE3, TargetCatalogItemID: succE5.CatalogItemID}},
+			Owned:     []OwnedSeats{{SkuID: skuE5, Quantity: 7}},
+			Approval:  ApprovalNever,
+		},
+		{
+			Originals: []OriginalSubscription{orig(skuE3, "", 301, exp1)},
+			Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
+			Owned:     []OwnedSeats{{SkuID: skuE3, Quantity: 300}},
+		},
+	}
+	for _, s := range seeds {
+		b, err := json.Marshal(s)
+		require.NoError(f, err)
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		var in PlanInput
+		if json.Unmarshal([]byte(payload), &in) != nil {
+			return
+		}
+		got, err := Plan(in)
+		again, err2 := Plan(in)
+		require.Equal(t, err, err2)
+		require.Equal(t, got, again)
+		if err != nil {
+			return
+		}
+		seats := 0
+		for _, o := range in.Originals {
+			seats += o.Quantity
+		}
+		planned, unresolved := 0, false
+		for i, l := range got.Lines {
+			require.GreaterOrEqual(t, l.Quantity, 1)
+			planned += l.Quantity
+			unresolved = unresolved || l.Unresolved
+			if i > 0 {
+				require.False(t, l.OriginalExpiresAt.Before(got.Lines[i-1].OriginalExpiresAt), "lines out of order")
+			}
+		}
+		for _, l := range got.Covered {
+			require.Zero(t, l.Quantity)
+			require.False(t, l.Unresolved)
+		}
+		require.LessOrEqual(t, planned, seats)
+		require.Equal(t, !unresolved, got.Ready)
+		if unresolved {
+			require.True(t, got.NeedsApproval)
+		}
+	})
 }
