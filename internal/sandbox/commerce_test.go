@@ -117,7 +117,7 @@ func TestPurchaseRules(t *testing.T) {
 func TestConcurrentCheckoutBuysOnce(t *testing.T) {
 	e := newEnv(t)
 	e.accept(sandbox.CustomerDiscontinued, sandbox.PartnerEU, false)
-	r := e.do("PUT", "/sandbox/settings", "", map[string]any{"checkoutDuration": "30ms"})
+	r := e.do("PUT", "/sandbox/settings", "", map[string]any{"checkoutDuration": "300ms"})
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	tok := e.token(sandbox.PartnerEU, scopePC, false)
 	item := e.catalogItem(tok, sandbox.CustomerDiscontinued, productO365E3, "0001")
