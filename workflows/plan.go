@@ -39,9 +39,9 @@ type PlanInput struct {
 	Country string `json:"country,omitempty"`
 }
 
-// OwnedSeats is one CSP subscription this partner already holds for the customer.
+// OwnedSeats is one CSP subscription this partner already holds for the customer. Its JSON shape matches
+// activities.Owned.
 type OwnedSeats struct {
-	SubscriptionID string `json:"subscriptionId,omitempty"`
 	// SkuID is the Graph skuId the subscription provisions (provisioningstatus.skuId).
 	SkuID    string `json:"skuId"`
 	Quantity int    `json:"quantity"`
@@ -121,7 +121,7 @@ func Plan(in PlanInput) (PlanResult, error) {
 }
 
 // ProvisionAt is when a line should be bought: now in immediately mode; in beforeExpiry mode the original's
-// expiry minus the lead time (7 days when zero), never before now. An unknown mode buys now, the choice that
+// expiry minus the lead time (7 days when not positive), never before now. An unknown mode buys now, the choice that
 // cannot leave users without a license.
 func ProvisionAt(line PlanLine, mode ProvisioningMode, leadTime Duration, now time.Time) time.Time {
 	if mode != ProvisionBeforeExpiry || line.OriginalExpiresAt.IsZero() {
@@ -334,6 +334,10 @@ func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra 
 		line.Unresolved = true
 		line.Notes = append(line.Notes, fmt.Sprintf("this SKU is not sold in the catalog for %s: choose an offer available there with set-offer-mapping%s",
 			where, candidateList(f.Successors)))
+	case f.SameSku.Purchasable && !isCatalogItemID(f.SameSku.CatalogItemID):
+		line.Unresolved = true
+		line.Notes = append(line.Notes, fmt.Sprintf("the catalog sells this SKU but gave no usable catalog item id (%s): choose the offer with set-offer-mapping",
+			quoteValue(f.SameSku.CatalogItemID)))
 	case f.SameSku.Purchasable:
 		setTarget(&line, f.SameSku.CatalogItemID, f.SameSku)
 		g.offer = f.SameSku

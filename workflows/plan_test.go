@@ -275,6 +275,20 @@ func TestPlan(t *testing.T) {
 				NeedsApproval: true},
 		},
 		{
+			name: "UnresolvedWhenSameSkuHasNoCatalogItemID",
+			give: PlanInput{
+				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Catalog: []activities.CatalogFacts{factsE3(func() *activities.CatalogOffer {
+					o := offerE3(true)
+					o.CatalogItemID = ""
+					return o
+				}())},
+			},
+			want: PlanResult{Lines: []PlanLine{unresolvedE3(25, exp1,
+				`the catalog sells this SKU but gave no usable catalog item id (""): choose the offer with set-offer-mapping`)},
+				NeedsApproval: true},
+		},
+		{
 			name: "UnresolvedWithoutCatalogFacts",
 			give: PlanInput{Originals: []OriginalSubscription{orig("", "Microsoft_365_Copilot", 3, exp1)}},
 			want: PlanResult{Lines: []PlanLine{{
@@ -494,7 +508,7 @@ func TestPlan(t *testing.T) {
 			give: PlanInput{
 				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
-				Owned:     []OwnedSeats{{SubscriptionID: "s1", SkuID: skuE3, Quantity: 30}},
+				Owned:     []OwnedSeats{{SkuID: skuE3, Quantity: 30}},
 			},
 			want: PlanResult{
 				Lines: []PlanLine{},
