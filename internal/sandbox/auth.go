@@ -168,7 +168,7 @@ func (s *Sandbox) tokenLocked(tenant string, form url.Values) reply {
 		}
 		if !hmac.Equal([]byte(rt), []byte(RefreshToken)) {
 			rc, err := s.parseToken(rt)
-			if err != nil || !rc.Refresh || rc.TenantID != tid {
+			if err != nil || !rc.Refresh || rc.TenantID != tid || s.now().Unix() >= rc.Expires {
 				return s.entraErr(http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
 			}
 		}
