@@ -97,9 +97,25 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 		}
 	}
 	if r.OfferOverrides != nil {
+		keys := make([]string, 0, len(r.OfferOverrides))
+		for k := range r.OfferOverrides {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
 		n.OfferOverrides = make(map[string]string, len(r.OfferOverrides))
-		for k, v := range r.OfferOverrides {
-			n.OfferOverrides[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		// Keys already trimmed go first; a key that would collide with another once trimmed keeps its
+		// spelling, so Validate still reports the duplicate instead of one value silently replacing another.
+		for _, trimmed := range []bool{true, false} {
+			for _, k := range keys {
+				nk := strings.TrimSpace(k)
+				if (nk == k) != trimmed {
+					continue
+				}
+				if _, taken := n.OfferOverrides[nk]; taken {
+					nk = k
+				}
+				n.OfferOverrides[nk] = strings.TrimSpace(r.OfferOverrides[k])
+			}
 		}
 	}
 

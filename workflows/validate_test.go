@@ -387,6 +387,20 @@ func TestWithDefaults(t *testing.T) {
 			ReminderEvery:  Duration(time.Hour),
 		}, got)
 	})
+	t.Run("KeepsKeysThatCollideOnceTrimmedForValidate", func(t *testing.T) {
+		in := validRequest()
+		in.OfferOverrides = map[string]string{"X": "A:B", " X": "C:D", "X ": "E:F"}
+		got := in.WithDefaults()
+		require.Equal(t, map[string]string{"X": "A:B", " X": "C:D", "X ": "E:F"}, got.OfferOverrides)
+		var msgs []string
+		for _, p := range problemsOf(t, got.Validate(testNow)) {
+			msgs = append(msgs, p.String())
+		}
+		require.Equal(t, []string{
+			`offerOverrides["X"]: duplicates offerOverrides[" X"]: keys are case-insensitive`,
+			`offerOverrides["X "]: duplicates offerOverrides[" X"]: keys are case-insensitive`,
+		}, msgs)
+	})
 	t.Run("DoesNotAliasInput", func(t *testing.T) {
 		in := validRequest()
 		got := in.WithDefaults()
