@@ -161,7 +161,7 @@ func TestTransferRequestDurationsRoundTrip(t *testing.T) {
 func TestNegativeDurationsRejectedByValidate(t *testing.T) {
 	var r TransferRequest
 	require.NoError(t, json.Unmarshal([]byte(`{
-		"customerTenantId": "`+tenantID+`", "customerDomain": "contoso.com",
+		"customerTenantId": "`+testTenantID+`", "customerDomain": "contoso.com",
 		"invitationTtl": "-1h", "reminderEvery": "-1h", "provisioning": {"leadTime": "-1h"}}`), &r))
 	var got []string
 	for _, p := range problemsOf(t, r.Validate(testNow)) {

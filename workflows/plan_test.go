@@ -52,7 +52,7 @@ var succE5 = activities.CatalogOffer{
 	ServicePlans: append([]string{"PHONESYSTEM"}, e3Plans...),
 }
 
-func orig(sku, pn string, qty int, exp time.Time) OriginalSubscription {
+func original(sku, pn string, qty int, exp time.Time) OriginalSubscription {
 	return OriginalSubscription{SkuID: sku, SkuPartNumber: pn, Quantity: qty, ExpiresAt: exp}
 }
 
@@ -92,7 +92,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "SameOfferSameSeats",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 			},
 			want: PlanResult{Lines: []PlanLine{sameE3Line(25, exp1)}, Ready: true},
@@ -106,8 +106,8 @@ func TestPlan(t *testing.T) {
 			name: "PoolsSameSkuSameExpiryAcrossZones",
 			give: PlanInput{
 				Originals: []OriginalSubscription{
-					orig(skuE3, "ENTERPRISEPACK", 10, exp1),
-					orig(strings.ToUpper(skuE3), "", 15, exp1.In(cet)),
+					original(skuE3, "ENTERPRISEPACK", 10, exp1),
+					original(strings.ToUpper(skuE3), "", 15, exp1.In(cet)),
 				},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(true))},
 			},
@@ -119,8 +119,8 @@ func TestPlan(t *testing.T) {
 			name: "KeepsOneLinePerExpiry",
 			give: PlanInput{
 				Originals: []OriginalSubscription{
-					orig(skuE3, "ENTERPRISEPACK", 10, exp2),
-					orig(skuE3, "ENTERPRISEPACK", 15, exp1),
+					original(skuE3, "ENTERPRISEPACK", 10, exp2),
+					original(skuE3, "ENTERPRISEPACK", 15, exp1),
 				},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(true))},
 			},
@@ -129,7 +129,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "ResolvesPartNumberOnlyThroughFacts",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig("", "enterprisepack", 5, exp1), orig(skuE3, "", 5, exp1)},
+				Originals: []OriginalSubscription{original("", "enterprisepack", 5, exp1), original(skuE3, "", 5, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 			},
 			want: PlanResult{Lines: []PlanLine{func() PlanLine {
@@ -141,7 +141,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "DiscontinuedChoosesSuccessorCoveringMostPlans",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams, succE5,
 					activities.CatalogOffer{CatalogItemID: "CFQ7TTC0AAAA:0001", Title: "Retired E5", ServicePlans: succE5.ServicePlans})},
 			},
@@ -159,7 +159,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "DiscontinuedStatesDataLossRisk",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams)},
 			},
 			want: PlanResult{Lines: []PlanLine{noTeamsLine(25, exp1, noTeamsChosen, teamsLoss)}, NeedsApproval: true, Ready: true},
@@ -167,7 +167,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "SuccessorTieGoesToSmallestCatalogItemID",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(false),
 					activities.CatalogOffer{CatalogItemID: "ZZZ:0001", SkuID: skuE5, Purchasable: true, ServicePlans: e3Plans},
 					activities.CatalogOffer{CatalogItemID: "AAA:0001", SkuID: skuBP, Purchasable: true, ServicePlans: e3Plans},
@@ -187,7 +187,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "SuccessorOfSameGraphSkuKeepsSeatsPooled",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(false),
 					activities.CatalogOffer{CatalogItemID: "NCE:0001", SkuID: strings.ToUpper(skuE3), Title: "Office 365 E3 (NCE)", Purchasable: true, ServicePlans: e3Plans})},
 			},
@@ -201,7 +201,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnknownSourcePlansNotAssessed",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{func() activities.CatalogFacts {
 					f := factsE3(offerE3(false), succNoTeams)
 					f.SourceServicePlans = nil
@@ -216,7 +216,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnknownTargetPlansNotAssessed",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(false),
 					activities.CatalogOffer{CatalogItemID: "X:1", SkuID: skuBP, Purchasable: true})},
 			},
@@ -232,7 +232,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenNoSuccessorIsPurchasable",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(false),
 					activities.CatalogOffer{CatalogItemID: "B:1", Title: "Old B"},
 					activities.CatalogOffer{CatalogItemID: "A:1", Title: "Old A"},
@@ -246,7 +246,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenNoSuccessorIsKnown",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false))},
 			},
 			want: PlanResult{Lines: []PlanLine{unresolvedE3(25, exp1,
@@ -256,7 +256,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenNotSoldInCountry",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(nil, succE5)},
 				Country:   "CH",
 			},
@@ -267,7 +267,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenNotSoldAndCountryUnknown",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(nil)},
 			},
 			want: PlanResult{Lines: []PlanLine{unresolvedE3(25, exp1,
@@ -277,7 +277,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenSameSkuHasNoCatalogItemID",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(func() *activities.CatalogOffer {
 					o := offerE3(true)
 					o.CatalogItemID = ""
@@ -290,7 +290,7 @@ func TestPlan(t *testing.T) {
 		},
 		{
 			name: "UnresolvedWithoutCatalogFacts",
-			give: PlanInput{Originals: []OriginalSubscription{orig("", "Microsoft_365_Copilot", 3, exp1)}},
+			give: PlanInput{Originals: []OriginalSubscription{original("", "Microsoft_365_Copilot", 3, exp1)}},
 			want: PlanResult{Lines: []PlanLine{{
 				SourceSkuPartNumber: "Microsoft_365_Copilot", Quantity: 3, OriginalExpiresAt: exp1, Unresolved: true,
 				Notes: []string{"no catalog facts are known for this SKU: choose the offer to buy with set-offer-mapping"},
@@ -299,7 +299,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OverrideByPartNumberWinsOverSameOffer",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true), succNoTeams)},
 				Overrides: map[string]string{"EnterprisePack": "cfq7ttc0lhsf:0002:CFQ7TTC0BBBB"},
 			},
@@ -315,7 +315,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OverrideBySkuIDBeatsPartNumberKey",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams, succE5)},
 				Overrides: map[string]string{"ENTERPRISEPACK": "CFQ7TTC0LFLZ:0002", strings.ToUpper(skuE3): "CFQ7TTC0LHSF:0002"},
 			},
@@ -326,7 +326,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "MappingByPartNumberBeatsRequestOverrideBySkuID",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams, succE5)},
 				Overrides: map[string]string{skuE3: "CFQ7TTC0LFLZ:0002"},
 				Mappings:  []SetOfferMapping{{SourceSku: "enterprisepack", TargetCatalogItemID: " CFQ7TTC0LHSF:0002 "}},
@@ -338,7 +338,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "LaterMappingWins",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(nil, succNoTeams, succE5)},
 				Mappings: []SetOfferMapping{
 					{SourceSku: "ENTERPRISEPACK", TargetCatalogItemID: "CFQ7TTC0LFLZ:0002"},
@@ -353,7 +353,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "MappingResolvesLineWithoutFacts",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig("", "Microsoft_365_Copilot", 3, exp1)},
+				Originals: []OriginalSubscription{original("", "Microsoft_365_Copilot", 3, exp1)},
 				Mappings:  []SetOfferMapping{{SourceSku: "MICROSOFT_365_COPILOT", TargetCatalogItemID: "CFQ7TTC0MM8R:0002"}},
 			},
 			want: PlanResult{Lines: []PlanLine{{
@@ -368,7 +368,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OverrideToSameSkuIsSameOffer",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 				Overrides: map[string]string{"ENTERPRISEPACK": "CFQ7TTC0LFLX:0001"},
 			},
@@ -381,7 +381,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OverrideToTargetOutsideFacts",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false))},
 				Overrides: map[string]string{skuE3: "DZH318Z0BQ3Q:0001"},
 			},
@@ -397,7 +397,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OverrideUsesOverrideTargetFacts",
 			give: PlanInput{
-				Originals:       []OriginalSubscription{orig("", "O365_BUSINESS_PREMIUM", 8, exp1)},
+				Originals:       []OriginalSubscription{original("", "O365_BUSINESS_PREMIUM", 8, exp1)},
 				Overrides:       map[string]string{"o365_business_premium": "CFQ7TTC0LCHC:0002"},
 				OverrideTargets: []activities.CatalogOffer{{CatalogItemID: "CFQ7TTC0LCHC:0002:XYZ", SkuID: strings.ToUpper(skuBP), Title: "Microsoft 365 Business Standard", Purchasable: true, MaxQuantity: 300}},
 			},
@@ -413,7 +413,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OverrideResolvesSkuNotSoldInCountry",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(nil, succE5)},
 				Overrides: map[string]string{"ENTERPRISEPACK": succE5.CatalogItemID},
 			},
@@ -427,7 +427,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenOverrideIsMalformed",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 				Overrides: map[string]string{"ENTERPRISEPACK": "Office 365 E5"},
 			},
@@ -438,7 +438,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenOverrideTargetIsNotPurchasable",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false))},
 				Overrides: map[string]string{"ENTERPRISEPACK": "CFQ7TTC0LFLX:0001"},
 			},
@@ -453,7 +453,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenQuantityBelowMinimum",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 3, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 3, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(func() *activities.CatalogOffer {
 					o := offerE3(true)
 					o.MinQuantity = 5
@@ -469,7 +469,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "UnresolvedWhenQuantityAboveMaximum",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 200, exp1), orig(skuE3, "ENTERPRISEPACK", 101, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 200, exp1), original(skuE3, "ENTERPRISEPACK", 101, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 				Approval:  ApprovalNever,
 			},
@@ -484,7 +484,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "NoUpperLimitWhenMaximumUnknown",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 100_000, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 100_000, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(func() *activities.CatalogOffer {
 					o := offerE3(true)
 					o.MinQuantity, o.MaxQuantity = 0, 0
@@ -496,7 +496,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OwnedSeatsReduceWhatIsBought",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 				Owned:     []OwnedSeats{{SkuID: strings.ToUpper(skuE3), Quantity: 5}, {SkuID: skuE3, Quantity: 5}},
 			},
@@ -506,7 +506,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OwnedSeatsCoverLineFully",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 				Owned:     []OwnedSeats{{SkuID: skuE3, Quantity: 30}},
 			},
@@ -521,7 +521,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OwnedSeatsGoToEarliestExpiryFirst",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 10, exp2), orig(skuE3, "ENTERPRISEPACK", 10, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 10, exp2), original(skuE3, "ENTERPRISEPACK", 10, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 				Owned:     []OwnedSeats{{SkuID: skuE3, Quantity: 15}},
 			},
@@ -536,7 +536,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OwnedSuccessorSeatsCoverSubstitutedLine",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams)},
 				Owned:     []OwnedSeats{{SkuID: skuE3NT, Quantity: 25}, {SkuID: skuE3, Quantity: 0}},
 			},
@@ -550,7 +550,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OwnedSeatsLeaveTooFewForMinimum",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 10, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 10, exp1)},
 				Catalog: []activities.CatalogFacts{factsE3(func() *activities.CatalogOffer {
 					o := offerE3(true)
 					o.MinQuantity = 5
@@ -569,7 +569,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "OwnedSeatsIgnoredForUnresolvedLine",
 			give: PlanInput{
-				Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+				Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 				Catalog:   []activities.CatalogFacts{factsE3(nil)},
 				Owned:     []OwnedSeats{{SkuID: skuE3, Quantity: 25}},
 				Country:   "DE",
@@ -585,8 +585,8 @@ func TestPlan(t *testing.T) {
 			name: "SortsByExpiryThenSourceSku",
 			give: PlanInput{
 				Originals: []OriginalSubscription{
-					orig(skuE5, "", 1, exp1), orig(skuE3, "ENTERPRISEPACK", 2, exp2), orig("", "ZED", 3, exp1),
-					orig("", "ALPHA", 4, exp1), orig(skuBP, "", 5, exp3),
+					original(skuE5, "", 1, exp1), original(skuE3, "ENTERPRISEPACK", 2, exp2), original("", "ZED", 3, exp1),
+					original("", "ALPHA", 4, exp1), original(skuBP, "", 5, exp3),
 				},
 				Catalog: []activities.CatalogFacts{factsE3(offerE3(true))},
 			},
@@ -614,15 +614,15 @@ func TestPlan(t *testing.T) {
 
 func TestPlanApproval(t *testing.T) {
 	same := PlanInput{
-		Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+		Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 		Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 	}
 	changed := PlanInput{
-		Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+		Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 		Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succE5)},
 	}
 	unresolved := PlanInput{
-		Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1)},
+		Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1)},
 		Catalog:   []activities.CatalogFacts{factsE3(nil)},
 	}
 	tests := []struct {
@@ -658,7 +658,7 @@ func TestPlanApproval(t *testing.T) {
 }
 
 func TestPlanRejectsBrokenInput(t *testing.T) {
-	good := orig(skuE3, "ENTERPRISEPACK", 1, exp1)
+	good := original(skuE3, "ENTERPRISEPACK", 1, exp1)
 	tests := []struct {
 		name    string
 		give    PlanInput
@@ -666,17 +666,17 @@ func TestPlanRejectsBrokenInput(t *testing.T) {
 	}{
 		{name: "ErrUnknownPolicy", give: PlanInput{Approval: "sometimes"},
 			wantErr: `plan input: approval "sometimes" is not one of auto, always, never`},
-		{name: "ErrOriginalWithoutSku", give: PlanInput{Originals: []OriginalSubscription{good, orig(" ", "", 1, exp1)}},
+		{name: "ErrOriginalWithoutSku", give: PlanInput{Originals: []OriginalSubscription{good, original(" ", "", 1, exp1)}},
 			wantErr: "plan input: originals[1] has neither skuId nor skuPartNumber"},
-		{name: "ErrOriginalWithoutSeats", give: PlanInput{Originals: []OriginalSubscription{orig(skuE3, "", 0, exp1)}},
+		{name: "ErrOriginalWithoutSeats", give: PlanInput{Originals: []OriginalSubscription{original(skuE3, "", 0, exp1)}},
 			wantErr: "plan input: originals[0] has quantity 0"},
-		{name: "ErrOriginalWithoutExpiry", give: PlanInput{Originals: []OriginalSubscription{orig(skuE3, "", 1, time.Time{})}},
+		{name: "ErrOriginalWithoutExpiry", give: PlanInput{Originals: []OriginalSubscription{original(skuE3, "", 1, time.Time{})}},
 			wantErr: "plan input: originals[0] has no expiry"},
 		{name: "ErrFactsWithoutSku", give: PlanInput{Catalog: []activities.CatalogFacts{{SourceSkuPartNumber: "X"}}},
 			wantErr: "plan input: catalog[0] has no sourceSkuId"},
 		{name: "ErrDuplicateFacts", give: PlanInput{Catalog: []activities.CatalogFacts{factsE3(nil), {SourceSkuID: strings.ToUpper(skuE3)}}},
 			wantErr: "plan input: catalog[1] repeats sourceSkuId " + skuE3},
-		{name: "ErrOriginalWithAbsurdSeats", give: PlanInput{Originals: []OriginalSubscription{orig(skuE3, "", 1_000_000_001, exp1)}},
+		{name: "ErrOriginalWithAbsurdSeats", give: PlanInput{Originals: []OriginalSubscription{original(skuE3, "", 1_000_000_001, exp1)}},
 			wantErr: "plan input: originals[0] has quantity 1000000001"},
 		{name: "ErrNegativeOwned", give: PlanInput{Owned: []OwnedSeats{{SkuID: skuE3, Quantity: -1}}},
 			wantErr: "plan input: owned[0] has quantity -1"},
@@ -695,8 +695,8 @@ func TestPlanRejectsBrokenInput(t *testing.T) {
 func TestPlanIsDeterministic(t *testing.T) {
 	in := PlanInput{
 		Originals: []OriginalSubscription{
-			orig(skuE3, "ENTERPRISEPACK", 10, exp2), orig(skuE3, "ENTERPRISEPACK", 15, exp1), orig(skuE5, "", 3, exp1),
-			orig("", "ALPHA", 4, exp1), orig(strings.ToUpper(skuE3), "", 5, exp2), orig(skuBP, "", 7, exp3),
+			original(skuE3, "ENTERPRISEPACK", 10, exp2), original(skuE3, "ENTERPRISEPACK", 15, exp1), original(skuE5, "", 3, exp1),
+			original("", "ALPHA", 4, exp1), original(strings.ToUpper(skuE3), "", 5, exp2), original(skuBP, "", 7, exp3),
 		},
 		Catalog: []activities.CatalogFacts{
 			factsE3(offerE3(false), succE5, succNoTeams,
@@ -752,7 +752,7 @@ func TestPlanIsDeterministic(t *testing.T) {
 
 func TestPlanDoesNotChangeItsInput(t *testing.T) {
 	in := PlanInput{
-		Originals: []OriginalSubscription{orig(strings.ToUpper(skuE3), "", 10, exp1.In(time.FixedZone("X", 7200)))},
+		Originals: []OriginalSubscription{original(strings.ToUpper(skuE3), "", 10, exp1.In(time.FixedZone("X", 7200)))},
 		Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams, succE5)},
 		Owned:     []OwnedSeats{{SkuID: skuE5, Quantity: 3}},
 	}
@@ -770,7 +770,7 @@ func TestPlanScalesToTheRequestLimits(t *testing.T) {
 	var in PlanInput
 	for i := range MaxSubscriptions {
 		sku := fmt.Sprintf("00000000-0000-0000-0000-%012d", i%10)
-		in.Originals = append(in.Originals, orig(sku, "", MaxQuantity, exp1.Add(time.Duration(i%7)*24*time.Hour)))
+		in.Originals = append(in.Originals, original(sku, "", MaxQuantity, exp1.Add(time.Duration(i%7)*24*time.Hour)))
 		if i < 10 {
 			in.Catalog = append(in.Catalog, activities.CatalogFacts{SourceSkuID: sku, SameSku: &activities.CatalogOffer{
 				CatalogItemID: fmt.Sprintf("P%d:0001", i), SkuID: sku, Purchasable: true}})
@@ -845,7 +845,7 @@ func FuzzPlan(f *testing.F) {
 	seeds := []PlanInput{
 		{},
 		{
-			Originals: []OriginalSubscription{orig(skuE3, "ENTERPRISEPACK", 25, exp1), orig("", "enterprisepack", 5, exp1), orig(skuE3, "", 3, exp2)},
+			Originals: []OriginalSubscription{original(skuE3, "ENTERPRISEPACK", 25, exp1), original("", "enterprisepack", 5, exp1), original(skuE3, "", 3, exp2)},
 			Catalog:   []activities.CatalogFacts{factsE3(offerE3(false), succNoTeams, succE5)},
 			Overrides: map[string]string{"ENTERPRISEPACK": "bad", "enterprisepack": "A:B"},
 			Mappings:  []SetOfferMapping{{SourceSku: skuE3, TargetCatalogItemID: succE5.CatalogItemID}},
@@ -853,7 +853,7 @@ func FuzzPlan(f *testing.F) {
 			Approval:  ApprovalNever,
 		},
 		{
-			Originals: []OriginalSubscription{orig(skuE3, "", 301, exp1)},
+			Originals: []OriginalSubscription{original(skuE3, "", 301, exp1)},
 			Catalog:   []activities.CatalogFacts{factsE3(offerE3(true))},
 			Owned:     []OwnedSeats{{SkuID: skuE3, Quantity: 300}},
 		},

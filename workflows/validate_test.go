@@ -14,14 +14,14 @@ import (
 var testNow = time.Date(2026, 11, 21, 10, 20, 0, 0, time.UTC)
 
 const (
-	tenantID = "2f6bd5a0-8c4e-4a7e-9d1b-3c2a1e0f9b7d"
-	skuE3    = "6fd2c87f-b296-42f0-b197-1e91e994b900"
-	skuE5    = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"
+	testTenantID = "2f6bd5a0-8c4e-4a7e-9d1b-3c2a1e0f9b7d"
+	skuE3        = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	skuE5        = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"
 )
 
 func validRequest() TransferRequest {
 	return TransferRequest{
-		CustomerTenantID: tenantID,
+		CustomerTenantID: testTenantID,
 		CustomerDomain:   "contoso.onmicrosoft.com",
 		CustomerName:     "Contoso Ltd",
 		ContactEmail:     "it-admin@contoso.com",
@@ -64,7 +64,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "OK", give: func(*TransferRequest) {}},
 		{name: "OKMinimal", give: func(r *TransferRequest) {
-			*r = TransferRequest{CustomerTenantID: tenantID, CustomerDomain: "contoso.com"}
+			*r = TransferRequest{CustomerTenantID: testTenantID, CustomerDomain: "contoso.com"}
 		}},
 		{name: "OKMixedCaseGUIDAndSpaces", give: func(r *TransferRequest) {
 			r.CustomerTenantID = "  2F6BD5A0-8c4e-4A7E-9d1b-3C2A1E0F9B7D "
@@ -100,8 +100,8 @@ func TestValidate(t *testing.T) {
 			want: []string{"customerTenantId: required"}},
 		{name: "ErrTenantIDNotGUID", give: func(r *TransferRequest) { r.CustomerTenantID = "abc" },
 			want: []string{`customerTenantId: "abc" is not a GUID (expected 8-4-4-4-12 hexadecimal digits)`}},
-		{name: "ErrTenantIDWithBraces", give: func(r *TransferRequest) { r.CustomerTenantID = "{" + tenantID + "}" },
-			want: []string{`customerTenantId: "{` + tenantID + `}" is not a GUID (expected 8-4-4-4-12 hexadecimal digits)`}},
+		{name: "ErrTenantIDWithBraces", give: func(r *TransferRequest) { r.CustomerTenantID = "{" + testTenantID + "}" },
+			want: []string{`customerTenantId: "{` + testTenantID + `}" is not a GUID (expected 8-4-4-4-12 hexadecimal digits)`}},
 		{name: "ErrTenantIDNonHex", give: func(r *TransferRequest) { r.CustomerTenantID = "2f6bd5a0-8c4e-4a7e-9d1b-3c2a1e0f9b7g" },
 			want: []string{`customerTenantId: "2f6bd5a0-8c4e-4a7e-9d1b-3c2a1e0f9b7g" is not a GUID (expected 8-4-4-4-12 hexadecimal digits)`}},
 		{name: "ErrTenantIDNil", give: func(r *TransferRequest) { r.CustomerTenantID = "00000000-0000-0000-0000-000000000000" },
@@ -341,7 +341,7 @@ func TestValidationErrorJSON(t *testing.T) {
 func TestWithDefaults(t *testing.T) {
 	day := 24 * time.Hour
 	t.Run("FillsDefaults", func(t *testing.T) {
-		got := TransferRequest{CustomerTenantID: tenantID, CustomerDomain: "contoso.com"}.WithDefaults()
+		got := TransferRequest{CustomerTenantID: testTenantID, CustomerDomain: "contoso.com"}.WithDefaults()
 		require.Equal(t, ProvisionImmediately, got.Provisioning.Mode)
 		require.Equal(t, Duration(7*day), got.Provisioning.LeadTime)
 		require.Equal(t, ApprovalAuto, got.Approval)
@@ -371,7 +371,7 @@ func TestWithDefaults(t *testing.T) {
 		}
 		got := in.WithDefaults()
 		require.Equal(t, TransferRequest{
-			CustomerTenantID: tenantID,
+			CustomerTenantID: testTenantID,
 			CustomerDomain:   "contoso.onmicrosoft.com",
 			CustomerName:     "Contoso",
 			ContactEmail:     "it@contoso.com",
