@@ -17,6 +17,8 @@ const (
 	graceSuspended = 90 * 24 * time.Hour
 	refundWindow   = 7 * 24 * time.Hour
 	cartLifetime   = 7 * 24 * time.Hour
+	// maxClockYears bounds one clock move so that evaluating monthly renewals stays cheap.
+	maxClockYears = 10
 )
 
 // MarshalJSON writes the duration as a Go duration string.
@@ -246,6 +248,9 @@ func (s *Sandbox) handleSetClock(w http.ResponseWriter, r *http.Request) {
 			target = t
 		default:
 			return adminErr(http.StatusBadRequest, "advance", "give advance (e.g. \"720h\" or \"30d\") or set (RFC 3339)")
+		}
+		if target.After(now.AddDate(maxClockYears, 0, 0)) {
+			return adminErr(http.StatusBadRequest, "advance", "the sandbox clock moves at most "+itoa(maxClockYears)+" years per call")
 		}
 		s.st.ClockOffset += target.Sub(now)
 		s.dirty = true

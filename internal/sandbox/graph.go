@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -721,9 +720,7 @@ func (s *Sandbox) checkLicensesLocked(c *customer, at time.Time) {
 	for k := range c.ShortfallOpen {
 		skus[k] = true
 	}
-	keys := sortedKeys(skus)
-	sort.Strings(keys)
-	for _, sku := range keys {
+	for _, sku := range sortedKeys(skus) {
 		consumed := s.consumedLocked(c, sku)
 		serving := s.seatsLocked(c, sku).serving()
 		short := consumed > serving

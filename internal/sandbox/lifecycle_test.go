@@ -294,3 +294,23 @@ func TestCreateCustomerValidation(t *testing.T) {
 		require.Contains(t, r.json(t)["error"].(map[string]any)["message"], "not valid JSON")
 	})
 }
+
+func TestSeedIsIdempotentAndLedgerMethod(t *testing.T) {
+	e := newEnv(t)
+	e.accept(sandbox.CustomerSameOffer, sandbox.PartnerEU, false)
+	require.NoError(t, e.sb.Seed())
+	r := e.do("GET", "/sandbox/customers/"+sandbox.CustomerSameOffer, "", nil)
+	require.Contains(t, r.json(t)["relationships"], sandbox.PartnerEU, "seeding again keeps existing data")
+	l := e.sb.Ledger()
+	require.True(t, l.OK)
+	require.Len(t, l.Customers, 6)
+	require.Equal(t, 1, customerLedger(t, l, sandbox.CustomerSameOffer).Acceptances[sandbox.PartnerEU])
+}
+
+func TestClockMoveIsBounded(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/sandbox/clock", "", map[string]string{"set": "2100-01-01T00:00:00Z"})
+	require.Equal(t, http.StatusBadRequest, r.status)
+	r = e.do("GET", "/v1/customers?size=1&seekOperation=next", e.token(sandbox.PartnerEU, scopePC, false), nil, "MS-ContinuationToken", "eyJvIjotNSwicyI6MX0")
+	require.Equal(t, http.StatusBadRequest, r.status, "a negative offset in a forged continuation token is refused")
+}

@@ -185,7 +185,7 @@ func (s *Sandbox) pcListCustomers(r *http.Request, p *partner, _ time.Time) repl
 			return pcErr(http.StatusBadRequest, "800002", "seekOperation must be next")
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(r.Header.Get("MS-ContinuationToken"))
-		if err != nil || json.Unmarshal(raw, &cont) != nil {
+		if err != nil || json.Unmarshal(raw, &cont) != nil || cont.Offset < 0 || cont.Size < 1 || cont.Size > 500 {
 			return pcErr(http.StatusBadRequest, "800002", "MS-ContinuationToken header is missing or invalid")
 		}
 		size = cont.Size

@@ -253,7 +253,6 @@ type savedResponse struct {
 	Status int               `json:"status"`
 	Header map[string]string `json:"header"`
 	Body   []byte            `json:"body"`
-	done   chan struct{}
 }
 
 // customerLedger holds the raw counters behind the Ledger report for one customer.
