@@ -23,10 +23,9 @@ type cartInput struct {
 }
 
 func cartJSON(ct *cart) map[string]any {
-	status := ct.Status
 	return map[string]any{
 		"id": ct.ID, "creationTimestamp": ct.Created, "lastModifiedTimestamp": ct.LastModified,
-		"expirationTimestamp": ct.Expiration, "lastModifiedUser": ClientID, "status": status,
+		"expirationTimestamp": ct.Expiration, "lastModifiedUser": ClientID, "status": ct.Status,
 		"lineItems": ct.LineItems, "attributes": objType("Cart"),
 	}
 }
@@ -81,8 +80,7 @@ func (s *Sandbox) pcCreateCart(r *http.Request, p *partner, now time.Time) reply
 			BillingCycle: strings.ToLower(in.BillingCycle), TermDuration: strings.ToUpper(in.TermDuration), CurrencyCode: in.CurrencyCode,
 			OrderGroup: "0"}
 		if _, oe := s.checkLineLocked(c, l); oe != nil {
-			status := http.StatusBadRequest
-			return pcErr(status, oe.Code, "lineItems["+strconv.Itoa(i)+"]: "+oe.Description)
+			return pcErr(http.StatusBadRequest, oe.Code, "lineItems["+strconv.Itoa(i)+"]: "+oe.Description)
 		}
 		ct.LineItems = append(ct.LineItems, l)
 	}

@@ -136,13 +136,14 @@ func (s *Sandbox) skuIDsLocked(c *customer) []string {
 	return sortedKeys(set)
 }
 
-// effective returns the licenses a user holds: direct ones first, then group-inherited ones.
+// licenseSource is one license a user holds, directly (GroupID empty) or through a group.
 type licenseSource struct {
 	SkuID         string
 	DisabledPlans []string
 	GroupID       string
 }
 
+// effectiveLocked returns the licenses a user holds: direct ones first, then inherited ones.
 func (s *Sandbox) effectiveLocked(c *customer, u *user) []licenseSource {
 	var out []licenseSource
 	for _, l := range u.Licenses {
@@ -197,7 +198,7 @@ func findUser(c *customer, idOrUPN string) *user {
 	return nil
 }
 
-// planNames resolves the service plans of a Graph SKU.
+// plansFor resolves the service plans of a Graph SKU.
 func (s *Sandbox) plansFor(skuID string) []servicePlan {
 	if cs, ok := s.cat.byGraphSku(skuID); ok {
 		return cs.Plans
@@ -550,7 +551,7 @@ type assignLicenseRequest struct {
 	RemoveLicenses *[]string      `json:"removeLicenses"`
 }
 
-// validateAssign checks an assignLicense body against the tenant's SKUs and returns the
+// validateAssignLocked checks an assignLicense body against the tenant's SKUs and returns the
 // normalised additions and removals.
 func (s *Sandbox) validateAssignLocked(c *customer, req assignLicenseRequest) ([]licenseJSON, []string, *reply) {
 	if req.AddLicenses == nil || req.RemoveLicenses == nil {

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-const maxReplays = 5000
+const maxReplays = 1000
 
 func (s *Sandbox) routes() http.Handler {
 	api := http.NewServeMux()
