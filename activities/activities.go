@@ -2,75 +2,886 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/csptransfer/csptransfer/internal/graph"
+	"github.com/csptransfer/csptransfer/internal/notify"
+	"github.com/csptransfer/csptransfer/internal/partnercenter"
+	"github.com/csptransfer/csptransfer/internal/region"
 )
 
-// Activities holds the clients every activity uses. The worker builds it once and registers it.
-type Activities struct{}
+// Partner is one partner tenant that transacts, with its clients. An organisation has one per CSP
+// regional market it sells in.
+type Partner struct {
+	TenantID      string
+	PartnerCenter *partnercenter.Client
+	// Graph calls the partner's GDAP endpoints and, with the partner's app, the customers' directories.
+	Graph *graph.Client
+}
 
-var errPending = temporal.NewNonRetryableApplicationError("this activity is not implemented in this build", "NotImplemented", nil)
+// Activities holds the clients every activity uses. The worker builds it once and registers it; no
+// activity builds a client of its own.
+type Activities struct {
+	Partners []Partner
+	Notifier notify.Notifier
+	// Optional: Now is the clock. default: time.Now
+	Now func() time.Time
 
-// SelectPartner picks the partner tenant in the customer's CSP regional market.
+	countries sync.Map // partner tenant id → legal business country
+}
+
+// GDAP roles requested with admin access: enough to read subscriptions and move licenses, nothing more.
+var gdapRoles = []graph.UnifiedRole{
+	{RoleDefinitionID: "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"}, // Directory Readers
+	{RoleDefinitionID: "4d6ac14f-3453-41d0-bef9-a3e0c569773a"}, // License Administrator
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Activities) partner(tenantID string) (Partner, error) {
+	for _, p := range a.Partners {
+		if strings.EqualFold(p.TenantID, tenantID) {
+			return p, nil
+		}
+	}
+	return Partner{}, temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("partner tenant %s is not configured on this worker", tenantID), ErrTypeInvalidInput, nil)
+}
+
+// requestID derives an MS-RequestId from the workflow and a purpose, so every attempt of the same step
+// sends the same id and Partner Center recognises a retry.
+func requestID(ctx context.Context, purpose string) string {
+	info := activity.GetInfo(ctx)
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(info.WorkflowExecution.ID+"/"+info.WorkflowExecution.RunID+"/"+purpose)).String()
+}
+
+// SelectPartner picks the partner tenant in the customer's CSP regional market. The customer's country
+// is the one given, or the billing country Partner Center knows when the customer already has a
+// relationship with one of the partner tenants.
+//
+// Returns ErrTypeRegionMismatch (non-retryable) when no partner tenant is in the customer's market, and
+// ErrTypeCountryUnknown when the country was not given and cannot be looked up.
 func (a *Activities) SelectPartner(ctx context.Context, in SelectPartnerInput) (SelectPartnerResult, error) {
-	return SelectPartnerResult{}, errPending
+	if len(a.Partners) == 0 {
+		return SelectPartnerResult{}, temporal.NewNonRetryableApplicationError("no partner tenant is configured", ErrTypeInvalidInput, nil)
+	}
+	country := strings.ToUpper(strings.TrimSpace(in.Country))
+	if country == "" {
+		c, err := a.lookupCountry(ctx, in.CustomerTenantID)
+		if err != nil {
+			return SelectPartnerResult{}, err
+		}
+		country = c
+	}
+	partners := make([]region.Partner, 0, len(a.Partners))
+	var described []string
+	for _, p := range a.Partners {
+		c, err := a.partnerCountry(ctx, p)
+		if err != nil {
+			return SelectPartnerResult{}, err
+		}
+		partners = append(partners, region.Partner{TenantID: p.TenantID, Country: c})
+		m, _ := region.Of(c)
+		described = append(described, fmt.Sprintf("%s (%s, %s)", p.TenantID, c, m.Name))
+	}
+	chosen, err := region.PickPartner(partners, country)
+	if err != nil {
+		switch {
+		case errors.Is(err, region.ErrNoPartnerForMarket):
+			m, _ := region.Of(country)
+			return SelectPartnerResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("region mismatch: the customer's country %s is in the %s market, and no configured partner tenant sells there: %s",
+					country, m.Name, strings.Join(described, "; ")), ErrTypeRegionMismatch, err)
+		case errors.Is(err, region.ErrUnknownCountry):
+			return SelectPartnerResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+		}
+		return SelectPartnerResult{}, err
+	}
+	m, _ := region.Of(country)
+	return SelectPartnerResult{PartnerTenantID: chosen.TenantID, PartnerCountry: chosen.Country, CustomerCountry: country, Market: m.Name}, nil
 }
 
-// Invite fetches the invitation link, requests GDAP when asked and notifies the contact.
+func (a *Activities) partnerCountry(ctx context.Context, p Partner) (string, error) {
+	if c, ok := a.countries.Load(p.TenantID); ok {
+		return c.(string), nil
+	}
+	prof, err := p.PartnerCenter.LegalBusinessProfile(ctx)
+	if err != nil {
+		return "", classify(fmt.Sprintf("legal business profile of partner %s", p.TenantID), err)
+	}
+	c := strings.ToUpper(prof.Address.Country)
+	a.countries.Store(p.TenantID, c)
+	return c, nil
+}
+
+func (a *Activities) lookupCountry(ctx context.Context, customerTenantID string) (string, error) {
+	for _, p := range a.Partners {
+		cust, err := p.PartnerCenter.Customer(ctx, customerTenantID)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return "", classify("customer", err)
+		}
+		if c := cust.BillingProfile.DefaultAddress.Country; c != "" {
+			return strings.ToUpper(c), nil
+		}
+		if cust.CompanyProfile.Address != nil && cust.CompanyProfile.Address.Country != "" {
+			return strings.ToUpper(cust.CompanyProfile.Address.Country), nil
+		}
+	}
+	return "", temporal.NewNonRetryableApplicationError(
+		"country: the customer's billing country is not known to Partner Center yet; give it in the request (ISO 3166-1 alpha-2, e.g. \"DE\")",
+		ErrTypeCountryUnknown, nil)
+}
+
+// Invite fetches the partner's reseller-relationship link, requests GDAP admin access when asked (locked
+// for the customer's approval), and sends both links to the contact.
 func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, error) {
-	return InviteResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return InviteResult{}, err
+	}
+	link, err := p.PartnerCenter.RelationshipRequestLink(ctx)
+	if err != nil {
+		return InviteResult{}, classify("relationship request link", err)
+	}
+	res := InviteResult{InvitationURL: link}
+	if in.RequestAdminAccess {
+		rel, err := p.Graph.CreateDelegatedAdminRelationship(ctx, graph.DelegatedAdminRelationship{
+			DisplayName:   "csptransfer-" + strings.ToLower(in.CustomerTenantID),
+			Duration:      "P730D",
+			Customer:      graph.RelationshipCustomer{TenantID: in.CustomerTenantID},
+			AccessDetails: graph.AccessDetails{UnifiedRoles: gdapRoles},
+		}, requestID(ctx, "gdap-create"))
+		if err != nil {
+			return InviteResult{}, classify("GDAP relationship", err)
+		}
+		if _, err := p.Graph.LockForApproval(ctx, rel.ID, requestID(ctx, "gdap-lock")); err != nil {
+			return InviteResult{}, classify("GDAP approval request", err)
+		}
+		res.AdminRelationshipID = rel.ID
+		res.AdminApprovalURL = graph.ApprovalURL(rel.ID)
+	}
+	if in.ContactEmail != "" && a.Notifier != nil {
+		body := fmt.Sprintf("To move your subscriptions to us without interruption, please accept our reseller relationship:\n\n%s\n", link)
+		if res.AdminApprovalURL != "" {
+			body += fmt.Sprintf("\nand approve the admin access we need to move your users' licenses:\n\n%s\n", res.AdminApprovalURL)
+		}
+		err := a.Notifier.Notify(ctx, notify.Message{Kind: "invitation", To: in.ContactEmail, Reference: in.Reference,
+			Subject: "Please accept our reseller relationship", Body: body})
+		if err != nil {
+			return InviteResult{}, classifyNotify(err)
+		}
+		res.Notified = true
+	}
+	return res, nil
 }
 
-// CheckRelationship verifies acceptance against Partner Center.
+// CheckRelationship asks Partner Center whether the customer is now this partner's reseller customer,
+// and Graph whether the GDAP relationship is active.
 func (a *Activities) CheckRelationship(ctx context.Context, in CheckRelationshipInput) (CheckRelationshipResult, error) {
-	return CheckRelationshipResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return CheckRelationshipResult{}, err
+	}
+	var res CheckRelationshipResult
+	cust, err := p.PartnerCenter.Customer(ctx, in.CustomerTenantID)
+	switch {
+	case err == nil:
+		res.Accepted = strings.EqualFold(cust.RelationshipToPartner, "reseller")
+	case isNotFound(err):
+	default:
+		return CheckRelationshipResult{}, classify("customer", err)
+	}
+	if in.AdminRelationshipID != "" {
+		rel, err := p.Graph.DelegatedAdminRelationship(ctx, in.AdminRelationshipID)
+		if err != nil {
+			return CheckRelationshipResult{}, classify("GDAP relationship", err)
+		}
+		res.AdminAccessStatus = rel.Status
+		res.AdminAccessActive = strings.EqualFold(rel.Status, "active")
+	}
+	return res, nil
 }
 
 // Notify sends a message to the customer's contact.
 func (a *Activities) Notify(ctx context.Context, in NotifyInput) (NotifyResult, error) {
-	return NotifyResult{}, errPending
+	if a.Notifier == nil || in.To == "" {
+		return NotifyResult{}, nil
+	}
+	err := a.Notifier.Notify(ctx, notify.Message{Kind: in.Kind, To: in.To, Reference: in.Reference, Subject: in.Subject, Body: in.Body})
+	if err != nil {
+		return NotifyResult{}, classifyNotify(err)
+	}
+	return NotifyResult{Sent: true}, nil
 }
 
-// EnsureAgreement checks the customer agreement.
+// EnsureAgreement reports whether the Microsoft Customer Agreement is in place: signed directly by the
+// customer, or attested by the partner. With an attestation and no agreement yet, it records the
+// attestation.
 func (a *Activities) EnsureAgreement(ctx context.Context, in EnsureAgreementInput) (EnsureAgreementResult, error) {
-	return EnsureAgreementResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return EnsureAgreementResult{}, err
+	}
+	signed, err := p.PartnerCenter.DirectSignStatus(ctx, in.CustomerTenantID)
+	if err != nil {
+		return EnsureAgreementResult{}, classify("direct-sign status", err)
+	}
+	if signed {
+		return EnsureAgreementResult{Accepted: true, How: "direct-signed"}, nil
+	}
+	agreements, err := p.PartnerCenter.CustomerAgreements(ctx, in.CustomerTenantID)
+	if err != nil {
+		return EnsureAgreementResult{}, classify("customer agreements", err)
+	}
+	if len(agreements) > 0 {
+		return EnsureAgreementResult{Accepted: true, How: "attested"}, nil
+	}
+	if in.Attestation == nil {
+		return EnsureAgreementResult{How: "missing"}, nil
+	}
+	meta, err := p.PartnerCenter.AgreementMetadata(ctx)
+	if err != nil {
+		return EnsureAgreementResult{}, classify("agreement metadata", err)
+	}
+	if len(meta) == 0 {
+		return EnsureAgreementResult{}, temporal.NewNonRetryableApplicationError("Partner Center lists no Microsoft Customer Agreement template", ErrTypeBusiness, nil)
+	}
+	sort.Slice(meta, func(i, j int) bool { return meta[i].VersionRank < meta[j].VersionRank })
+	at := in.Attestation
+	_, err = p.PartnerCenter.AttestAgreement(ctx, in.CustomerTenantID, partnercenter.Agreement{
+		PrimaryContact: partnercenter.Contact{FirstName: at.FirstName, LastName: at.LastName, Email: at.Email, PhoneNumber: at.PhoneNumber},
+		DateAgreed:     partnercenter.Time{Time: at.DateAgreed},
+		Type:           partnercenter.AgreementTypeMCA,
+		TemplateID:     meta[0].TemplateID,
+	}, requestID(ctx, "attest"))
+	if err != nil {
+		return EnsureAgreementResult{}, classify("agreement attestation", err)
+	}
+	return EnsureAgreementResult{Accepted: true, How: "attested"}, nil
 }
 
-// Discover lists the originals.
+// Discover lists the customer's license-based subscriptions from the directory: those bought through
+// another channel or partner (the originals) and those this partner already sells.
 func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverResult, error) {
-	return DiscoverResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return DiscoverResult{}, err
+	}
+	subs, err := p.Graph.DirectorySubscriptions(ctx, in.CustomerTenantID)
+	if err != nil {
+		return DiscoverResult{}, classify("directory subscriptions", err)
+	}
+	var res DiscoverResult
+	for _, s := range subs {
+		if s.IsTrial || s.TotalLicenses <= 0 {
+			continue
+		}
+		if strings.EqualFold(s.OwnerTenantID, in.PartnerTenantID) {
+			res.Owned = append(res.Owned, Owned{SkuID: strings.ToLower(s.SkuID), Quantity: s.TotalLicenses})
+			continue
+		}
+		if s.Status != graph.SubscriptionEnabled && s.Status != graph.SubscriptionWarning {
+			continue
+		}
+		if s.NextLifecycleDateTime == nil {
+			return DiscoverResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("subscription %s (%s) has no nextLifecycleDateTime: give the originals with their end dates in the request", s.ID, s.SkuPartNumber),
+				ErrTypeBusiness, nil)
+		}
+		res.Originals = append(res.Originals, Original{
+			SubscriptionID: s.ID, SkuID: strings.ToLower(s.SkuID), SkuPartNumber: s.SkuPartNumber,
+			Quantity: s.TotalLicenses, ExpiresAt: s.NextLifecycleDateTime.UTC(), OwnerTenantID: s.OwnerTenantID,
+		})
+	}
+	sort.Slice(res.Originals, func(i, j int) bool { return res.Originals[i].SubscriptionID < res.Originals[j].SubscriptionID })
+	return res, nil
 }
 
-// Catalog reads catalog facts.
+// Catalog reads, for the customer's country, whether each original SKU can still be bought and which
+// offers succeed it, plus the facts of operator-chosen targets.
 func (a *Activities) Catalog(ctx context.Context, in CatalogInput) (CatalogResult, error) {
-	return CatalogResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return CatalogResult{}, err
+	}
+	cat, err := a.readCatalog(ctx, p, in.CustomerTenantID)
+	if err != nil {
+		return CatalogResult{}, err
+	}
+	plans, partNumbers := a.tenantSkus(ctx, p, in.CustomerTenantID)
+	var res CatalogResult
+	for _, s := range in.Skus {
+		skuID := strings.ToLower(s.SkuID)
+		if skuID == "" {
+			skuID = partNumbers[strings.ToUpper(s.SkuPartNumber)]
+		}
+		f := CatalogFacts{SourceSkuID: skuID, SourceSkuPartNumber: s.SkuPartNumber, Country: in.Country, SourceServicePlans: plans[skuID]}
+		if e, ok := cat.byGraphSku[skuID]; ok {
+			offer, err := cat.offer(ctx, p.PartnerCenter, in.CustomerTenantID, e, plans)
+			if err != nil {
+				return CatalogResult{}, err
+			}
+			f.SameSku = &offer
+			for _, target := range e.sku.UpgradeTargetOffers() {
+				if t, ok := cat.byItem[itemKey(target)]; ok {
+					o, err := cat.offer(ctx, p.PartnerCenter, in.CustomerTenantID, t, plans)
+					if err != nil {
+						return CatalogResult{}, err
+					}
+					f.Successors = append(f.Successors, o)
+				}
+			}
+		}
+		res.Facts = append(res.Facts, f)
+	}
+	for _, target := range in.Targets {
+		t, ok := cat.byItem[itemKey(target)]
+		if !ok {
+			res.Targets = append(res.Targets, CatalogOffer{CatalogItemID: target})
+			continue
+		}
+		o, err := cat.offer(ctx, p.PartnerCenter, in.CustomerTenantID, t, plans)
+		if err != nil {
+			return CatalogResult{}, err
+		}
+		res.Targets = append(res.Targets, o)
+	}
+	return res, nil
 }
 
-// CreateCart creates a cart.
+type catalogEntry struct {
+	product partnercenter.Product
+	sku     partnercenter.Sku
+}
+
+type catalog struct {
+	byGraphSku map[string]catalogEntry
+	byItem     map[string]catalogEntry // "productid:skuid" (lower case)
+}
+
+func itemKey(catalogItemID string) string {
+	parts := strings.Split(strings.ToLower(catalogItemID), ":")
+	if len(parts) >= 2 {
+		return parts[0] + ":" + parts[1]
+	}
+	return strings.ToLower(catalogItemID)
+}
+
+func (a *Activities) readCatalog(ctx context.Context, p Partner, customerID string) (catalog, error) {
+	cat := catalog{byGraphSku: map[string]catalogEntry{}, byItem: map[string]catalogEntry{}}
+	products, err := p.PartnerCenter.Products(ctx, customerID)
+	if err != nil {
+		return cat, classify("catalog products", err)
+	}
+	for _, prod := range products {
+		skus, err := p.PartnerCenter.Skus(ctx, customerID, prod.ID)
+		if err != nil {
+			return cat, classify("catalog skus of "+prod.ID, err)
+		}
+		for _, s := range skus {
+			e := catalogEntry{product: prod, sku: s}
+			if id := strings.ToLower(s.ProvisioningID()); id != "" {
+				cat.byGraphSku[id] = e
+			}
+			cat.byItem[strings.ToLower(prod.ID+":"+s.ID)] = e
+		}
+		activity.RecordHeartbeat(ctx, prod.ID)
+	}
+	return cat, nil
+}
+
+func (c catalog) offer(ctx context.Context, pc *partnercenter.Client, customerID string, e catalogEntry, plans map[string][]string) (CatalogOffer, error) {
+	o := CatalogOffer{
+		CatalogItemID: e.product.ID + ":" + e.sku.ID,
+		SkuID:         strings.ToLower(e.sku.ProvisioningID()),
+		Title:         e.sku.Title,
+		MinQuantity:   e.sku.MinimumQuantity,
+		MaxQuantity:   e.sku.MaximumQuantity,
+		ServicePlans:  plans[strings.ToLower(e.sku.ProvisioningID())],
+	}
+	avails, err := pc.Availabilities(ctx, customerID, e.product.ID, e.sku.ID)
+	if err != nil {
+		if isNotFound(err) {
+			return o, nil
+		}
+		return o, classify("availabilities of "+o.CatalogItemID, err)
+	}
+	for _, av := range avails {
+		if av.IsPurchasable {
+			o.Purchasable = true
+			break
+		}
+	}
+	return o, nil
+}
+
+// tenantSkus reads the service plans and part numbers of the SKUs the tenant holds. Without admin access
+// it returns nothing: planning then states that service plans are unknown.
+func (a *Activities) tenantSkus(ctx context.Context, p Partner, customerID string) (map[string][]string, map[string]string) {
+	plans, parts := map[string][]string{}, map[string]string{}
+	skus, err := p.Graph.SubscribedSkus(ctx, customerID)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("Tenant SKUs not readable; service plans unknown", "Error", err)
+		return plans, parts
+	}
+	for _, s := range skus {
+		id := strings.ToLower(s.SkuID)
+		parts[strings.ToUpper(s.SkuPartNumber)] = id
+		for _, sp := range s.ServicePlans {
+			plans[id] = append(plans[id], sp.ServicePlanName)
+		}
+	}
+	return plans, parts
+}
+
+// CreateCart creates one cart for the lines, each resolved to a purchasable availability close to
+// purchase (Microsoft warns availability ids change). The same RequestID returns the same cart.
 func (a *Activities) CreateCart(ctx context.Context, in CreateCartInput) (CreateCartResult, error) {
-	return CreateCartResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return CreateCartResult{}, err
+	}
+	if len(in.Lines) == 0 || in.RequestID == "" {
+		return CreateCartResult{}, temporal.NewNonRetryableApplicationError("create cart: lines and requestId are required", ErrTypeInvalidInput, nil)
+	}
+	items := make([]partnercenter.CartLineItem, 0, len(in.Lines))
+	for i, l := range in.Lines {
+		item, err := a.resolveLine(ctx, p.PartnerCenter, in.CustomerTenantID, l)
+		if err != nil {
+			return CreateCartResult{}, err
+		}
+		item.ID = i
+		item.OrderGroup = fmt.Sprint(i)
+		items = append(items, item)
+	}
+	cart, err := p.PartnerCenter.CreateCart(ctx, in.CustomerTenantID, items, in.RequestID)
+	if err != nil {
+		return CreateCartResult{}, classify("create cart", err)
+	}
+	return CreateCartResult{CartID: cart.ID, ExpiresAt: cart.ExpirationTimestamp.Time}, nil
 }
 
-// Checkout checks out a cart.
+// resolveLine turns a "productId:skuId[:availabilityId]" into a cart line for a purchasable availability,
+// preferring a one-year term billed monthly: the usual new-commerce choice for seat-based offers.
+func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, customerID string, l CartLine) (partnercenter.CartLineItem, error) {
+	parts := strings.Split(l.CatalogItemID, ":")
+	if len(parts) < 2 || l.Quantity < 1 {
+		return partnercenter.CartLineItem{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("line %d: catalog item %q with quantity %d cannot be bought", l.Line, l.CatalogItemID, l.Quantity), ErrTypeInvalidInput, nil)
+	}
+	avails, err := pc.Availabilities(ctx, customerID, parts[0], parts[1])
+	if err != nil {
+		return partnercenter.CartLineItem{}, classify("availabilities of "+l.CatalogItemID, err)
+	}
+	var best *partnercenter.Availability
+	var term partnercenter.Term
+	for i := range avails {
+		av := &avails[i]
+		if !av.IsPurchasable {
+			continue
+		}
+		for _, t := range av.Terms {
+			score := termScore(t, l)
+			if best == nil || score > termScore(term, l) {
+				best, term = av, t
+			}
+		}
+		if best == nil {
+			best = av
+		}
+	}
+	if best == nil {
+		return partnercenter.CartLineItem{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s has no purchasable availability for this customer", l.CatalogItemID), ErrTypeOfferUnavailable, nil)
+	}
+	billing := term.BillingCycle
+	if billing == "" {
+		billing = "monthly"
+	}
+	return partnercenter.CartLineItem{
+		CatalogItemID: best.CatalogItemID, Quantity: l.Quantity,
+		BillingCycle: billing, TermDuration: term.Duration,
+	}, nil
+}
+
+func termScore(t partnercenter.Term, l CartLine) int {
+	score := 0
+	want, cycle := l.TermDuration, l.BillingCycle
+	if want == "" {
+		want = "P1Y"
+	}
+	if cycle == "" {
+		cycle = "monthly"
+	}
+	if strings.EqualFold(t.Duration, want) {
+		score += 2
+	}
+	if strings.EqualFold(t.BillingCycle, cycle) {
+		score++
+	}
+	return score
+}
+
+// Checkout checks out the cart and reports each line. Checking out a cart that was already submitted (a
+// retry after a lost answer) finds the orders it made instead of buying again.
 func (a *Activities) Checkout(ctx context.Context, in CheckoutInput) (CheckoutResult, error) {
-	return CheckoutResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return CheckoutResult{}, err
+	}
+	pc := p.PartnerCenter
+	cart, err := pc.Cart(ctx, in.CustomerTenantID, in.CartID)
+	if err != nil {
+		return CheckoutResult{}, classify("cart", err)
+	}
+	var res partnercenter.CheckoutResult
+	if cart.Status == partnercenter.CartOrdered {
+		res, err = a.ordersOfCart(ctx, pc, in.CustomerTenantID, cart)
+	} else {
+		res, err = pc.CheckoutCart(ctx, in.CustomerTenantID, in.CartID, in.RequestID)
+		if err != nil && codeOf(err) == "800065" {
+			res, err = a.ordersOfCart(ctx, pc, in.CustomerTenantID, cart)
+		}
+	}
+	if err != nil {
+		return CheckoutResult{}, classify("checkout", err)
+	}
+	return matchCheckout(in.Lines, cart, res), nil
 }
 
-// AwaitProvisioning waits for provisioning.
+// ordersOfCart finds the orders an ordered cart produced: the customer's orders created after the cart
+// whose lines buy the cart's catalog items.
+func (a *Activities) ordersOfCart(ctx context.Context, pc *partnercenter.Client, customerID string, cart partnercenter.Cart) (partnercenter.CheckoutResult, error) {
+	orders, err := pc.Orders(ctx, customerID)
+	if err != nil {
+		return partnercenter.CheckoutResult{}, err
+	}
+	var res partnercenter.CheckoutResult
+	for _, o := range orders {
+		if o.CreationDate.Before(cart.CreationTimestamp.Time) {
+			continue
+		}
+		for _, li := range o.LineItems {
+			if cartHas(cart, li.OfferID) {
+				res.Orders = append(res.Orders, o)
+				break
+			}
+		}
+	}
+	if len(res.Orders) == 0 {
+		// Orders can take minutes to be listed after checkout; Temporal retries this activity.
+		return res, temporal.NewApplicationErrorWithOptions("the cart is ordered but its orders are not listed yet", ErrTypeNotYet,
+			temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
+	}
+	return res, nil
+}
+
+func cartHas(cart partnercenter.Cart, offerID string) bool {
+	for _, li := range cart.LineItems {
+		if sameItem(li.CatalogItemID, offerID) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameItem compares catalog item ids on product and SKU; availability ids change over time.
+func sameItem(a, b string) bool { return itemKey(a) == itemKey(b) }
+
+func matchCheckout(lines []CartLine, cart partnercenter.Cart, res partnercenter.CheckoutResult) CheckoutResult {
+	var out CheckoutResult
+	used := map[string]bool{}
+	for i, l := range lines {
+		o := LineOutcome{Line: l.Line}
+		group := ""
+		if i < len(cart.LineItems) {
+			group = cart.LineItems[i].OrderGroup
+		}
+		for _, e := range res.OrderErrors {
+			if group != "" && e.OrderGroupID == group {
+				o.ErrorCode, o.ErrorDescription = string(e.Code), e.Description
+				o.Retryable = retryableOrderError(string(e.Code))
+			}
+		}
+		if o.ErrorCode == "" {
+		found:
+			for _, ord := range res.Orders {
+				for _, li := range ord.LineItems {
+					key := ord.ID + "/" + fmt.Sprint(li.LineItemNumber)
+					if !used[key] && sameItem(li.OfferID, l.CatalogItemID) {
+						used[key] = true
+						o.OrderID, o.SubscriptionID = ord.ID, li.SubscriptionID
+						break found
+					}
+				}
+			}
+			if o.OrderID == "" {
+				o.ErrorCode, o.ErrorDescription, o.Retryable = "missing", "the checkout returned no order for this line", true
+			}
+		}
+		out.Lines = append(out.Lines, o)
+	}
+	return out
+}
+
+// retryableOrderError says whether a failed order group may succeed when bought again: Partner Center's
+// unexpected and inventory errors may; business rules will not.
+func retryableOrderError(code string) bool {
+	switch code {
+	case "800003", "800005", "800010", "800017", "500":
+		return true
+	}
+	return false
+}
+
+// AwaitProvisioning answers once every subscription of the orders is provisioned; until then it fails with
+// the benign, retryable NotYet, and Temporal polls it on its retry schedule.
 func (a *Activities) AwaitProvisioning(ctx context.Context, in AwaitProvisioningInput) (AwaitProvisioningResult, error) {
-	return AwaitProvisioningResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return AwaitProvisioningResult{}, err
+	}
+	var res AwaitProvisioningResult
+	for _, orderID := range in.OrderIDs {
+		subs, err := p.PartnerCenter.SubscriptionsByOrder(ctx, in.CustomerTenantID, orderID)
+		if err != nil && !isNotFound(err) {
+			return AwaitProvisioningResult{}, classify("subscriptions of order "+orderID, err)
+		}
+		if len(subs) == 0 {
+			return AwaitProvisioningResult{}, notYet(fmt.Sprintf("order %s lists no subscriptions yet", orderID))
+		}
+		for _, s := range subs {
+			st, err := p.PartnerCenter.ProvisioningStatus(ctx, in.CustomerTenantID, s.ID)
+			if err != nil {
+				if isNotFound(err) {
+					return AwaitProvisioningResult{}, notYet(fmt.Sprintf("subscription %s has no provisioning status yet", s.ID))
+				}
+				return AwaitProvisioningResult{}, classify("provisioning status", err)
+			}
+			switch st.Status {
+			case partnercenter.ProvisioningSuccess:
+			case partnercenter.ProvisioningFailed:
+				return AwaitProvisioningResult{}, temporal.NewNonRetryableApplicationError(
+					fmt.Sprintf("provisioning of subscription %s (order %s) failed", s.ID, orderID), ErrTypeBusiness, nil)
+			default:
+				return AwaitProvisioningResult{}, notYet(fmt.Sprintf("subscription %s is %s", s.ID, st.Status))
+			}
+			res.Subscriptions = append(res.Subscriptions, ProvisionedSubscription{
+				OrderID: orderID, SubscriptionID: s.ID, OfferID: s.OfferID, SkuID: strings.ToLower(st.SkuID),
+				Quantity: s.Quantity, CancellationAllowedUntilDate: s.CancellationAllowedUntilDate.Time,
+			})
+		}
+	}
+	return res, nil
 }
 
-// MoveLicenses moves users.
+// MoveLicenses moves every holder of FromSkuID to ToSkuID, one assignLicense call each that adds the new
+// SKU and removes the old (so no one is ever without a license), keeping disabled service plans by name.
+// Users licensed through a group are moved by changing the group. Progress is heartbeated; a retried
+// attempt skips what is done. It fails (retryably) while anyone still holds the old SKU afterwards.
 func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (MoveLicensesResult, error) {
-	return MoveLicensesResult{}, errPending
+	if len(a.Partners) == 0 {
+		return MoveLicensesResult{}, temporal.NewNonRetryableApplicationError("no partner tenant is configured", ErrTypeInvalidInput, nil)
+	}
+	g := a.Partners[0].Graph
+	if in.FromSkuID == "" || in.ToSkuID == "" {
+		return MoveLicensesResult{}, temporal.NewNonRetryableApplicationError("move licenses: fromSkuId and toSkuId are required", ErrTypeInvalidInput, nil)
+	}
+	var progress MoveLicensesProgress
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &progress)
+	}
+	done := map[string]bool{}
+	for _, id := range progress.Done {
+		done[id] = true
+	}
+	planMap, err := a.servicePlanMap(ctx, g, in)
+	if err != nil {
+		return MoveLicensesResult{}, err
+	}
+	users, err := g.UsersWithSku(ctx, in.CustomerTenantID, in.FromSkuID)
+	if err != nil {
+		return MoveLicensesResult{}, classify("users holding "+in.FromSkuID, err)
+	}
+	for _, u := range users {
+		direct, groups := u.LicenseSources(in.FromSkuID)
+		for _, gid := range groups {
+			if done["group:"+gid] {
+				continue
+			}
+			grp, err := g.Group(ctx, in.CustomerTenantID, gid)
+			if err != nil {
+				return MoveLicensesResult{}, classify("licensing group", err)
+			}
+			change := swap(in, disabledOf(grp.AssignedLicenses, in.FromSkuID), planMap)
+			if _, err := g.AssignGroupLicense(ctx, in.CustomerTenantID, gid, change, requestID(ctx, "group/"+gid)); err != nil {
+				return MoveLicensesResult{}, classify("move group license", err)
+			}
+			done["group:"+gid] = true
+			progress.GroupsMoved++
+			progress.Done = append(progress.Done, "group:"+gid)
+			activity.RecordHeartbeat(ctx, progress)
+		}
+		if !direct || done["user:"+u.ID] {
+			continue
+		}
+		change := swap(in, disabledOf(u.AssignedLicenses, in.FromSkuID), planMap)
+		if _, err := g.AssignUserLicense(ctx, in.CustomerTenantID, u.ID, change, requestID(ctx, "user/"+u.ID)); err != nil {
+			return MoveLicensesResult{}, classify("move user license", err)
+		}
+		done["user:"+u.ID] = true
+		progress.UsersMoved++
+		progress.Done = append(progress.Done, "user:"+u.ID)
+		activity.RecordHeartbeat(ctx, progress)
+	}
+	left, err := g.UsersWithSku(ctx, in.CustomerTenantID, in.FromSkuID)
+	if err != nil {
+		return MoveLicensesResult{}, classify("users still holding "+in.FromSkuID, err)
+	}
+	if len(left) > 0 {
+		return MoveLicensesResult{}, notYet(fmt.Sprintf("%d user(s) still hold %s after the move", len(left), in.FromSkuID))
+	}
+	return MoveLicensesResult{UsersMoved: progress.UsersMoved, GroupsMoved: progress.GroupsMoved}, nil
 }
 
-// CheckOriginal checks an original.
+// servicePlanMap maps the old SKU's service plan ids to the new SKU's plans of the same name, so a plan
+// disabled for a user stays disabled.
+func (a *Activities) servicePlanMap(ctx context.Context, g *graph.Client, in MoveLicensesInput) (map[string]string, error) {
+	skus, err := g.SubscribedSkus(ctx, in.CustomerTenantID)
+	if err != nil {
+		return nil, classify("subscribed skus", err)
+	}
+	names := map[string]string{}
+	byName := map[string]string{}
+	for _, s := range skus {
+		for _, sp := range s.ServicePlans {
+			switch {
+			case strings.EqualFold(s.SkuID, in.FromSkuID):
+				names[strings.ToLower(sp.ServicePlanID)] = sp.ServicePlanName
+			case strings.EqualFold(s.SkuID, in.ToSkuID):
+				byName[sp.ServicePlanName] = sp.ServicePlanID
+			}
+		}
+	}
+	out := map[string]string{}
+	for id, name := range names {
+		if target, ok := byName[name]; ok {
+			out[id] = target
+		}
+	}
+	return out, nil
+}
+
+func disabledOf(licenses []graph.AssignedLicense, skuID string) []string {
+	for _, l := range licenses {
+		if strings.EqualFold(l.SkuID, skuID) {
+			return l.DisabledPlans
+		}
+	}
+	return nil
+}
+
+func swap(in MoveLicensesInput, disabled []string, planMap map[string]string) graph.LicenseChange {
+	mapped := []string{}
+	for _, id := range disabled {
+		if target, ok := planMap[strings.ToLower(id)]; ok {
+			mapped = append(mapped, target)
+		}
+	}
+	return graph.LicenseChange{
+		AddLicenses:    []graph.AssignedLicense{{SkuID: in.ToSkuID, DisabledPlans: mapped}},
+		RemoveLicenses: []string{in.FromSkuID},
+	}
+}
+
+// CheckOriginal reads the original's state at its end date from the customer's directory: expired (past
+// its end, or gone), renewed (its end date moved forward), or still active.
 func (a *Activities) CheckOriginal(ctx context.Context, in CheckOriginalInput) (CheckOriginalResult, error) {
-	return CheckOriginalResult{}, errPending
+	if len(a.Partners) == 0 {
+		return CheckOriginalResult{}, temporal.NewNonRetryableApplicationError("no partner tenant is configured", ErrTypeInvalidInput, nil)
+	}
+	subs, err := a.Partners[0].Graph.DirectorySubscriptions(ctx, in.CustomerTenantID)
+	if err != nil {
+		return CheckOriginalResult{}, classify("directory subscriptions", err)
+	}
+	ids := map[string]bool{}
+	for _, id := range in.SubscriptionIDs {
+		ids[strings.ToLower(id)] = true
+	}
+	partners := map[string]bool{}
+	for _, p := range a.Partners {
+		partners[strings.ToLower(p.TenantID)] = true
+	}
+	now := a.now()
+	state := OriginalExpired
+	var next *time.Time
+	for _, s := range subs {
+		mine := ids[strings.ToLower(s.ID)] ||
+			(len(ids) == 0 && strings.EqualFold(s.SkuID, in.SkuID) && !partners[strings.ToLower(s.OwnerTenantID)])
+		if !mine || s.Status != graph.SubscriptionEnabled || s.NextLifecycleDateTime == nil {
+			continue // Warning, Suspended, Deleted: past its end; no longer renewing
+		}
+		end := s.NextLifecycleDateTime.UTC()
+		switch {
+		case end.After(in.ExpiresAt.Add(24 * time.Hour)):
+			state, next = OriginalRenewed, &end
+		case end.After(now) && state != OriginalRenewed:
+			state = OriginalActive
+		}
+	}
+	return CheckOriginalResult{State: state, NextLifecycleAt: next}, nil
 }
 
-// CancelSubscriptions cancels refundable subscriptions.
+// CancelSubscriptions cancels the new subscriptions still inside their refund window and keeps the rest,
+// saying why. Originals are never cancelled: the client refuses anything this partner did not order.
 func (a *Activities) CancelSubscriptions(ctx context.Context, in CancelInput) (CancelResult, error) {
-	return CancelResult{}, errPending
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return CancelResult{}, err
+	}
+	res := CancelResult{Cancelled: []string{}, Kept: map[string]string{}}
+	for _, id := range in.SubscriptionIDs {
+		_, err := p.PartnerCenter.CancelSubscription(ctx, in.CustomerTenantID, id, requestID(ctx, "cancel/"+id))
+		var refused *partnercenter.CancelRefusedError
+		switch {
+		case err == nil:
+			res.Cancelled = append(res.Cancelled, id)
+		case errors.As(err, &refused):
+			res.Kept[id] = refused.Reason
+		default:
+			return CancelResult{}, classify("cancel subscription "+id, err)
+		}
+	}
+	return res, nil
 }
+
+func notYet(msg string) error {
+	return temporal.NewApplicationErrorWithOptions(msg, ErrTypeNotYet, temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
+}
+
+func classifyNotify(err error) error {
+	if errors.Is(err, notify.ErrInvalidRecipient) {
+		return temporal.NewNonRetryableApplicationError("contactEmail is not a deliverable e-mail address", ErrTypeInvalidInput, nil)
+	}
+	return err
+}
+
+// ensure the interface stays satisfied by both notifiers.
+var _ = []notify.Notifier{notify.Log{}, notify.SMTP{}}

@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
+	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/logging"
 	"github.com/csptransfer/csptransfer/internal/temporalconn"
@@ -53,11 +55,30 @@ type Main struct {
 	Log    *zap.Logger
 	// Ready, if set, is closed once the worker polls its task queue.
 	Ready chan struct{}
+	// SandboxURL is where the embedded sandbox listens, once Run has started it ("" with real credentials).
+	SandboxURL string
 }
 
 // Run connects to Temporal, registers the workflow and activities, and polls until ctx ends; then it stops
 // the worker, letting running activities finish within the configured stop timeout.
 func (m *Main) Run(ctx context.Context) error {
+	be, err := startBackend(m.Config, m.Log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := be.close(ctx); err != nil {
+			m.Log.Warn("sandbox did not stop cleanly", zap.Error(err))
+		}
+	}()
+	acts, err := be.activities(m.Config, m.Log)
+	if err != nil {
+		return err
+	}
+	m.SandboxURL = be.sandboxURL
+
 	opts := m.Config.Temporal
 	opts.Logger = logging.SDKLogger(m.Log)
 	c, err := temporalconn.Dial(ctx, opts, m.Log, temporalconn.Backoff{})
@@ -75,7 +96,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// fails a months-long transfer on its own.
 		WorkflowPanicPolicy: worker.BlockWorkflow,
 	})
-	register(w)
+	register(w, acts)
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -91,9 +112,10 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// register adds the workflow and activities to a worker (or a replayer's registry).
-func register(r worker.Registry) {
+// register adds the workflow and activities to a worker.
+func register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	r.RegisterActivity(acts)
 }
 
 func namespaceOf(o client.Options) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/csptransfer/csptransfer/internal/config"
@@ -16,8 +17,8 @@ import (
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
-// startWorker runs the real worker program against a fresh dev server and returns a client.
-func startWorker(t *testing.T) client.Client {
+// startWorker runs the real worker program, with its embedded sandbox, against a fresh dev server.
+func startWorker(t *testing.T) (client.Client, *Main) {
 	t.Helper()
 	sas := map[string]string{}
 	for _, sa := range workflows.SearchAttributes() {
@@ -32,7 +33,7 @@ func startWorker(t *testing.T) client.Client {
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Config: cfg, Log: zaptest.NewLogger(t), Ready: make(chan struct{})}
+	m := &Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), Ready: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	t.Cleanup(func() {
@@ -51,11 +52,11 @@ func startWorker(t *testing.T) client.Client {
 	case <-time.After(time.Minute):
 		t.Fatal("worker not polling within a minute")
 	}
-	return srv.Client()
+	return srv.Client(), m
 }
 
 func TestWorkerRunsTransfersOnARealServer(t *testing.T) {
-	c := startWorker(t)
+	c, _ := startWorker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 

@@ -274,18 +274,21 @@ type TimelineEntry struct {
 
 // TransferStatus is the answer to the status query: where a transfer stands and why.
 type TransferStatus struct {
-	CustomerTenantID string          `json:"customerTenantId"`
-	CustomerDomain   string          `json:"customerDomain"`
-	PartnerTenantID  string          `json:"partnerTenantId,omitempty"`
-	Stage            Stage           `json:"stage"`
-	Awaiting         *AwaitedThing   `json:"awaiting,omitempty"`
-	InvitationURL    string          `json:"invitationUrl,omitempty"`
-	PlanVersion      int             `json:"planVersion"`
-	Lines            []Line          `json:"lines,omitempty"`
-	LastError        string          `json:"lastError,omitempty"`
-	Timeline         []TimelineEntry `json:"timeline"`
-	StartedAt        time.Time       `json:"startedAt"`
-	UpdatedAt        time.Time       `json:"updatedAt"`
+	CustomerTenantID string        `json:"customerTenantId"`
+	CustomerDomain   string        `json:"customerDomain"`
+	PartnerTenantID  string        `json:"partnerTenantId,omitempty"`
+	Stage            Stage         `json:"stage"`
+	Awaiting         *AwaitedThing `json:"awaiting,omitempty"`
+	InvitationURL    string        `json:"invitationUrl,omitempty"`
+	// AdminRelationshipID and AdminApprovalURL identify the GDAP request when admin access was asked for.
+	AdminRelationshipID string          `json:"adminRelationshipId,omitempty"`
+	AdminApprovalURL    string          `json:"adminApprovalUrl,omitempty"`
+	PlanVersion         int             `json:"planVersion"`
+	Lines               []Line          `json:"lines,omitempty"`
+	LastError           string          `json:"lastError,omitempty"`
+	Timeline            []TimelineEntry `json:"timeline"`
+	StartedAt           time.Time       `json:"startedAt"`
+	UpdatedAt           time.Time       `json:"updatedAt"`
 }
 
 // TransferReport is the workflow's result.

@@ -37,7 +37,8 @@ func ParseDuration(s string) (Duration, error) {
 	var days int64
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
 		n, err := strconv.ParseInt(s[:i], 10, 32)
-		if err != nil || n < 0 {
+		// time.Duration holds about 106751 days; more would wrap around silently.
+		if err != nil || n < 0 || n > maxDays {
 			return 0, fmt.Errorf("invalid duration %q: expected whole days before 'd', e.g. \"14d\"", s)
 		}
 		days, s = n, s[i+1:]
@@ -52,11 +53,17 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(time.Duration(days)*24*time.Hour + rest), nil
 }
 
+const maxDays = 106751
+
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
 // UnmarshalJSON reads a duration string.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = 0 // null means "not set": the default applies
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("duration must be a string such as \"72h\" or \"14d\", got %s", truncate(string(b), 32))

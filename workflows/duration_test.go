@@ -169,3 +169,17 @@ func TestNegativeDurationsRejectedByValidate(t *testing.T) {
 	}
 	require.Equal(t, []string{"provisioning.leadTime", "invitationTtl", "reminderEvery"}, got)
 }
+
+func TestDurationRejectsOverflowAndAcceptsNull(t *testing.T) {
+	_, err := ParseDuration("2147483647d")
+	require.Error(t, err)
+	_, err = ParseDuration("106752d")
+	require.Error(t, err)
+	d, err := ParseDuration("106751d")
+	require.NoError(t, err)
+	require.Positive(t, int64(d))
+
+	var r TransferRequest
+	require.NoError(t, json.Unmarshal([]byte(`{"invitationTtl": null}`), &r))
+	require.Zero(t, r.InvitationTTL)
+}

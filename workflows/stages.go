@@ -95,6 +95,8 @@ func (t *transfer) invite(ctx workflow.Context) (Stage, error) {
 		t.state.AdminRelationshipID = res.AdminRelationshipID
 		t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
 		t.state.Status.InvitationURL = res.InvitationURL
+		t.state.Status.AdminRelationshipID = res.AdminRelationshipID
+		t.state.Status.AdminApprovalURL = res.AdminApprovalURL
 	}
 	return StageAwaitingAcceptance, nil
 }
@@ -352,7 +354,11 @@ func (t *transfer) replan() (PlanResult, error) {
 }
 
 func lineKey(l PlanLine) string {
-	return strings.ToLower(l.SourceSkuID) + "|" + l.OriginalExpiresAt.UTC().Format(time.RFC3339)
+	src := l.SourceSkuID
+	if src == "" {
+		src = l.SourceSkuPartNumber
+	}
+	return strings.ToLower(src) + "|" + l.OriginalExpiresAt.UTC().Format(time.RFC3339)
 }
 
 func (t *transfer) overrides() map[string]string {

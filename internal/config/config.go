@@ -50,6 +50,16 @@ type Worker struct {
 	PartnerCenter PartnerCenter
 	// Sandbox is used when PartnerCenter has no credentials.
 	Sandbox Sandbox
+	// SMTP sends notifications when SMTP.Addr is set; otherwise they are only logged.
+	SMTP SMTP
+}
+
+// SMTP configures e-mail notifications to customers' contacts.
+type SMTP struct {
+	Addr     string // CSP_SMTP_ADDR: host:port of the relay
+	From     string // CSP_SMTP_FROM
+	Username string // CSP_SMTP_USERNAME
+	Password Secret // CSP_SMTP_PASSWORD
 }
 
 // Log selects the log format and level.
@@ -124,6 +134,15 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 			StateFile:  r.str("CSP_SANDBOX_STATE", ""),
 			WebhookURL: r.url("CSP_SANDBOX_WEBHOOK_URL", ""),
 		},
+	}
+	w.SMTP = SMTP{
+		Addr:     r.addr("CSP_SMTP_ADDR", "off", true),
+		From:     r.str("CSP_SMTP_FROM", ""),
+		Username: r.str("CSP_SMTP_USERNAME", ""),
+		Password: Secret(r.str("CSP_SMTP_PASSWORD", "")),
+	}
+	if w.SMTP.Addr != "" && w.SMTP.From == "" {
+		r.problem("CSP_SMTP_FROM", "required when CSP_SMTP_ADDR is set: the sender address")
 	}
 	if pc := w.PartnerCenter; pc.Configured() {
 		if pc.ClientSecret == "" {

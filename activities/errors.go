@@ -1,0 +1,59 @@
+package activities
+
+import (
+	"fmt"
+	"net/http"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/csptransfer/csptransfer/internal/msrest"
+)
+
+// classify turns a Partner Center or Graph error into what Temporal should do with it: business
+// rejections become non-retryable application errors with a named type; throttling is retried after the
+// service's Retry-After; transient failures are retried on the activity's schedule.
+func classify(what string, err error) error {
+	e, ok := msrest.AsError(err)
+	if !ok {
+		// Transport, token or decoding trouble: worth another attempt.
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	msg := fmt.Sprintf("%s: %v", what, err)
+	if e.StatusCode == http.StatusTooManyRequests {
+		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeThrottled, temporal.ApplicationErrorOptions{
+			NextRetryDelay: e.RetryAfter, Category: temporal.ApplicationErrorCategoryBenign, Cause: err,
+		})
+	}
+	if e.Retryable {
+		if e.RetryAfter > 0 {
+			return temporal.NewApplicationErrorWithOptions(msg, "Transient", temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err})
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return temporal.NewNonRetryableApplicationError(msg, errorType(e), err)
+}
+
+// errorType names a business error by Microsoft's code.
+func errorType(e *msrest.Error) string {
+	switch e.Code {
+	case "13605":
+		return ErrTypeAgreementMissing
+	case "20002":
+		return ErrTypeNoRelationship
+	case "2091", "800070", "800004", "2085", "800020", "2006", "2030":
+		return ErrTypeOfferUnavailable
+	case "2002", "800088":
+		return ErrTypeQuantityOutOfRange
+	}
+	switch {
+	case e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden:
+		return ErrTypeUnauthorized
+	case msrest.IsNotFound(e):
+		return ErrTypeNotFound
+	}
+	return ErrTypeBusiness
+}
+
+func isNotFound(err error) bool { return msrest.IsNotFound(err) }
+
+func codeOf(err error) string { return msrest.Code(err) }

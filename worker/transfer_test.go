@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// sandboxCall sends an admin request to the embedded sandbox and decodes the answer.
+func sandboxCall(t *testing.T, method, url string, in, out any) {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		require.NoError(t, err)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, url, raw)
+	if out != nil {
+		require.NoError(t, json.Unmarshal(raw, out), string(raw))
+	}
+}
+
+func status(t *testing.T, c client.Client, id string) workflows.TransferStatus {
+	t.Helper()
+	v, err := c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+	require.NoError(t, err)
+	var st workflows.TransferStatus
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+func waitFor(t *testing.T, c client.Client, id, what string, cond func(workflows.TransferStatus) bool) workflows.TransferStatus {
+	t.Helper()
+	var st workflows.TransferStatus
+	require.Eventually(t, func() bool {
+		st = status(t, c, id)
+		return cond(st)
+	}, 90*time.Second, 200*time.Millisecond, "waiting for %s; last status: stage %s, awaiting %+v, last error %q", what, st.Stage, st.Awaiting, st.LastError)
+	return st
+}
+
+// TestDiscontinuedOfferTransferEndToEnd runs one whole transfer through the real worker, activities,
+// clients and sandbox on a real Temporal server: invitation, acceptance, GDAP, a retired offer replaced
+// by its successor with users moved (directly and through a licensing group), a same-offer line, and the
+// originals' expiry. The sandbox ledger then proves nothing was bought twice, no original was cancelled
+// and no user was ever without a license.
+func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
+	c, m := startWorker(t)
+	sb := m.SandboxURL
+	tenant := uuid.NewString()
+	domain := "e2e-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(25 * time.Second).UTC().Truncate(time.Second)
+	lic := func(part string, disabled ...string) map[string]any {
+		return map[string]any{"skuPartNumber": part, "disabledPlans": disabled}
+	}
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", map[string]any{
+		"tenantId": tenant, "domain": domain, "companyName": "E2E Test SARL", "country": "FR", "agreementSigned": true,
+		"originals": []map[string]any{
+			{"skuPartNumber": "ENTERPRISEWITHSCAL", "totalLicenses": 4, "expiresAt": expires},
+			{"skuPartNumber": "STANDARDPACK", "totalLicenses": 2, "expiresAt": expires},
+		},
+		"groups": []map[string]any{{"displayName": "Licensing E4", "licenses": []any{lic("ENTERPRISEWITHSCAL")}}},
+		"users": []map[string]any{
+			{"userPrincipalName": "u1@" + domain, "displayName": "U1", "licenses": []any{lic("ENTERPRISEWITHSCAL")}},
+			{"userPrincipalName": "u2@" + domain, "displayName": "U2", "licenses": []any{lic("ENTERPRISEWITHSCAL", "TEAMS1")}},
+			{"userPrincipalName": "u3@" + domain, "displayName": "U3", "groups": []string{"Licensing E4"}},
+			{"userPrincipalName": "u4@" + domain, "displayName": "U4", "groups": []string{"Licensing E4"}},
+			{"userPrincipalName": "u5@" + domain, "displayName": "U5", "licenses": []any{lic("STANDARDPACK")}},
+		},
+	}, nil)
+
+	id := workflows.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.WorkflowType, workflows.TransferRequest{
+			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+			ContactEmail: "it@" + domain, RequestAdminAccess: true,
+		})
+	require.NoError(t, err)
+
+	st := waitFor(t, c, id, "the invitation", func(s workflows.TransferStatus) bool {
+		return s.Stage == workflows.StageAwaitingAcceptance && s.AdminRelationshipID != ""
+	})
+	require.Equal(t, sandbox.PartnerEU, st.PartnerTenantID, "the French customer is served by the European partner tenant")
+	require.Contains(t, st.InvitationURL, "/sandbox/admin-center/partner-invitation")
+
+	// An acceptance reported before it happened is not trusted.
+	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
+	st = waitFor(t, c, id, "the unverified acceptance to be noted", func(s workflows.TransferStatus) bool {
+		return strings.Contains(s.LastError, "does not show the relationship yet")
+	})
+	require.Equal(t, workflows.StageAwaitingAcceptance, st.Stage)
+
+	// The customer accepts in the (simulated) admin center and approves GDAP.
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
+	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
+
+	st = waitFor(t, c, id, "the plan", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingApproval })
+	require.Len(t, st.Lines, 2)
+	var e4, e1 workflows.Line
+	for _, l := range st.Lines {
+		switch l.SourceSkuPartNumber {
+		case "ENTERPRISEWITHSCAL":
+			e4 = l
+		case "STANDARDPACK":
+			e1 = l
+		}
+	}
+	require.False(t, e4.SameOffer)
+	require.True(t, e4.ReassignmentNeeded)
+	require.Equal(t, 4, e4.Quantity)
+	require.True(t, e1.SameOffer)
+	require.Equal(t, 2, e1.Quantity)
+
+	// A stale approval is rejected; the reviewed version is accepted.
+	stale, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion + 1}}})
+	if err == nil {
+		err = stale.Get(context.Background(), nil)
+	}
+	require.ErrorContains(t, err, "stale")
+	h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "reviewed"}}})
+	require.NoError(t, err)
+	require.NoError(t, h.Get(context.Background(), nil))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var rep workflows.TransferReport
+	require.NoError(t, run.Get(ctx, &rep))
+	require.Equal(t, workflows.StageCompleted, rep.Outcome, rep.Reason)
+	for _, l := range rep.Lines {
+		require.True(t, l.Progress.Provisioned, l.SourceSkuPartNumber)
+		require.Equal(t, "expired", l.Progress.OriginalState, l.SourceSkuPartNumber)
+		if l.ReassignmentNeeded {
+			require.True(t, l.Progress.Moved)
+			require.Equal(t, 2, l.Progress.UsersMoved, "two direct users; the group's two move with the group")
+		}
+	}
+
+	var ledger sandbox.Ledger
+	sandboxCall(t, http.MethodGet, sb+"/sandbox/ledger", nil, &ledger)
+	var cl *sandbox.CustomerLedger
+	for i := range ledger.Customers {
+		if ledger.Customers[i].TenantID == tenant {
+			cl = &ledger.Customers[i]
+		}
+	}
+	require.NotNil(t, cl)
+	require.Zero(t, cl.DuplicatePurchases)
+	require.Zero(t, cl.OriginalsCancelled)
+	require.Zero(t, cl.OriginalCancelAttempts)
+	require.Empty(t, cl.LicenseShortfalls)
+	require.Empty(t, cl.UsersWithoutLicense)
+	require.Equal(t, 1, cl.Orders)
+	require.Empty(t, violationsFor(ledger, tenant))
+}
+
+func violationsFor(l sandbox.Ledger, tenant string) []string {
+	var out []string
+	for _, v := range l.Violations {
+		if strings.Contains(v, tenant) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// TestRegionMismatchFailsBeforeInviting: a Brazilian customer, whom none of the sandbox's partner tenants
+// may serve, fails naming both sides, and no invitation link is fetched.
+func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
+	c, m := startWorker(t)
+	var before sandbox.Ledger
+	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &before)
+
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: workflows.WorkflowID(sandbox.CustomerNoMarket), TaskQueue: workflows.TaskQueue},
+		workflows.WorkflowType, workflows.TransferRequest{CustomerTenantID: sandbox.CustomerNoMarket, CustomerDomain: "woodgrove-br.onmicrosoft.com", Country: "BR"})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = run.Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.Equal(t, "RegionMismatch", appErr.Type())
+	require.Contains(t, appErr.Error(), "BR")
+	require.Contains(t, appErr.Error(), "Brazil")
+	require.Contains(t, appErr.Error(), "DE")
+
+	var after sandbox.Ledger
+	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &after)
+	require.Equal(t, fetched(before), fetched(after), "no invitation link was fetched")
+}
+
+func fetched(l sandbox.Ledger) string {
+	var b strings.Builder
+	for _, p := range l.Partners {
+		fmt.Fprintf(&b, "%s=%d;", p.TenantID, p.InvitationLinksFetched)
+	}
+	return b.String()
+}
