@@ -234,3 +234,62 @@ func TestGDAPFlow(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, r.status)
 	require.Equal(t, "Authorization_RequestDenied", r.json(t)["error"].(map[string]any)["code"])
 }
+
+func TestPartnerWebhookRegistration(t *testing.T) {
+	global, globalEvents := receiver(t)
+	own, ownEvents := receiver(t)
+	e := newEnv(t, func(o *sandbox.Options) { o.WebhookURL = global.URL })
+	tok := e.token(sandbox.PartnerUS, scopePC, false)
+
+	r := e.do("GET", "/webhooks/v1/registration", tok, nil)
+	require.Equal(t, http.StatusNotFound, r.status)
+	r = e.do("POST", "/webhooks/v1/registration", tok, map[string]any{"WebhookUrl": own.URL, "WebhookEvents": []string{"nope"}})
+	require.Equal(t, http.StatusBadRequest, r.status)
+	r = e.do("POST", "/webhooks/v1/registration", tok, map[string]any{"WebhookUrl": own.URL, "WebhookEvents": []string{pcwebhook.EventResellerRelationshipAccepted}})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.NotEmpty(t, r.json(t)["SubscriberId"])
+
+	e.accept(sandbox.CustomerOtherCSP, sandbox.PartnerUS, false)
+	ev := waitEvent(t, ownEvents)
+	require.Contains(t, string(ev.body), sandbox.CustomerOtherCSP)
+
+	// Other partners still use the sandbox-wide URL.
+	e.accept(sandbox.CustomerSameOffer, sandbox.PartnerEU, false)
+	ev = waitEvent(t, globalEvents)
+	require.Contains(t, string(ev.body), sandbox.CustomerSameOffer)
+
+	r = e.do("DELETE", "/webhooks/v1/registration", tok, nil)
+	require.Equal(t, http.StatusNoContent, r.status)
+}
+
+func TestAdminCenterFormErrors(t *testing.T) {
+	e := newEnv(t)
+	post := func(form url.Values) (int, string) {
+		res, err := e.srv.Client().PostForm(e.srv.URL+"/sandbox/admin-center/partner-invitation", form)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	tests := []struct {
+		name       string
+		form       url.Values
+		wantStatus int
+		wantText   string
+	}{
+		{name: "UnknownPartner", form: url.Values{"partnerId": {"x"}}, wantStatus: 404, wantText: "no known partner"},
+		{name: "NoCustomer", form: url.Values{"partnerId": {sandbox.PartnerEU}}, wantStatus: 400, wantText: "Choose a customer"},
+		{name: "OtherMarket", form: url.Values{"partnerId": {sandbox.PartnerEU}, "customerTenant": {"adatum-jp.onmicrosoft.com"}}, wantStatus: 409, wantText: "different CSP regional markets"},
+		{name: "ByDomain", form: url.Values{"partnerId": {sandbox.PartnerEU}, "customerTenant": {"fabrikam-fr.onmicrosoft.com"}}, wantStatus: 200, wantText: "accepted the reseller relationship"},
+		{name: "Again", form: url.Values{"partnerId": {sandbox.PartnerEU}, "customerTenant": {"fabrikam-fr.onmicrosoft.com"}}, wantStatus: 200, wantText: "already has"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := post(tt.form)
+			require.Equal(t, tt.wantStatus, status, body)
+			require.Contains(t, body, tt.wantText)
+		})
+	}
+	r := e.do("GET", "/sandbox/admin-center/partner-invitation?partnerId=nobody", "", nil)
+	require.Equal(t, http.StatusNotFound, r.status)
+}
