@@ -521,7 +521,7 @@ func TestComposeTemporalServer(t *testing.T) {
 	}
 	require.NoError(t, yaml.Unmarshal([]byte(readRepoFile(t, onHost)), &dynamic))
 	require.Contains(t, dynamic, "limit.maxIDLength")
-	require.Equal(t, 255, dynamic["limit.maxIDLength"][0].Value, "PostgreSQL ID columns are VARCHAR(255)")
+	require.Equal(t, 255, dynamic["limit.maxIDLength"][0].Value, "PostgreSQL workflow ID columns are VARCHAR(255)")
 }
 
 func TestComposeProgramServices(t *testing.T) {
