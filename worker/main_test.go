@@ -96,4 +96,6 @@ func TestWorkerRunsTransfersOnARealServer(t *testing.T) {
 	require.NoError(t, v.Get(&st))
 	require.Equal(t, workflows.StageFailed, st.Stage)
 	require.Contains(t, st.LastError, "customerTenantId")
+
+	checkHistory(t, c, run.GetID(), run.GetRunID(), "transfer-invalid-request")
 }

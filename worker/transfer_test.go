@@ -177,6 +177,8 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	require.Empty(t, cl.UsersWithoutLicense)
 	require.Equal(t, 1, cl.Orders)
 	require.Empty(t, violationsFor(ledger, tenant))
+
+	checkHistory(t, c, id, run.GetRunID(), "transfer-discontinued-offer")
 }
 
 func violationsFor(l sandbox.Ledger, tenant string) []string {
@@ -212,6 +214,8 @@ func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
 	var after sandbox.Ledger
 	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &after)
 	require.Equal(t, fetched(before), fetched(after), "no invitation link was fetched")
+
+	checkHistory(t, c, run.GetID(), run.GetRunID(), "transfer-region-mismatch")
 }
 
 func fetched(l sandbox.Ledger) string {

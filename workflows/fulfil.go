@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -152,8 +151,8 @@ const blockedPrefix = "needs an operator: "
 
 func (t *transfer) openPurchaseLines() map[int]bool {
 	out := map[int]bool{}
-	for _, p := range t.state.Purchases {
-		if !p.Done {
+	for _, k := range workflow.DeterministicKeys(t.state.Purchases) {
+		if p := t.state.Purchases[k]; !p.Done {
 			for _, i := range p.Lines {
 				out[i] = true
 			}
@@ -251,12 +250,7 @@ func (t *transfer) openPurchase(ctx workflow.Context, due []int) (string, Purcha
 	if t.state.Purchases == nil {
 		t.state.Purchases = map[string]Purchase{}
 	}
-	keys := make([]string, 0, len(t.state.Purchases))
-	for k := range t.state.Purchases {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range workflow.DeterministicKeys(t.state.Purchases) {
 		if p := t.state.Purchases[k]; !p.Done {
 			return k, p
 		}

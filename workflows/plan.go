@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/csptransfer/csptransfer/activities"
+	"go.temporal.io/sdk/workflow"
 )
 
 // PlanInput is everything offer planning looks at. Planning is a pure function of it, so the workflow can
@@ -237,11 +238,7 @@ type override struct {
 type overrideIndex map[string]override
 
 func indexOverrides(m map[string]string) overrideIndex {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := workflow.DeterministicKeys(m)
 	idx := make(overrideIndex, len(m))
 	for _, k := range keys {
 		n := normSku(k)
@@ -520,12 +517,11 @@ func planSet(plans []string) map[string]bool {
 func uniquePlans(plans []string) []string {
 	set := planSet(plans)
 	out := make([]string, 0, len(set))
-	for p := range set {
+	for _, p := range workflow.DeterministicKeys(set) {
 		if p != "" {
 			out = append(out, p)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -363,11 +363,11 @@ func lineKey(l PlanLine) string {
 
 func (t *transfer) overrides() map[string]string {
 	out := map[string]string{}
-	for k, v := range t.req.OfferOverrides {
-		out[k] = v
+	for _, k := range workflow.DeterministicKeys(t.req.OfferOverrides) {
+		out[k] = t.req.OfferOverrides[k]
 	}
-	for k, v := range t.state.Mappings {
-		out[k] = v
+	for _, k := range workflow.DeterministicKeys(t.state.Mappings) {
+		out[k] = t.state.Mappings[k]
 	}
 	return out
 }
@@ -389,7 +389,9 @@ func (t *transfer) sourceSkus() []activities.SourceSku {
 func (t *transfer) targets() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, v := range t.overrides() {
+	overrides := t.overrides()
+	for _, k := range workflow.DeterministicKeys(overrides) {
+		v := overrides[k]
 		if !seen[v] {
 			seen[v] = true
 			out = append(out, v)
@@ -438,7 +440,8 @@ func (t *transfer) unresolved() int {
 // mappingsDirty reports whether a mapping was set since the plan was made, i.e. some override target has
 // no catalog facts yet or some line does not follow its override.
 func (t *transfer) mappingsDirty() bool {
-	for src, target := range t.state.Mappings {
+	for _, src := range workflow.DeterministicKeys(t.state.Mappings) {
+		target := t.state.Mappings[src]
 		for _, l := range t.state.Status.Lines {
 			if l.Progress.Ordered {
 				continue

@@ -285,35 +285,35 @@ func (t *transfer) refreshDetails(ctx workflow.Context) {
 func (t *transfer) details() string {
 	s := t.state.Status
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Stage:** %s\n\n", s.Stage)
+	b.WriteString(fmt.Sprintf("**Stage:** %s\n\n", s.Stage))
 	if s.PartnerTenantID != "" {
-		fmt.Fprintf(&b, "**Partner tenant:** %s (%s)\n\n", s.PartnerTenantID, t.state.Market)
+		b.WriteString(fmt.Sprintf("**Partner tenant:** %s (%s)\n\n", s.PartnerTenantID, t.state.Market))
 	}
 	if s.Awaiting != nil {
 		if s.Awaiting.Until != nil {
-			fmt.Fprintf(&b, "**Waiting for:** %s — until %s\n\n", s.Awaiting.What, s.Awaiting.Until.Format(time.RFC3339))
+			b.WriteString(fmt.Sprintf("**Waiting for:** %s — until %s\n\n", s.Awaiting.What, s.Awaiting.Until.Format(time.RFC3339)))
 		} else {
-			fmt.Fprintf(&b, "**Waiting for:** %s\n\n", s.Awaiting.What)
+			b.WriteString(fmt.Sprintf("**Waiting for:** %s\n\n", s.Awaiting.What))
 		}
 	}
 	if s.InvitationURL != "" && !t.state.Accepted {
-		fmt.Fprintf(&b, "**Invitation link:** %s\n\n", s.InvitationURL)
+		b.WriteString(fmt.Sprintf("**Invitation link:** %s\n\n", s.InvitationURL))
 	}
 	if len(s.Lines) > 0 {
-		fmt.Fprintf(&b, "**Plan v%d**\n\n| source | target | seats | same offer | ordered | provisioned | users moved | original |\n|---|---|---|---|---|---|---|---|\n", s.PlanVersion)
+		b.WriteString(fmt.Sprintf("**Plan v%d**\n\n| source | target | seats | same offer | ordered | provisioned | users moved | original |\n|---|---|---|---|---|---|---|---|\n", s.PlanVersion))
 		for _, l := range s.Lines {
 			target := l.TargetCatalogItemID
 			if l.Unresolved {
 				target = "— (choose with set-offer-mapping)"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", sourceName(l.PlanLine), target, l.Quantity,
+			b.WriteString(fmt.Sprintf("| %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", sourceName(l.PlanLine), target, l.Quantity,
 				l.SameOffer, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.UsersToMove,
-				orDash(l.Progress.OriginalState), l.OriginalExpiresAt.Format("2006-01-02"))
+				orDash(l.Progress.OriginalState), l.OriginalExpiresAt.Format("2006-01-02")))
 		}
 		b.WriteString("\n")
 	}
 	if s.LastError != "" {
-		fmt.Fprintf(&b, "**Last error:** %s\n", s.LastError)
+		b.WriteString(fmt.Sprintf("**Last error:** %s\n", s.LastError))
 	}
 	return b.String()
 }

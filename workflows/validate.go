@@ -3,12 +3,13 @@ package workflows
 import (
 	"fmt"
 	"net/mail"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"go.temporal.io/sdk/workflow"
 )
 
 // ErrTypeInvalidRequest is the Temporal application error type of a TransferRequest that fails validation.
@@ -97,11 +98,7 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 		}
 	}
 	if r.OfferOverrides != nil {
-		keys := make([]string, 0, len(r.OfferOverrides))
-		for k := range r.OfferOverrides {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := workflow.DeterministicKeys(r.OfferOverrides)
 		n.OfferOverrides = make(map[string]string, len(r.OfferOverrides))
 		// Keys already trimmed go first; a key that would collide with another once trimmed keeps its
 		// spelling, so Validate still reports the duplicate instead of one value silently replacing another.
@@ -369,11 +366,7 @@ func (v *validator) overrides(m map[string]string) {
 		v.addf("offerOverrides", "at most %d entries, got %d", MaxOfferOverrides, len(m))
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := workflow.DeterministicKeys(m)
 	seen := make(map[string]string, len(m))
 	for _, k := range keys {
 		field := "offerOverrides[" + quoteValue(k) + "]"
@@ -486,7 +479,8 @@ func isEmailAddress(s string) bool {
 	if len(s) > 254 {
 		return false
 	}
-	a, err := mail.ParseAddress(s)
+	// net/mail only logs when its package-level debug flag is on, which it never is: deterministic.
+	a, err := mail.ParseAddress(s) //workflowcheck:ignore
 	if err != nil || a.Name != "" || a.Address != s {
 		return false
 	}

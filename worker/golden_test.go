@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// goldenEnv, when set to 1, makes the integration tests (re)write the golden histories in
+// workflows/testdata that the replay tests replay on every run.
+const goldenEnv = "CSP_UPDATE_GOLDEN"
+
+// checkHistory replays a finished workflow's history against the current workflow code and, when asked,
+// saves it as a golden history.
+func checkHistory(t *testing.T, c client.Client, id, runID, name string) {
+	t.Helper()
+	var events []*historypb.HistoryEvent
+	it := c.GetWorkflowHistory(context.Background(), id, runID, false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		events = append(events, e)
+	}
+	h := &historypb.History{Events: events}
+
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "the history just produced must replay")
+
+	if os.Getenv(goldenEnv) != "1" {
+		return
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+	require.NoError(t, err)
+	path := filepath.Join("..", "workflows", "testdata", name+".json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	t.Logf("wrote golden history %s (%d events)", path, len(events))
+}
