@@ -600,6 +600,36 @@ func TestComposeProgramServices(t *testing.T) {
 	})
 }
 
+// TestComposeSettingsAreRead catches a compose variable the programs would silently ignore, such as a
+// renamed setting. The programs read their own settings in internal/config; TEMPORAL_* belong to the SDK.
+func TestComposeSettingsAreRead(t *testing.T) {
+	sources, err := filepath.Glob(filepath.Join(repoRoot, "internal", "config", "*.go"))
+	require.NoError(t, err)
+	read := map[string]bool{}
+	for _, name := range sources {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`"([A-Z][A-Z0-9_]+)"`).FindAllStringSubmatch(string(b), -1) {
+			read[m[1]] = true
+		}
+	}
+	require.NotEmpty(t, read)
+	f := loadCompose(t)
+	for _, svc := range []string{svcWorker, svcTrigger} {
+		for key := range f.Services[svc].Environment {
+			if strings.HasPrefix(key, "TEMPORAL_") {
+				continue
+			}
+			t.Run(svc+"/"+key, func(t *testing.T) {
+				require.True(t, read[key], "internal/config does not read %s", key)
+			})
+		}
+	}
+}
+
 func TestComposeKeepsSecretsOutOfTheFile(t *testing.T) {
 	f := loadCompose(t)
 	secret := regexp.MustCompile(`SECRET|TOKEN|PASSWORD|PWD|API_KEY`)
