@@ -116,6 +116,8 @@ func (m *Main) Run(ctx context.Context) error {
 func register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	r.RegisterActivity(acts)
+	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowType})
+	r.RegisterActivity(&activities.Reconciler{Partners: acts.Partners})
 }
 
 func namespaceOf(o client.Options) string {
