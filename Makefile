@@ -16,7 +16,11 @@ run: tools build
 	@scripts/run.sh
 
 ## test: everything CI runs.
-test: fmt-check vet workflowcheck unit
+test: fmt-check vet workflowcheck unit demo
+
+## demo: one complete sandbox transfer end to end on a throwaway dev server (about a minute).
+demo: tools build
+	@scripts/demo.sh
 
 build:
 	@mkdir -p $(BIN)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/csptransfer/csptransfer/internal/graph"
+	"github.com/csptransfer/csptransfer/internal/msrest"
 	"github.com/csptransfer/csptransfer/internal/notify"
 	"github.com/csptransfer/csptransfer/internal/partnercenter"
 	"github.com/csptransfer/csptransfer/internal/region"
@@ -67,6 +69,23 @@ func (a *Activities) partner(tenantID string) (Partner, error) {
 func requestID(ctx context.Context, purpose string) string {
 	info := activity.GetInfo(ctx)
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(info.WorkflowExecution.ID+"/"+info.WorkflowExecution.RunID+"/"+purpose)).String()
+}
+
+// attemptRequestID is requestID for one attempt: Microsoft asks for a new MS-RequestId once a call got an
+// answer, so a retry after a rejection is evaluated afresh instead of replaying the rejection.
+func attemptRequestID(ctx context.Context, purpose string) string {
+	info := activity.GetInfo(ctx)
+	return requestID(ctx, fmt.Sprintf("%s/%s/attempt-%d", purpose, info.ActivityID, info.Attempt))
+}
+
+// licenseMoveFailed keeps a rejected license change retryable: right after a purchase Graph may not count
+// the new seats yet (CountViolation), and failing a months-long transfer for that would be worse than
+// retrying with backoff while the UI shows the error.
+func licenseMoveFailed(what string, err error) error {
+	if e, ok := msrest.AsError(err); ok && e.StatusCode == http.StatusTooManyRequests {
+		return classify(what, err)
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), "LicenseMoveRejected", temporal.ApplicationErrorOptions{Cause: err})
 }
 
 // SelectPartner picks the partner tenant in the customer's CSP regional market. The customer's country
@@ -731,8 +750,8 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 				return MoveLicensesResult{}, classify("licensing group", err)
 			}
 			change := swap(in, disabledOf(grp.AssignedLicenses, in.FromSkuID), planMap)
-			if _, err := g.AssignGroupLicense(ctx, in.CustomerTenantID, gid, change, requestID(ctx, "group/"+gid)); err != nil {
-				return MoveLicensesResult{}, classify("move group license", err)
+			if _, err := g.AssignGroupLicense(ctx, in.CustomerTenantID, gid, change, attemptRequestID(ctx, "group/"+gid)); err != nil {
+				return MoveLicensesResult{}, licenseMoveFailed("move group license", err)
 			}
 			done["group:"+gid] = true
 			progress.GroupsMoved++
@@ -743,8 +762,8 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 			continue
 		}
 		change := swap(in, disabledOf(u.AssignedLicenses, in.FromSkuID), planMap)
-		if _, err := g.AssignUserLicense(ctx, in.CustomerTenantID, u.ID, change, requestID(ctx, "user/"+u.ID)); err != nil {
-			return MoveLicensesResult{}, classify("move user license", err)
+		if _, err := g.AssignUserLicense(ctx, in.CustomerTenantID, u.ID, change, attemptRequestID(ctx, "user/"+u.ID)); err != nil {
+			return MoveLicensesResult{}, licenseMoveFailed("move user license", err)
 		}
 		done["user:"+u.ID] = true
 		progress.UsersMoved++

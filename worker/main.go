@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/logging"
 	"github.com/csptransfer/csptransfer/internal/temporalconn"
 	"github.com/csptransfer/csptransfer/workflows"
@@ -35,6 +38,12 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	runDemo := fs.Bool("demo", false, "run one complete sandbox transfer end to end, print its report and exit")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return err
+	}
+
 	cfg, err := config.LoadWorker()
 	if err != nil {
 		return err
@@ -45,7 +54,7 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	return (&Main{Config: cfg, Log: log}).Run(ctx)
+	return (&Main{Config: cfg, Log: log, Demo: *runDemo, Out: os.Stdout}).Run(ctx)
 }
 
 // Main is the worker program with its dependencies, so tests can run the real thing without flags or
@@ -57,11 +66,17 @@ type Main struct {
 	Ready chan struct{}
 	// SandboxURL is where the embedded sandbox listens, once Run has started it ("" with real credentials).
 	SandboxURL string
+	// Demo runs one sandbox transfer end to end once the worker polls, writes its story to Out, and ends Run.
+	Demo bool
+	Out  io.Writer
 }
 
 // Run connects to Temporal, registers the workflow and activities, and polls until ctx ends; then it stops
 // the worker, letting running activities finish within the configured stop timeout.
 func (m *Main) Run(ctx context.Context) error {
+	if m.Demo && m.Config.PartnerCenter.Configured() {
+		return errors.New("-demo runs against the built-in sandbox only: unset PARTNER_CENTER_CLIENT_ID")
+	}
 	be, err := startBackend(m.Config, m.Log)
 	if err != nil {
 		return err
@@ -105,6 +120,11 @@ func (m *Main) Run(ctx context.Context) error {
 		zap.String("namespace", namespaceOf(opts)), zap.Bool("sandbox", !m.Config.PartnerCenter.Configured()))
 	if m.Ready != nil {
 		close(m.Ready)
+	}
+	if m.Demo {
+		_, err := demo.Run(ctx, demo.Options{Client: c, SandboxURL: be.sandboxURL, Out: m.Out})
+		w.Stop()
+		return err
 	}
 	<-ctx.Done()
 	m.Log.Info("stopping worker", zap.Duration("stopTimeout", m.Config.StopTimeout))

@@ -526,8 +526,8 @@ func uniquePlans(plans []string) []string {
 }
 
 func coverage(o *activities.CatalogOffer, plans []string) string {
-	if len(plans) == 0 {
-		return ""
+	if len(plans) == 0 || len(o.ServicePlans) == 0 {
+		return "" // unknown on either side: the data-loss note says so
 	}
 	return fmt.Sprintf(" (covers %d of the original's %d service plans)", covered(plans, o.ServicePlans), len(uniquePlans(plans)))
 }

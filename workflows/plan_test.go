@@ -224,7 +224,7 @@ func TestPlan(t *testing.T) {
 				SourceSkuID: skuE3, SourceSkuPartNumber: "ENTERPRISEPACK",
 				TargetCatalogItemID: "X:1", TargetSkuID: skuBP, Quantity: 25, ReassignmentNeeded: true, OriginalExpiresAt: exp1,
 				Notes: []string{
-					"the original offer can no longer be bought: successor X:1 chosen (covers 0 of the original's 4 service plans)",
+					"the original offer can no longer be bought: successor X:1 chosen",
 					"the target's service plans are unknown: the data-loss risk is not assessed; compare the offers before approving",
 				},
 			}}, NeedsApproval: true, Ready: true},

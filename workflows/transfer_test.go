@@ -599,3 +599,30 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 func converterDecode(can *workflow.ContinueAsNewError, out *TransferRequest) error {
 	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
 }
+
+// TestCheckoutRetriedAfterALostAnswerUsesTheSameCart: the worker crashes (or the answer is lost) after
+// Partner Center took the order. The retried checkout uses the same cart and request id, so the activity
+// finds the order instead of buying again; no second cart is created.
+func TestCheckoutRetriedAfterALostAnswerUsesTheSameCart(t *testing.T) {
+	h := newHarness(t)
+	var calls []activities.CheckoutInput
+	h.env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckoutInput) (activities.CheckoutResult, error) {
+		calls = append(calls, in)
+		if len(calls) == 1 {
+			return activities.CheckoutResult{}, errors.New("connection reset after the order was placed")
+		}
+		var res activities.CheckoutResult
+		for _, l := range in.Lines {
+			res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, OrderID: "order-" + in.CartID})
+			h.ordered["order-"+in.CartID] = append(h.ordered["order-"+in.CartID], l.CatalogItemID)
+		}
+		return res, nil
+	})
+	h.acceptAfter(time.Hour)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Len(t, calls, 2)
+	require.Equal(t, calls[0].CartID, calls[1].CartID)
+	require.Equal(t, calls[0].RequestID, calls[1].RequestID)
+	h.env.AssertNumberOfCalls(t, "CreateCart", 1)
+}

@@ -1,0 +1,353 @@
+package activities_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/csptransfer/csptransfer/activities"
+	"github.com/csptransfer/csptransfer/internal/graph"
+	"github.com/csptransfer/csptransfer/internal/identity"
+	"github.com/csptransfer/csptransfer/internal/partnercenter"
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+)
+
+// fixture wires the real Activities to the real clients and a sandbox, as the worker does.
+type fixture struct {
+	t    *testing.T
+	url  string
+	acts *activities.Activities
+	env  *testsuite.TestActivityEnvironment
+}
+
+func newFixture(t *testing.T, partners ...string) *fixture {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	sb, err := sandbox.New(sandbox.Options{PublicURL: srv.URL})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close() })
+	srv.Config.Handler = sb.Handler()
+
+	hc := &http.Client{Timeout: 5 * time.Second}
+	ids, err := identity.New(identity.Config{Authority: srv.URL + "/login", ClientID: sandbox.ClientID,
+		ClientSecret: sandbox.ClientSecret, RefreshToken: sandbox.RefreshToken, HTTPClient: hc})
+	require.NoError(t, err)
+	acts := &activities.Activities{}
+	for _, p := range partners {
+		pc, err := partnercenter.New(partnercenter.Config{BaseURL: srv.URL, HTTPClient: hc,
+			AppTokens: ids.AppOnly(p, identity.ScopePartnerCenterApp), UserTokens: ids.AppUser(p, identity.ScopePartnerCenterUser)})
+		require.NoError(t, err)
+		gr, err := graph.New(graph.Config{BaseURL: srv.URL + "/graph/v1.0", HTTPClient: hc, Tokens: ids.GraphTokens, PartnerTenantID: p})
+		require.NoError(t, err)
+		acts.Partners = append(acts.Partners, activities.Partner{TenantID: p, PartnerCenter: pc, Graph: gr})
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	return &fixture{t: t, url: srv.URL, acts: acts, env: env}
+}
+
+func (f *fixture) admin(path string, body any) {
+	f.t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(f.url+path, "application/json", bytes.NewReader(b))
+	require.NoError(f.t, err)
+	resp.Body.Close()
+	require.Less(f.t, resp.StatusCode, 300, path)
+}
+
+func errType(t *testing.T, err error) string {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
+	return appErr.Type()
+}
+
+func TestSelectPartnerPicksTheTenantInTheCustomersMarket(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU, sandbox.PartnerJP)
+	tests := []struct {
+		name, country, want, wantErr string
+	}{
+		{name: "France", country: "FR", want: sandbox.PartnerEU},
+		{name: "Japan", country: "jp", want: sandbox.PartnerJP},
+		{name: "BrazilHasNoPartner", country: "BR", wantErr: activities.ErrTypeRegionMismatch},
+		{name: "UnknownCountry", country: "XX", wantErr: activities.ErrTypeInvalidInput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := f.env.ExecuteActivity(f.acts.SelectPartner, activities.SelectPartnerInput{CustomerTenantID: sandbox.CustomerJapan, Country: tt.country})
+			if tt.wantErr != "" {
+				require.Equal(t, tt.wantErr, errType(t, err))
+				return
+			}
+			require.NoError(t, err)
+			var res activities.SelectPartnerResult
+			require.NoError(t, v.Get(&res))
+			require.Equal(t, tt.want, res.PartnerTenantID)
+		})
+	}
+}
+
+func TestSelectPartnerNamesBothSidesOnMismatch(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	_, err := f.env.ExecuteActivity(f.acts.SelectPartner, activities.SelectPartnerInput{CustomerTenantID: sandbox.CustomerJapan, Country: "JP"})
+	require.ErrorContains(t, err, "JP")
+	require.ErrorContains(t, err, "Japan")
+	require.ErrorContains(t, err, sandbox.PartnerEU+" (DE, Europe)")
+}
+
+func TestSelectPartnerWithoutCountryNeedsAKnownCustomer(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	_, err := f.env.ExecuteActivity(f.acts.SelectPartner, activities.SelectPartnerInput{CustomerTenantID: sandbox.CustomerDiscontinued})
+	require.Equal(t, activities.ErrTypeCountryUnknown, errType(t, err))
+
+	f.admin("/sandbox/customers/"+sandbox.CustomerDiscontinued+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
+	v, err := f.env.ExecuteActivity(f.acts.SelectPartner, activities.SelectPartnerInput{CustomerTenantID: sandbox.CustomerDiscontinued})
+	require.NoError(t, err)
+	var res activities.SelectPartnerResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, "FR", res.CustomerCountry)
+}
+
+// TestCheckoutAfterALostAnswerFindsTheOrder: the cart was checked out, but the answer never reached the
+// workflow (a crash, a timeout). The retried activity must find the order, not buy again.
+func TestCheckoutAfterALostAnswerFindsTheOrder(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
+
+	v, err := f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Country: "FR", Skus: []activities.SourceSku{{SkuPartNumber: "STANDARDPACK"}}})
+	require.NoError(t, err)
+	var cat activities.CatalogResult
+	require.NoError(t, v.Get(&cat))
+	require.NotNil(t, cat.Facts[0].SameSku)
+	require.True(t, cat.Facts[0].SameSku.Purchasable)
+	lines := []activities.CartLine{{Line: 0, CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: 8}}
+
+	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Lines: lines, RequestID: "6a1d0b5e-1111-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var cart activities.CreateCartResult
+	require.NoError(t, v.Get(&cart))
+
+	checkout := activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, CartID: cart.CartID,
+		Lines: lines, RequestID: "7b2e1c6f-1111-4222-8333-944455556666"}
+	var first, second activities.CheckoutResult
+	v, err = f.env.ExecuteActivity(f.acts.Checkout, checkout)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&first))
+	require.NotEmpty(t, first.Lines[0].OrderID)
+
+	v, err = f.env.ExecuteActivity(f.acts.Checkout, checkout) // the retry
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&second))
+	require.Equal(t, first.Lines[0].OrderID, second.Lines[0].OrderID)
+
+	var ledger sandbox.Ledger
+	resp, err := http.Get(f.url + "/sandbox/ledger")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ledger))
+	for _, c := range ledger.Customers {
+		if c.TenantID == customer {
+			require.Equal(t, 1, c.Orders)
+			require.Zero(t, c.DuplicatePurchases)
+		}
+	}
+}
+
+func TestPurchaseWithoutAgreementIsNonRetryable(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerSameOffer // MCA not accepted in the seed
+	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
+
+	v, err := f.env.ExecuteActivity(f.acts.EnsureAgreement, activities.EnsureAgreementInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
+	require.NoError(t, err)
+	var ag activities.EnsureAgreementResult
+	require.NoError(t, v.Get(&ag))
+	require.False(t, ag.Accepted)
+
+	v, err = f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Country: "DE", Skus: []activities.SourceSku{{SkuPartNumber: "ENTERPRISEPACK"}}})
+	require.NoError(t, err)
+	var cat activities.CatalogResult
+	require.NoError(t, v.Get(&cat))
+	lines := []activities.CartLine{{CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: 20}}
+	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Lines: lines, RequestID: "8c3f2d7a-1111-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var cart activities.CreateCartResult
+	require.NoError(t, v.Get(&cart))
+	_, err = f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		CartID: cart.CartID, Lines: lines, RequestID: "9d4a3e8b-1111-4222-8333-944455556666"})
+	require.Equal(t, activities.ErrTypeAgreementMissing, errType(t, err))
+
+	// With the partner's attestation the agreement is recorded.
+	v, err = f.env.ExecuteActivity(f.acts.EnsureAgreement, activities.EnsureAgreementInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Attestation: &activities.Attestation{FirstName: "Ada", LastName: "Admin", Email: "ada@alpineskihouse.example", DateAgreed: time.Now().UTC()}})
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&ag))
+	require.True(t, ag.Accepted)
+	require.Equal(t, "attested", ag.How)
+}
+
+func TestDiscoverMoveAndCheckOriginals(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
+
+	v, err := f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
+	require.NoError(t, err)
+	var disc activities.DiscoverResult
+	require.NoError(t, v.Get(&disc))
+	require.Len(t, disc.Originals, 2)
+	var e4 activities.Original
+	for _, o := range disc.Originals {
+		if o.SkuPartNumber == "ENTERPRISEWITHSCAL" {
+			e4 = o
+		}
+	}
+	require.Equal(t, 12, e4.Quantity)
+
+	v, err = f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Country: "FR", Skus: []activities.SourceSku{{SkuID: e4.SkuID, SkuPartNumber: e4.SkuPartNumber}}})
+	require.NoError(t, err)
+	var cat activities.CatalogResult
+	require.NoError(t, v.Get(&cat))
+	facts := cat.Facts[0]
+	require.NotEmpty(t, facts.SourceServicePlans)
+	require.NotNil(t, facts.SameSku)
+	require.False(t, facts.SameSku.Purchasable, "Office 365 E4 is retired")
+	require.Len(t, facts.Successors, 1)
+	succ := facts.Successors[0]
+	require.True(t, succ.Purchasable)
+
+	// Moving users before the new seats exist is refused by Graph and nobody loses a license.
+	_, err = f.env.ExecuteActivity(f.acts.MoveLicenses, activities.MoveLicensesInput{CustomerTenantID: customer, FromSkuID: e4.SkuID, ToSkuID: succ.SkuID})
+	require.Error(t, err)
+
+	lines := []activities.CartLine{{CatalogItemID: succ.CatalogItemID, Quantity: e4.Quantity}}
+	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, Lines: lines, RequestID: "a1b2c3d4-1111-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var cart activities.CreateCartResult
+	require.NoError(t, v.Get(&cart))
+	v, err = f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, CartID: cart.CartID, Lines: lines, RequestID: "b1b2c3d4-1111-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var out activities.CheckoutResult
+	require.NoError(t, v.Get(&out))
+	v, err = f.env.ExecuteActivity(f.acts.AwaitProvisioning, activities.AwaitProvisioningInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, OrderIDs: []string{out.Lines[0].OrderID}})
+	require.NoError(t, err)
+	var prov activities.AwaitProvisioningResult
+	require.NoError(t, v.Get(&prov))
+	require.Equal(t, succ.SkuID, prov.Subscriptions[0].SkuID)
+
+	v, err = f.env.ExecuteActivity(f.acts.MoveLicenses, activities.MoveLicensesInput{CustomerTenantID: customer, FromSkuID: e4.SkuID, ToSkuID: succ.SkuID})
+	require.NoError(t, err)
+	var moved activities.MoveLicensesResult
+	require.NoError(t, v.Get(&moved))
+	require.Equal(t, 4, moved.UsersMoved, "four users hold E4 directly")
+	require.Equal(t, 1, moved.GroupsMoved)
+	require.Zero(t, moved.Remaining)
+
+	// A second run finds nothing left to move: safe to retry.
+	v, err = f.env.ExecuteActivity(f.acts.MoveLicenses, activities.MoveLicensesInput{CustomerTenantID: customer, FromSkuID: e4.SkuID, ToSkuID: succ.SkuID})
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&moved))
+	require.Zero(t, moved.UsersMoved)
+
+	// Before its end date the original is active; after the sandbox clock passes it, expired.
+	v, err = f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{CustomerTenantID: customer, SubscriptionIDs: []string{e4.SubscriptionID}, SkuID: e4.SkuID, ExpiresAt: e4.ExpiresAt})
+	require.NoError(t, err)
+	var orig activities.CheckOriginalResult
+	require.NoError(t, v.Get(&orig))
+	require.Equal(t, activities.OriginalActive, orig.State)
+
+	f.admin("/sandbox/clock", map[string]string{"advance": "31d"})
+	v, err = f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{CustomerTenantID: customer, SubscriptionIDs: []string{e4.SubscriptionID}, SkuID: e4.SkuID, ExpiresAt: e4.ExpiresAt})
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&orig))
+	require.Equal(t, activities.OriginalExpired, orig.State)
+}
+
+func TestCheckOriginalReportsARenewal(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerUS)
+	customer := sandbox.CustomerAutoRenew
+	v, err := f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerUS, CustomerTenantID: customer})
+	require.NoError(t, err)
+	var disc activities.DiscoverResult
+	require.NoError(t, v.Get(&disc))
+	var e3 activities.Original
+	for _, o := range disc.Originals {
+		if o.SkuPartNumber == "SPE_E3" {
+			e3 = o
+		}
+	}
+	f.admin("/sandbox/clock", map[string]string{"advance": "21d"})
+	v, err = f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{CustomerTenantID: customer, SubscriptionIDs: []string{e3.SubscriptionID}, SkuID: e3.SkuID, ExpiresAt: e3.ExpiresAt})
+	require.NoError(t, err)
+	var orig activities.CheckOriginalResult
+	require.NoError(t, v.Get(&orig))
+	require.Equal(t, activities.OriginalRenewed, orig.State)
+	require.NotNil(t, orig.NextLifecycleAt)
+	require.True(t, orig.NextLifecycleAt.After(e3.ExpiresAt.Add(300*24*time.Hour)))
+}
+
+func TestCancelRefundsOnlyNewSubscriptionsInTheirWindow(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
+	v, err := f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Country: "FR", Skus: []activities.SourceSku{{SkuPartNumber: "STANDARDPACK"}}})
+	require.NoError(t, err)
+	var cat activities.CatalogResult
+	require.NoError(t, v.Get(&cat))
+	lines := []activities.CartLine{{CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: 8}}
+	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, Lines: lines, RequestID: "c1b2c3d4-1111-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var cart activities.CreateCartResult
+	require.NoError(t, v.Get(&cart))
+	v, err = f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, CartID: cart.CartID, Lines: lines, RequestID: "d1b2c3d4-1111-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var out activities.CheckoutResult
+	require.NoError(t, v.Get(&out))
+	sub := out.Lines[0].SubscriptionID
+	require.NotEmpty(t, sub)
+
+	v, err = f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
+	require.NoError(t, err)
+	var disc activities.DiscoverResult
+	require.NoError(t, v.Get(&disc))
+	original := disc.Originals[0].SubscriptionID
+
+	// The new subscription is refunded; an original is not this partner's to cancel and is never touched.
+	_, err = f.env.ExecuteActivity(f.acts.CancelSubscriptions, activities.CancelInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, SubscriptionIDs: []string{original}})
+	require.Equal(t, activities.ErrTypeNotFound, errType(t, err))
+	v, err = f.env.ExecuteActivity(f.acts.CancelSubscriptions, activities.CancelInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, SubscriptionIDs: []string{sub}})
+	require.NoError(t, err)
+	var res activities.CancelResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, []string{sub}, res.Cancelled)
+
+	var ledger sandbox.Ledger
+	resp, err := http.Get(f.url + "/sandbox/ledger")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ledger))
+	for _, c := range ledger.Customers {
+		if c.TenantID == customer {
+			require.Equal(t, 1, c.CSPCancellations)
+			require.Zero(t, c.OriginalsCancelled)
+		}
+	}
+}

@@ -1,0 +1,248 @@
+// Package demo runs one complete transfer against the Partner Center sandbox and tells the story as it
+// goes: a customer holding a retired offer (Office 365 E4, users assigned directly and through a
+// licensing group) and a current one (Office 365 E1), originals that end a minute from now, the
+// invitation, the customer's acceptance in the simulated admin center, the plan and its approval, the
+// purchase, the license move, the originals' expiry, and the sandbox ledger's verdict.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/internal/transfers"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// Options configure Run.
+type Options struct {
+	Client client.Client
+	// SandboxURL is the sandbox's base URL, e.g. http://127.0.0.1:8089.
+	SandboxURL string
+	// Out receives the narration and the final report.
+	Out io.Writer
+	// Optional: ExpiresIn is how far ahead the originals end. default: 45s
+	ExpiresIn time.Duration
+	// Optional: HTTPClient talks to the sandbox admin API. default: a client with a 10 s timeout
+	HTTPClient *http.Client
+}
+
+// Result is what the demo proved.
+type Result struct {
+	Report workflows.TransferReport
+	Ledger sandbox.CustomerLedger
+	OK     bool
+}
+
+// Run performs the demo transfer and returns its report and the ledger entry of the demo customer.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.ExpiresIn == 0 {
+		o.ExpiresIn = 45 * time.Second
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	d := &run{o: o, say: func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) }}
+	return d.do(ctx)
+}
+
+type run struct {
+	o   Options
+	say func(format string, args ...any)
+}
+
+func (d *run) do(ctx context.Context) (Result, error) {
+	tenant := uuid.NewString()
+	domain := "demo-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(d.o.ExpiresIn).UTC().Truncate(time.Second)
+	if err := d.createCustomer(ctx, tenant, domain, expires); err != nil {
+		return Result{}, err
+	}
+	d.say("1. Sandbox customer %s (%s, France): 4 × Office 365 E4 (retired) and 2 × Office 365 E1, bought direct, ending %s.",
+		domain, tenant, expires.Format(time.RFC3339))
+
+	svc := transfers.Service{Client: d.o.Client}
+	started, err := svc.Start(ctx, workflows.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+		ContactEmail: "it-admin@" + domain, RequestAdminAccess: true,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("start transfer: %w", err)
+	}
+	id := started.WorkflowID
+	d.say("2. Started transfer %s.", id)
+
+	st, err := d.waitFor(ctx, svc, id, func(s workflows.TransferStatus) bool {
+		return s.Stage == workflows.StageAwaitingAcceptance && s.AdminRelationshipID != ""
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	d.say("3. Partner tenant %s chosen for the customer's region; invitation sent:\n   %s\n   GDAP admin access requested: %s",
+		st.PartnerTenantID, st.InvitationURL, st.AdminRelationshipID)
+
+	if err := d.admin(ctx, http.MethodPost, "/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": st.PartnerTenantID}, nil); err != nil {
+		return Result{}, err
+	}
+	if err := d.admin(ctx, http.MethodPost, "/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil); err != nil {
+		return Result{}, err
+	}
+	if err := d.o.Client.SignalWorkflow(ctx, id, "", workflows.SignalRelationshipAccepted,
+		workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
+		return Result{}, fmt.Errorf("signal acceptance: %w", err)
+	}
+	d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center.")
+
+	st, err = d.waitFor(ctx, svc, id, func(s workflows.TransferStatus) bool {
+		return s.Stage == workflows.StageAwaitingApproval || s.Stage.Terminal()
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	d.say("5. Acceptance verified with Partner Center; subscriptions discovered; plan v%d:", st.PlanVersion)
+	for _, l := range st.Lines {
+		d.say("   %-20s → %-22s %3d seats  same offer: %-5t  move users: %t", l.SourceSkuPartNumber, l.TargetCatalogItemID, l.Quantity, l.SameOffer, l.ReassignmentNeeded)
+		for _, n := range l.Notes {
+			d.say("      note: %s", n)
+		}
+	}
+	if st.Stage == workflows.StageAwaitingApproval {
+		h, err := d.o.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, UpdateName: workflows.UpdateApprovePlan, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "approved by the demo"}},
+		})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("approve plan: %w", err)
+		}
+		d.say("6. Plan approved (an offer changes, so policy \"auto\" asked for approval).")
+	}
+
+	d.say("7. Buying, moving licenses, then sleeping until the originals end (about %s)...", time.Until(expires).Round(time.Second))
+	var rep workflows.TransferReport
+	if err := d.o.Client.GetWorkflow(ctx, id, "").Get(ctx, &rep); err != nil {
+		return Result{}, fmt.Errorf("transfer result: %w", err)
+	}
+	d.report(rep)
+
+	var ledger sandbox.Ledger
+	if err := d.admin(ctx, http.MethodGet, "/sandbox/ledger", nil, &ledger); err != nil {
+		return Result{}, err
+	}
+	res := Result{Report: rep}
+	for _, c := range ledger.Customers {
+		if c.TenantID == tenant {
+			res.Ledger = c
+		}
+	}
+	res.OK = rep.Outcome == workflows.StageCompleted && res.Ledger.DuplicatePurchases == 0 && res.Ledger.OriginalsCancelled == 0 &&
+		len(res.Ledger.LicenseShortfalls) == 0 && len(res.Ledger.UsersWithoutLicense) == 0
+	d.say("\nSandbox ledger for %s: orders %d, duplicate purchases %d, originals cancelled %d, license shortfalls %d, users left without a license %d.",
+		domain, res.Ledger.Orders, res.Ledger.DuplicatePurchases, res.Ledger.OriginalsCancelled, len(res.Ledger.LicenseShortfalls), len(res.Ledger.UsersWithoutLicense))
+	if !res.OK {
+		return res, errors.New("the demo transfer did not keep every invariant: see the ledger above")
+	}
+	d.say("Verdict: no double purchase, nothing cancelled, no user ever without a license.")
+	return res, nil
+}
+
+func (d *run) report(rep workflows.TransferReport) {
+	d.say("\nFinal report: %s", rep.Outcome)
+	for _, l := range rep.Lines {
+		d.say("  %-20s → %-22s %3d seats  ordered %t  provisioned %t  users moved %d  original %s",
+			l.SourceSkuPartNumber, l.TargetCatalogItemID, l.Quantity, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.OriginalState)
+	}
+	d.say("  Timeline:")
+	for _, e := range rep.Timeline {
+		note := ""
+		if e.Note != "" {
+			note = " — " + e.Note
+		}
+		d.say("    %s  %-20s%s", e.At.Format("15:04:05"), e.Stage, note)
+	}
+}
+
+func (d *run) waitFor(ctx context.Context, svc transfers.Service, id string, cond func(workflows.TransferStatus) bool) (workflows.TransferStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		st, err := svc.Status(ctx, id)
+		if err == nil && cond(st) {
+			return st, nil
+		}
+		if err == nil && st.Stage.Terminal() {
+			return st, fmt.Errorf("transfer ended in stage %s: %s", st.Stage, st.LastError)
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("waiting for transfer %s (stage %s, last error %q): %w", id, st.Stage, st.LastError, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (d *run) createCustomer(ctx context.Context, tenant, domain string, expires time.Time) error {
+	lic := func(part string, disabled ...string) map[string]any {
+		return map[string]any{"skuPartNumber": part, "disabledPlans": disabled}
+	}
+	return d.admin(ctx, http.MethodPost, "/sandbox/customers", map[string]any{
+		"tenantId": tenant, "domain": domain, "companyName": "Demo SARL", "country": "FR", "agreementSigned": true,
+		"scenario": "demo: retired Office 365 E4 moved to its successor, Office 365 E1 bought again",
+		"originals": []map[string]any{
+			{"skuPartNumber": "ENTERPRISEWITHSCAL", "totalLicenses": 4, "expiresAt": expires},
+			{"skuPartNumber": "STANDARDPACK", "totalLicenses": 2, "expiresAt": expires},
+		},
+		"groups": []map[string]any{{"displayName": "Licensing E4", "licenses": []any{lic("ENTERPRISEWITHSCAL")}}},
+		"users": []map[string]any{
+			{"userPrincipalName": "user1@" + domain, "displayName": "User 1", "licenses": []any{lic("ENTERPRISEWITHSCAL")}},
+			{"userPrincipalName": "user2@" + domain, "displayName": "User 2", "licenses": []any{lic("ENTERPRISEWITHSCAL", "TEAMS1")}},
+			{"userPrincipalName": "user3@" + domain, "displayName": "User 3", "groups": []string{"Licensing E4"}},
+			{"userPrincipalName": "user4@" + domain, "displayName": "User 4", "groups": []string{"Licensing E4"}},
+			{"userPrincipalName": "user5@" + domain, "displayName": "User 5", "licenses": []any{lic("STANDARDPACK")}},
+		},
+	}, nil)
+}
+
+// admin calls the sandbox admin API.
+func (d *run) admin(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(d.o.SandboxURL, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := d.o.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("sandbox %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("sandbox %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(raw))
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("sandbox %s %s: decode: %w", method, path, err)
+		}
+	}
+	return nil
+}
