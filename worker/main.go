@@ -23,6 +23,7 @@ import (
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/logging"
+	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/temporalconn"
 	"github.com/csptransfer/csptransfer/workflows"
 )
@@ -40,6 +41,7 @@ func run() error {
 
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	runDemo := fs.Bool("demo", false, "run one complete sandbox transfer end to end, print its report and exit")
+	sandboxOnly := fs.Bool("sandbox-only", false, "serve only the Partner Center and Graph sandbox on CSP_SANDBOX_ADDR (no Temporal), for exploring the API")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
@@ -54,6 +56,13 @@ func run() error {
 	}
 	defer func() { _ = log.Sync() }()
 
+	if *sandboxOnly {
+		url := "http://" + cfg.Sandbox.Addr
+		log.Info("serving only the sandbox; see internal/sandbox/README.md for its admin API", zap.String("url", url))
+		return sandbox.ListenAndServe(ctx, cfg.Sandbox.Addr, sandbox.Options{
+			PublicURL: url, StateFile: cfg.Sandbox.StateFile, WebhookURL: cfg.Sandbox.WebhookURL, Logger: logging.Slog(log.Named("sandbox")),
+		})
+	}
 	return (&Main{Config: cfg, Log: log, Demo: *runDemo, Out: os.Stdout}).Run(ctx)
 }
 
