@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/workflows"
 )
@@ -73,24 +74,7 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	tenant := uuid.NewString()
 	domain := "e2e-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(25 * time.Second).UTC().Truncate(time.Second)
-	lic := func(part string, disabled ...string) map[string]any {
-		return map[string]any{"skuPartNumber": part, "disabledPlans": disabled}
-	}
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", map[string]any{
-		"tenantId": tenant, "domain": domain, "companyName": "E2E Test SARL", "country": "FR", "agreementSigned": true,
-		"originals": []map[string]any{
-			{"skuPartNumber": "ENTERPRISEWITHSCAL", "totalLicenses": 4, "expiresAt": expires},
-			{"skuPartNumber": "STANDARDPACK", "totalLicenses": 2, "expiresAt": expires},
-		},
-		"groups": []map[string]any{{"displayName": "Licensing E4", "licenses": []any{lic("ENTERPRISEWITHSCAL")}}},
-		"users": []map[string]any{
-			{"userPrincipalName": "u1@" + domain, "displayName": "U1", "licenses": []any{lic("ENTERPRISEWITHSCAL")}},
-			{"userPrincipalName": "u2@" + domain, "displayName": "U2", "licenses": []any{lic("ENTERPRISEWITHSCAL", "TEAMS1")}},
-			{"userPrincipalName": "u3@" + domain, "displayName": "U3", "groups": []string{"Licensing E4"}},
-			{"userPrincipalName": "u4@" + domain, "displayName": "U4", "groups": []string{"Licensing E4"}},
-			{"userPrincipalName": "u5@" + domain, "displayName": "U5", "licenses": []any{lic("STANDARDPACK")}},
-		},
-	}, nil)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
 
 	id := workflows.WorkflowID(tenant)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},

@@ -194,10 +194,17 @@ func (d *run) waitFor(ctx context.Context, svc transfers.Service, id string, con
 }
 
 func (d *run) createCustomer(ctx context.Context, tenant, domain string, expires time.Time) error {
+	return d.admin(ctx, http.MethodPost, "/sandbox/customers", Customer(tenant, domain, expires), nil)
+}
+
+// Customer is the demo's sandbox customer, for POST /sandbox/customers: a French company holding 4 seats
+// of the retired Office 365 E4 (two users directly, one with Teams disabled; two through a licensing
+// group) and 2 of Office 365 E1 (one user), all bought direct and ending at expires. Tests use it too.
+func Customer(tenant, domain string, expires time.Time) map[string]any {
 	lic := func(part string, disabled ...string) map[string]any {
 		return map[string]any{"skuPartNumber": part, "disabledPlans": disabled}
 	}
-	return d.admin(ctx, http.MethodPost, "/sandbox/customers", map[string]any{
+	return map[string]any{
 		"tenantId": tenant, "domain": domain, "companyName": "Demo SARL", "country": "FR", "agreementSigned": true,
 		"scenario": "demo: retired Office 365 E4 moved to its successor, Office 365 E1 bought again",
 		"originals": []map[string]any{
@@ -212,7 +219,7 @@ func (d *run) createCustomer(ctx context.Context, tenant, domain string, expires
 			{"userPrincipalName": "user4@" + domain, "displayName": "User 4", "groups": []string{"Licensing E4"}},
 			{"userPrincipalName": "user5@" + domain, "displayName": "User 5", "licenses": []any{lic("STANDARDPACK")}},
 		},
-	}, nil)
+	}
 }
 
 // admin calls the sandbox admin API.
