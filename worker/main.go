@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/csptransfer/csptransfer/activities"
+	"github.com/csptransfer/csptransfer/internal/codec"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/logging"
@@ -105,6 +106,11 @@ func (m *Main) Run(ctx context.Context) error {
 
 	opts := m.Config.Temporal
 	opts.Logger = logging.SDKLogger(m.Log)
+	opts.DataConverter = codec.DataConverter(m.Config.Codec)
+	opts.FailureConverter = codec.FailureConverter(m.Config.Codec)
+	if m.Config.Codec == nil {
+		m.Log.Warn("payloads are stored in Temporal unencrypted: set CSP_CODEC_KEYS or CSP_CODEC_KEYS_FILE")
+	}
 	c, err := temporalconn.Dial(ctx, opts, m.Log, temporalconn.Backoff{})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

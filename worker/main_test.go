@@ -18,7 +18,8 @@ import (
 )
 
 // startWorker runs the real worker program, with its embedded sandbox, against a fresh dev server.
-func startWorker(t *testing.T) (client.Client, *Main) {
+// env adds settings (e.g. codec keys).
+func startWorker(t *testing.T, env ...string) (client.Client, *Main) {
 	t.Helper()
 	sas := map[string]string{}
 	for _, sa := range workflows.SearchAttributes() {
@@ -26,11 +27,15 @@ func startWorker(t *testing.T) (client.Client, *Main) {
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
 
-	cfg, err := config.LoadWorkerFrom(config.Map{
+	settings := config.Map{
 		"TEMPORAL_ADDRESS": srv.FrontendHostPort(),
 		"CSP_METRICS_ADDR": "off",
 		"CSP_SANDBOX_ADDR": "127.0.0.1:0",
-	})
+	}
+	for i := 0; i+1 < len(env); i += 2 {
+		settings[env[i]] = env[i+1]
+	}
+	cfg, err := config.LoadWorkerFrom(settings)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), Ready: make(chan struct{})}

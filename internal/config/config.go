@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/csptransfer/csptransfer/internal/codec"
 )
 
 // Env is where settings are read from: envconfig.EnvLookupOS in production, a Map in tests.
@@ -52,6 +55,8 @@ type Worker struct {
 	Sandbox Sandbox
 	// SMTP sends notifications when SMTP.Addr is set; otherwise they are only logged.
 	SMTP SMTP
+	// Codec encrypts payloads stored in Temporal; nil stores them in plain text.
+	Codec *codec.Ring
 }
 
 // SMTP configures e-mail notifications to customers' contacts.
@@ -141,6 +146,7 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		Username: r.str("CSP_SMTP_USERNAME", ""),
 		Password: Secret(r.str("CSP_SMTP_PASSWORD", "")),
 	}
+	w.Codec = r.codecRing()
 	if w.SMTP.Addr != "" && w.SMTP.From == "" {
 		r.problem("CSP_SMTP_FROM", "required when CSP_SMTP_ADDR is set: the sender address")
 	}
@@ -232,6 +238,33 @@ func (r *reader) addr(name, def string, optional bool) string {
 	}
 	_ = host
 	return v
+}
+
+// codecRing reads the payload encryption keys from CSP_CODEC_KEYS ("id=base64key,..." newest last) or
+// from the file named by CSP_CODEC_KEYS_FILE (the same text). The keys never appear in an error.
+func (r *reader) codecRing() *codec.Ring {
+	spec, name := r.str("CSP_CODEC_KEYS", ""), "CSP_CODEC_KEYS"
+	if file := r.str("CSP_CODEC_KEYS_FILE", ""); file != "" {
+		if spec != "" {
+			r.problem("CSP_CODEC_KEYS_FILE", "set either CSP_CODEC_KEYS or CSP_CODEC_KEYS_FILE, not both")
+			return nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			r.problem("CSP_CODEC_KEYS_FILE", fmt.Sprintf("cannot read %s: %v", file, errors.Unwrap(err)))
+			return nil
+		}
+		spec, name = strings.TrimSpace(string(b)), "CSP_CODEC_KEYS_FILE"
+	}
+	if spec == "" {
+		return nil
+	}
+	ring, err := codec.ParseRing(spec)
+	if err != nil {
+		r.problem(name, err.Error()+` (expected "id=base64 of 32 random bytes", comma-separated, newest last)`)
+		return nil
+	}
+	return ring
 }
 
 func (r *reader) url(name, def string) string {

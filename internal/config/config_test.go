@@ -2,10 +2,14 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/csptransfer/csptransfer/internal/codec"
 )
 
 func TestLoadWorkerDefaults(t *testing.T) {
@@ -71,4 +75,27 @@ func TestSecretNeverPrints(t *testing.T) {
 		require.NotContains(t, out, "s3cret-value", format)
 		require.NotContains(t, out, "rt-value", format)
 	}
+}
+
+func TestCodecKeysFromVariableOrFile(t *testing.T) {
+	key, err := codec.NewKey("2026-11")
+	require.NoError(t, err)
+	w, err := LoadWorkerFrom(Map{"CSP_CODEC_KEYS": key})
+	require.NoError(t, err)
+	require.Equal(t, "2026-11", w.Codec.Newest().ID)
+
+	file := filepath.Join(t.TempDir(), "codec.keys")
+	require.NoError(t, os.WriteFile(file, []byte(key+"\n"), 0o600))
+	w, err = LoadWorkerFrom(Map{"CSP_CODEC_KEYS_FILE": file})
+	require.NoError(t, err)
+	require.Equal(t, "2026-11", w.Codec.Newest().ID)
+
+	_, err = LoadWorkerFrom(Map{"CSP_CODEC_KEYS": "k1=c2hvcnQ="})
+	require.ErrorContains(t, err, `CSP_CODEC_KEYS: key "k1": must be 32 bytes`)
+	_, err = LoadWorkerFrom(Map{"CSP_CODEC_KEYS": key, "CSP_CODEC_KEYS_FILE": file})
+	require.ErrorContains(t, err, "not both")
+
+	w, err = LoadWorkerFrom(Map{})
+	require.NoError(t, err)
+	require.Nil(t, w.Codec)
 }
