@@ -1,0 +1,454 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/csptransfer/csptransfer/internal/transfers"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// Bounds on an import file: a partner onboarding its whole base fits; a wrong file is refused early.
+const (
+	maxImportBytes = 10 << 20
+	maxImportRows  = 10000
+)
+
+// importColumns are the accepted CSV columns, in lower case.
+var importColumns = []string{
+	"customertenantid", "customerdomain", "country", "contactemail", "customername", "approval",
+	"provisioning", "leadtime", "requestadminaccess", "subscriptions",
+}
+
+// importRow is one CSV data row turned into a request.
+type importRow struct {
+	line int
+	req  workflows.TransferRequest
+}
+
+// rowProblem is one thing wrong with one row.
+type rowProblem struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Import outcomes per row.
+const (
+	outcomeStarted  = "started"
+	outcomeExisting = "already running"
+	outcomeRejected = "rejected"
+)
+
+// importResult is what happened to one row.
+type importResult struct {
+	Line             int             `json:"line"`
+	CustomerTenantID string          `json:"customerTenantId"`
+	Outcome          string          `json:"outcome"`
+	WorkflowID       string          `json:"workflowId,omitempty"`
+	Stage            workflows.Stage `json:"stage,omitempty"`
+	UILink           string          `json:"uiLink,omitempty"`
+	Error            string          `json:"error,omitempty"`
+}
+
+// importSummary is import's JSON output.
+type importSummary struct {
+	Started  int            `json:"started"`
+	Existing int            `json:"alreadyRunning"`
+	Rejected int            `json:"rejected"`
+	Rows     []importResult `json:"rows"`
+}
+
+func (a *app) importCmd() *cobra.Command {
+	var concurrency int
+	var perSecond float64
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Start transfers for many customers from a CSV file (validated first, idempotent, rate limited)",
+		Long: `Start one transfer per CSV row. The header row names the columns (any letter case):
+
+  customerTenantId, customerDomain (required), country, contactEmail, customerName, approval,
+  provisioning, leadTime, requestAdminAccess (true/false), subscriptions ("SKU:QTY:EXPIRES_AT;...")
+
+Every row is checked before anything starts: all bad rows are listed with their line numbers and fields,
+duplicate tenant ids in the file are refused, and then nothing is started (exit code 2). Rows whose
+customer already has a transfer are reported as already running, so running the same file again starts
+nothing twice. At most 10 MiB and 10,000 rows.`,
+		Example: "  starter import customers.csv\n  starter import customers.csv --concurrency 8 --rate 10 --json > results.json",
+		Args:    exactArgs("FILE.csv"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if concurrency < 1 || concurrency > 64 {
+				return usagef("--concurrency: %d is not between 1 and 64", concurrency)
+			}
+			if perSecond <= 0 || perSecond > 100 {
+				return usagef("--rate: %g is not between 0 and 100 starts per second", perSecond)
+			}
+			rows, err := readImportFile(args[0], a.now())
+			if err != nil {
+				return err
+			}
+			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
+				sum := a.importRows(ctx, cmd, s, rows, concurrency, perSecond)
+				out := cmd.OutOrStdout()
+				if a.jsonOut {
+					if err := writeJSON(out, sum); err != nil {
+						return err
+					}
+				} else {
+					renderImport(out, sum)
+				}
+				if ctx.Err() != nil {
+					return fmt.Errorf("import interrupted: %d row(s) not attempted", len(rows)-len(sum.Rows))
+				}
+				if sum.Rejected > 0 {
+					return fmt.Errorf("%d row(s) rejected; fix them and run the same file again (started ones are not started twice)", sum.Rejected)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "starts in flight at once")
+	cmd.Flags().Float64Var(&perSecond, "rate", 5, "starts per second at most")
+	return cmd
+}
+
+// readImportFile reads and validates the whole file. Any problem anywhere refuses the file with every
+// problem listed, so a partly started import never has to be untangled.
+func readImportFile(path string, now time.Time) ([]importRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("import: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxImportBytes {
+		return nil, usagef("import %s: %d bytes is more than the 10 MiB limit; split the file", path, fi.Size())
+	}
+	rows, problems, err := parseImport(io.LimitReader(f, maxImportBytes+1), now)
+	if err != nil {
+		return nil, usagef("import %s: %w", path, err)
+	}
+	if len(problems) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "import %s: nothing was started; fix these problems:", path)
+		for _, p := range problems {
+			fmt.Fprintf(&b, "\n  line %d: %s: %s", p.Line, p.Field, p.Message)
+		}
+		return nil, usageError(errors.New(b.String()))
+	}
+	return rows, nil
+}
+
+// parseImport reads the CSV. A broken file (bad header, unparseable CSV, too big) is an error; bad rows are
+// problems, all of them collected.
+func parseImport(r io.Reader, now time.Time) ([]importRow, []rowProblem, error) {
+	cr := csv.NewReader(&limitedReader{r: r, n: maxImportBytes})
+	cr.FieldsPerRecord = -1 // reported per row with its line number instead
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, errors.New("empty file: expected a header row naming the columns")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("header: %w", err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !contains(importColumns, name) {
+			return nil, nil, fmt.Errorf("header: unknown column %q (expected %s)", h, strings.Join(importHeader(), ", "))
+		}
+		if _, dup := cols[name]; dup {
+			return nil, nil, fmt.Errorf("header: column %q appears twice", h)
+		}
+		cols[name] = i
+	}
+	for _, req := range []string{"customertenantid", "customerdomain"} {
+		if _, ok := cols[req]; !ok {
+			return nil, nil, fmt.Errorf("header: required column %s is missing", canonicalColumn(req))
+		}
+	}
+
+	var rows []importRow
+	var problems []rowProblem
+	seen := map[string]int{}
+	dataRows := 0
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, errTooLarge) {
+			return nil, nil, fmt.Errorf("more than the 10 MiB limit; split the file")
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var perr *csv.ParseError
+			if errors.As(err, &perr) {
+				return nil, nil, fmt.Errorf("line %d: %w", perr.Line, perr.Err)
+			}
+			return nil, nil, err
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		if dataRows++; dataRows > maxImportRows {
+			return nil, nil, fmt.Errorf("more than %d rows; split the file", maxImportRows)
+		}
+		if len(rec) != len(header) {
+			problems = append(problems, rowProblem{Line: line, Field: "row", Message: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
+		req, rowProblems := rowRequest(rec, cols)
+		var verr *workflows.ValidationError
+		if err := req.WithDefaults().Validate(now); errors.As(err, &verr) {
+			for _, p := range verr.Problems {
+				rowProblems = append(rowProblems, rowProblem{Field: columnOf(p.Field), Message: p.Message})
+			}
+		}
+		tenant := strings.ToLower(strings.TrimSpace(req.CustomerTenantID))
+		if first, dup := seen[tenant]; dup && tenant != "" {
+			rowProblems = append(rowProblems, rowProblem{Field: "customerTenantId", Message: fmt.Sprintf("duplicates line %d: one transfer per customer tenant", first)})
+		} else if tenant != "" {
+			seen[tenant] = line
+		}
+		for _, p := range rowProblems {
+			p.Line = line
+			problems = append(problems, p)
+		}
+		if len(rowProblems) == 0 {
+			rows = append(rows, importRow{line: line, req: req})
+		}
+	}
+	if len(rows) == 0 && len(problems) == 0 {
+		return nil, nil, errors.New("no data rows after the header")
+	}
+	return rows, problems, nil
+}
+
+// rowRequest maps one record to a request; fields that cannot even be parsed become problems.
+func rowRequest(rec []string, cols map[string]int) (workflows.TransferRequest, []rowProblem) {
+	get := func(name string) string {
+		if i, ok := cols[name]; ok {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var problems []rowProblem
+	req := workflows.TransferRequest{
+		CustomerTenantID: get("customertenantid"),
+		CustomerDomain:   get("customerdomain"),
+		Country:          get("country"),
+		ContactEmail:     get("contactemail"),
+		CustomerName:     get("customername"),
+		Approval:         workflows.ApprovalPolicy(get("approval")),
+		Provisioning:     workflows.Provisioning{Mode: workflows.ProvisioningMode(get("provisioning"))},
+	}
+	if v := get("leadtime"); v != "" {
+		d, err := workflows.ParseDuration(v)
+		if err != nil {
+			problems = append(problems, rowProblem{Field: "leadTime", Message: err.Error()})
+		}
+		req.Provisioning.LeadTime = d
+	}
+	if v := get("requestadminaccess"); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			problems = append(problems, rowProblem{Field: "requestAdminAccess", Message: err.Error()})
+		}
+		req.RequestAdminAccess = b
+	}
+	if v := get("subscriptions"); v != "" {
+		for i, part := range strings.Split(v, ";") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			sub, err := parseSubscription(part)
+			if err != nil {
+				problems = append(problems, rowProblem{Field: fmt.Sprintf("subscriptions[%d]", i), Message: err.Error()})
+				continue
+			}
+			req.Subscriptions = append(req.Subscriptions, sub)
+		}
+	}
+	return req, problems
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "y", "1":
+		return true, nil
+	case "false", "no", "n", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}
+
+// columnOf names the CSV column for a request field path such as "provisioning.leadTime".
+func columnOf(field string) string {
+	switch {
+	case field == "provisioning.mode":
+		return "provisioning"
+	case field == "provisioning.leadTime":
+		return "leadTime"
+	case field == "invitationTtl", field == "reminderEvery":
+		return field + " (not a column: default)"
+	}
+	return field
+}
+
+func canonicalColumn(lower string) string {
+	for _, c := range importHeader() {
+		if strings.ToLower(c) == lower {
+			return c
+		}
+	}
+	return lower
+}
+
+func importHeader() []string {
+	return []string{"customerTenantId", "customerDomain", "country", "contactEmail", "customerName", "approval",
+		"provisioning", "leadTime", "requestAdminAccess", "subscriptions"}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// importRows starts every row through transfers.Service.Start (idempotent per customer), with at most
+// concurrency starts in flight and at most perSecond started per second.
+func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, rows []importRow, concurrency int, perSecond float64) importSummary {
+	limiter := rate.NewLimiter(rate.Limit(perSecond), 1)
+	var bar *progressbar.ProgressBar
+	if errOut := cmd.ErrOrStderr(); a.interactive(errOut) {
+		bar = progressbar.NewOptions(len(rows),
+			progressbar.OptionSetWriter(errOut),
+			progressbar.OptionSetDescription("starting transfers"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	jobs := make(chan importRow)
+	results := make(chan importResult)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for row := range jobs {
+				results <- a.importOne(ctx, s.svc, row)
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, row := range rows {
+			if err := limiter.Wait(ctx); err != nil {
+				return // interrupted: the rest are not attempted
+			}
+			select {
+			case jobs <- row:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	var sum importSummary
+	for r := range results {
+		switch r.Outcome {
+		case outcomeStarted:
+			sum.Started++
+		case outcomeExisting:
+			sum.Existing++
+		default:
+			sum.Rejected++
+		}
+		sum.Rows = append(sum.Rows, r)
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	sort.Slice(sum.Rows, func(i, j int) bool { return sum.Rows[i].Line < sum.Rows[j].Line })
+	if sum.Rows == nil {
+		sum.Rows = []importResult{}
+	}
+	return sum
+}
+
+func (a *app) importOne(ctx context.Context, svc transfers.Service, row importRow) importResult {
+	res := importResult{Line: row.line, CustomerTenantID: strings.ToLower(strings.TrimSpace(row.req.CustomerTenantID))}
+	sctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	st, err := svc.Start(sctx, row.req)
+	if err != nil {
+		res.Outcome, res.Error = outcomeRejected, err.Error()
+		return res
+	}
+	res.WorkflowID, res.Stage, res.UILink = st.WorkflowID, st.Stage, st.UILink
+	res.Outcome = outcomeStarted
+	if st.Existing {
+		res.Outcome = outcomeExisting
+	}
+	return res
+}
+
+func renderImport(w io.Writer, sum importSummary) {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "LINE\tCUSTOMER TENANT\tOUTCOME\tSTAGE\tDETAIL")
+	for _, r := range sum.Rows {
+		detail := r.WorkflowID
+		if r.Error != "" {
+			detail = oneLine(r.Error)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strconv.Itoa(r.Line), r.CustomerTenantID, r.Outcome, orDash(string(r.Stage)), detail)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "%d started, %d already running, %d rejected\n", sum.Started, sum.Existing, sum.Rejected)
+}
+
+var errTooLarge = errors.New("input too large")
+
+// limitedReader fails once more than n bytes were read, so an oversized stream is an error rather than a
+// silently truncated last row.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, errTooLarge
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, errTooLarge
+	}
+	return n, err
+}
