@@ -131,6 +131,7 @@ An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenan
 		a.reportCmd(),
 	)
 	// The trigger service (serve.go) registers itself here.
+	root.AddCommand(newServeCmd())
 	return root
 }
 
