@@ -9,14 +9,18 @@ export GOTOOLCHAIN ?= local
 TEMPORAL      := $(BIN)/temporal
 WORKFLOWCHECK := $(BIN)/workflowcheck
 
-.PHONY: run test build tools fmt-check vet workflowcheck unit demo clean
+.PHONY: run test build tools fmt-check vet workflowcheck unit fuzz demo clean
 
 ## run: start the Temporal dev server (UI on :8233), the sandbox and the worker; Ctrl-C stops everything.
 run: tools build
 	@scripts/run.sh
 
 ## test: everything CI runs.
-test: fmt-check vet workflowcheck unit demo
+test: fmt-check vet workflowcheck unit fuzz demo
+
+## fuzz: every fuzz target for FUZZTIME each (3s by default; e.g. FUZZTIME=2m make fuzz for a longer hunt).
+fuzz:
+	@scripts/fuzz.sh
 
 ## demo: one complete sandbox transfer end to end on a throwaway dev server (about a minute).
 demo: tools build

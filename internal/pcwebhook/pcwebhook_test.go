@@ -23,7 +23,7 @@ type chain struct {
 	key   *rsa.PrivateKey
 }
 
-func newChain(t *testing.T, now time.Time) chain {
+func newChain(t testing.TB, now time.Time) chain {
 	t.Helper()
 	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
