@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the local stack: the Temporal dev server (SQLite under .data/, UI on :8233) and the worker with the
-# embedded Partner Center sandbox. Ctrl-C stops everything this script started; state survives a restart.
+# Starts the local stack: the Temporal dev server (SQLite under .data/, UI on :8233), the worker with the
+# embedded Partner Center sandbox, and the trigger service (webhooks and onboarding API on :8090). Ctrl-C
+# stops everything this script started; state survives a restart.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,11 +19,24 @@ export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export CSP_SANDBOX_ADDR="${CSP_SANDBOX_ADDR:-127.0.0.1:${CSP_SANDBOX_PORT}}"
 export CSP_SANDBOX_STATE="${CSP_SANDBOX_STATE:-$data/sandbox.json}"
 export CSP_METRICS_ADDR="${CSP_METRICS_ADDR:-127.0.0.1:${CSP_METRICS_PORT}}"
+# The trigger service runs in sandbox mode: it trusts the sandbox's signing root, and the sandbox delivers its
+# signed webhooks to it. The onboarding token below is for this machine only; set your own to change it.
+export CSP_TRIGGER_ADDR="${CSP_TRIGGER_ADDR:-127.0.0.1:${CSP_TRIGGER_PORT}}"
+export CSP_TRIGGER_MODE="${CSP_TRIGGER_MODE:-sandbox}"
+export CSP_SANDBOX_URL="${CSP_SANDBOX_URL:-http://${CSP_SANDBOX_ADDR}}"
+export CSP_SANDBOX_WEBHOOK_URL="${CSP_SANDBOX_WEBHOOK_URL:-http://${CSP_TRIGGER_ADDR}/webhooks/partner-center}"
+export CSP_UI_URL="${CSP_UI_URL:-http://localhost:${TEMPORAL_UI_PORT}}"
+dev_token="local-dev-onboarding-token"
+token_hint='$CSP_ONBOARDING_TOKEN'
+if [ -z "${CSP_ONBOARDING_TOKEN:-}" ]; then
+  export CSP_ONBOARDING_TOKEN="$dev_token"
+  token_hint="$dev_token"
+fi
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 busy=()
-for p in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$CSP_SANDBOX_PORT" "$CSP_METRICS_PORT"; do
+for p in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$CSP_SANDBOX_PORT" "$CSP_TRIGGER_PORT" "$CSP_METRICS_PORT"; do
   port_in_use "$p" && busy+=("$p")
 done
 if [ ${#busy[@]} -gt 0 ]; then
@@ -77,15 +91,24 @@ cat <<MSG
   Temporal UI      http://localhost:${TEMPORAL_UI_PORT}/namespaces/${TEMPORAL_NAMESPACE}/workflows
   Temporal server  ${TEMPORAL_ADDRESS} (namespace ${TEMPORAL_NAMESPACE})
   Sandbox          http://${CSP_SANDBOX_ADDR}/sandbox/customers   (Partner Center + Graph emulator)
+  Trigger service  http://${CSP_TRIGGER_ADDR}   (webhooks: /webhooks/partner-center, onboarding: /v1/transfers)
 
   Next, in another terminal:
     .bin/starter --help                  the operator CLI
     .bin/temporal workflow list          what is running
+
+  Start a transfer through the onboarding API (answers 201, or 200 with "existing": true):
+    curl -s -X POST http://${CSP_TRIGGER_ADDR}/v1/transfers \\
+      -H "Authorization: Bearer ${token_hint}" -H "Content-Type: application/json" \\
+      -d '{"customerTenantId":"a1b2c3d4-0002-4000-8000-000000000002","customerDomain":"fabrikam-fr.onmicrosoft.com","country":"FR"}'
+    curl -s -H "Authorization: Bearer ${token_hint}" http://${CSP_TRIGGER_ADDR}/v1/transfers/a1b2c3d4-0002-4000-8000-000000000002
 
   Press Ctrl-C to stop.
 
 MSG
 
 "$bin/worker" &
+pids+=($!)
+"$bin/starter" serve &
 pids+=($!)
 wait -n "${pids[@]}" || true

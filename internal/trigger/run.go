@@ -121,6 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	m.Log.Info("trigger service stopped")
 	return nil
 }
 
