@@ -564,20 +564,29 @@ func TestComposeProgramServices(t *testing.T) {
 		}
 		require.NotContains(t, f.Services[svcTrigger].Environment, "PARTNER_CENTER_CLIENT_SECRET", "only the worker calls Microsoft")
 	})
-	t.Run("worker listeners are reachable through published ports", func(t *testing.T) {
-		env := f.Services[svcWorker].Environment
-		for _, key := range []string{"CSP_SANDBOX_ADDR", "CSP_METRICS_ADDR"} {
-			host, port, ok := strings.Cut(env[key], ":")
-			require.True(t, ok, key)
-			require.Contains(t, []string{"", "0.0.0.0"}, host, "%s must listen beyond the container's loopback", key)
+	t.Run("listeners are reachable through published ports", func(t *testing.T) {
+		listeners := []struct{ service, key string }{
+			{service: svcWorker, key: "CSP_SANDBOX_ADDR"},
+			{service: svcWorker, key: "CSP_METRICS_ADDR"},
+			{service: svcTrigger, key: "CSP_TRIGGER_ADDR"},
+		}
+		for _, l := range listeners {
+			host, port, ok := strings.Cut(f.Services[l.service].Environment[l.key], ":")
+			require.True(t, ok, l.key)
+			require.Contains(t, []string{"", "0.0.0.0"}, host, "%s must listen beyond the container's loopback", l.key)
 			var published bool
-			for _, spec := range f.Services[svcWorker].Ports {
+			for _, spec := range f.Services[l.service].Ports {
 				if _, container, ok := publishedPort(spec); ok && strconv.Itoa(container) == port {
 					published = true
 				}
 			}
-			require.True(t, published, "%s port %s is not published", key, port)
+			require.True(t, published, "%s port %s is not published", l.key, port)
 		}
+	})
+	t.Run("trigger reaches the worker's sandbox", func(t *testing.T) {
+		_, port, ok := strings.Cut(f.Services[svcWorker].Environment["CSP_SANDBOX_ADDR"], ":")
+		require.True(t, ok)
+		require.Equal(t, "http://"+svcWorker+":"+port, f.Services[svcTrigger].Environment["CSP_SANDBOX_URL"])
 	})
 	t.Run("sandbox state outlives the container", func(t *testing.T) {
 		state := f.Services[svcWorker].Environment["CSP_SANDBOX_STATE"]
