@@ -238,6 +238,13 @@ func wholeTransfer(t *testing.T, s *stack) {
 	require.Contains(t, human, "AwaitingApproval")
 	require.Contains(t, human, "Plan v1")
 
+	// Someone follows the transfer from here to its end; not on a terminal, each change is printed in turn.
+	var watched syncBuffer
+	watchDone := make(chan int, 1)
+	go func() {
+		watchDone <- execute(context.Background(), s.app(), []string{"watch", tenant, "--interval", "200ms"}, strings.NewReader(""), &watched, &watched)
+	}()
+
 	require.Contains(t, s.ok(t, "approve", tenant, "--yes", "--comment", "checked"), "Plan v1 approved")
 	again = s.cli(t, "", "approve", tenant, "--yes")
 	require.Equal(t, exitRefused, again.code, again.stderr)
@@ -246,6 +253,16 @@ func wholeTransfer(t *testing.T, s *stack) {
 	require.Contains(t, running, "still running")
 
 	s.waitFor(t, tenant, "the end", func(st workflows.TransferStatus) bool { return st.Stage.Terminal() })
+	select {
+	case code := <-watchDone:
+		require.Equal(t, exitOK, code, watched.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("watch did not end with the transfer")
+	}
+	require.GreaterOrEqual(t, strings.Count(watched.String(), "--- "), 3, "one print per change:\n%s", watched.String())
+	require.Contains(t, watched.String(), "plan v1 approved: checked")
+	require.Regexp(t, `Stage +Completed`, watched.String())
+
 	var rep reportOutput
 	out = s.ok(t, "report", tenant, "--json")
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)

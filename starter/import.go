@@ -193,7 +193,6 @@ func parseImport(r io.Reader, now time.Time) ([]importRow, []rowProblem, error) 
 		if errors.Is(err, errTooLarge) {
 			return nil, nil, fmt.Errorf("more than the 10 MiB limit; split the file")
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var perr *csv.ParseError
 			if errors.As(err, &perr) {
@@ -201,6 +200,7 @@ func parseImport(r io.Reader, now time.Time) ([]importRow, []rowProblem, error) 
 			}
 			return nil, nil, err
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}

@@ -124,7 +124,12 @@ func renderStatus(w io.Writer, id string, st workflows.TransferStatus, uiLink st
 	fmt.Fprintln(w, "Timeline")
 	tw = newTable(w)
 	for _, e := range st.Timeline {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", fmtTime(e.At), e.Stage, oneLine(e.Note))
+		// No empty last cell: tabwriter would pad it with trailing spaces.
+		if note := oneLine(e.Note); note != "" {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", fmtTime(e.At), e.Stage, note)
+		} else {
+			fmt.Fprintf(tw, "  %s\t%s\n", fmtTime(e.At), e.Stage)
+		}
 	}
 	_ = tw.Flush()
 }
@@ -147,9 +152,13 @@ func renderPlan(w io.Writer, st workflows.TransferStatus, now time.Time) {
 		}
 		moved := "—"
 		if l.ReassignmentNeeded {
-			moved = fmt.Sprintf("%d/%d", l.Progress.UsersMoved, l.Progress.UsersToMove)
-			if l.Progress.Moved {
-				moved += " done"
+			switch {
+			case l.Progress.Moved:
+				moved = fmt.Sprintf("%d/%d done", l.Progress.UsersMoved, l.Progress.UsersToMove)
+			case l.Progress.UsersToMove == 0:
+				moved = "to do" // counted once the new subscription serves
+			default:
+				moved = fmt.Sprintf("%d/%d", l.Progress.UsersMoved, l.Progress.UsersToMove)
 			}
 		}
 		provisionAt := "—"
