@@ -112,9 +112,10 @@ func (s *session) explain(ctx context.Context, id, what string, err error) error
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		return withCode(exitRefused, fmt.Errorf("%s %s refused: %s", what, id, appErr.Error()))
+		return withCode(exitRefused, fmt.Errorf("transfer %s refused it: %s", id, appErr.Error()))
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || ctx.Err() != nil {
 		return fmt.Errorf("%s %s: no answer in time (is a worker polling task queue %s?): %w", what, id, workflows.TaskQueue, err)
 	}
 	return fmt.Errorf("%s %s: %w", what, id, err)

@@ -81,7 +81,7 @@ review it again.`,
 					renderPlan(w, st, a.now())
 				}
 				if !yes {
-					ok, err := confirm(cmd, fmt.Sprintf("Approve plan v%d? [y/N] ", st.PlanVersion))
+					ok, err := a.confirm(cmd, fmt.Sprintf("Approve plan v%d? [y/N] ", st.PlanVersion))
 					if err != nil {
 						return err
 					}
@@ -171,7 +171,7 @@ or pass it exactly with --acknowledge.`,
 			}
 			if !cmd.Flags().Changed("acknowledge") {
 				fmt.Fprintf(cmd.ErrOrStderr(), "The originals are not cancelled and no refund is due. To go on, type exactly:\n  %s\n> ", workflows.NoRefundAcknowledgement)
-				line, err := readLine(cmd.InOrStdin())
+				line, err := a.answer(cmd)
 				if err != nil {
 					return err
 				}
@@ -257,9 +257,9 @@ func (a *app) done(cmd *cobra.Command, v any, format string, args ...any) error 
 }
 
 // confirm asks a yes/no question on stderr; anything but y or yes is no.
-func confirm(cmd *cobra.Command, question string) (bool, error) {
+func (a *app) confirm(cmd *cobra.Command, question string) (bool, error) {
 	fmt.Fprint(cmd.ErrOrStderr(), question)
-	line, err := readLine(cmd.InOrStdin())
+	line, err := a.answer(cmd)
 	if err != nil {
 		return false, err
 	}
@@ -268,6 +268,16 @@ func confirm(cmd *cobra.Command, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// answer reads the operator's answer to a prompt. A terminal echoes the typed line ending; piped input does
+// not, so the next message would start on the prompt's line.
+func (a *app) answer(cmd *cobra.Command) (string, error) {
+	line, err := readLine(cmd.InOrStdin())
+	if !a.interactive(cmd.InOrStdin()) {
+		fmt.Fprintln(cmd.ErrOrStderr())
+	}
+	return line, err
 }
 
 // readLine reads one line without its line ending; end of input counts as an empty answer.
