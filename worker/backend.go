@@ -15,6 +15,7 @@ import (
 	"github.com/csptransfer/csptransfer/internal/graph"
 	"github.com/csptransfer/csptransfer/internal/identity"
 	"github.com/csptransfer/csptransfer/internal/logging"
+	"github.com/csptransfer/csptransfer/internal/msrest"
 	"github.com/csptransfer/csptransfer/internal/notify"
 	"github.com/csptransfer/csptransfer/internal/partnercenter"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
@@ -40,9 +41,13 @@ func startBackend(cfg config.Worker, log *zap.Logger) (*backend, error) {
 		return nil, fmt.Errorf("sandbox listen on %s (CSP_SANDBOX_ADDR): %w", cfg.Sandbox.Addr, err)
 	}
 	b.sandboxURL = "http://" + l.Addr().String()
+	public := b.sandboxURL
+	if cfg.Sandbox.PublicURL != "" {
+		public = cfg.Sandbox.PublicURL
+	}
 	sb, err := sandbox.New(sandbox.Options{
 		Addr:       l.Addr().String(),
-		PublicURL:  b.sandboxURL,
+		PublicURL:  public,
 		StateFile:  cfg.Sandbox.StateFile,
 		WebhookURL: cfg.Sandbox.WebhookURL,
 		Logger:     logging.Slog(log.Named("sandbox")),
@@ -82,7 +87,7 @@ func (b *backend) close(ctx context.Context) error {
 }
 
 // activities builds the clients once and the Activities that hold them.
-func (b *backend) activities(cfg config.Worker, log *zap.Logger) (*activities.Activities, error) {
+func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(msrest.Call)) (*activities.Activities, error) {
 	ids, err := identity.New(identity.Config{
 		Authority:    b.pc.Authority,
 		ClientID:     b.pc.ClientID,
@@ -98,11 +103,12 @@ func (b *backend) activities(cfg config.Worker, log *zap.Logger) (*activities.Ac
 			BaseURL:    b.pc.BaseURL,
 			AppTokens:  ids.AppOnly(tenant, identity.ScopePartnerCenterApp),
 			UserTokens: ids.AppUser(tenant, identity.ScopePartnerCenterUser),
+			Observe:    observe,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}
-		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant})
+		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, Observe: observe})
 		if err != nil {
 			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -24,6 +25,7 @@ import (
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/logging"
+	"github.com/csptransfer/csptransfer/internal/metrics"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/temporalconn"
 	"github.com/csptransfer/csptransfer/workflows"
@@ -59,6 +61,9 @@ func run() error {
 
 	if *sandboxOnly {
 		url := "http://" + cfg.Sandbox.Addr
+		if cfg.Sandbox.PublicURL != "" {
+			url = cfg.Sandbox.PublicURL
+		}
 		log.Info("serving only the sandbox; see internal/sandbox/README.md for its admin API", zap.String("url", url))
 		return sandbox.ListenAndServe(ctx, cfg.Sandbox.Addr, sandbox.Options{
 			PublicURL: url, StateFile: cfg.Sandbox.StateFile, WebhookURL: cfg.Sandbox.WebhookURL, Logger: logging.Slog(log.Named("sandbox")),
@@ -76,6 +81,8 @@ type Main struct {
 	Ready chan struct{}
 	// SandboxURL is where the embedded sandbox listens, once Run has started it ("" with real credentials).
 	SandboxURL string
+	// MetricsURL is where /metrics, /healthz and /readyz are served, once Run has started ("" when off).
+	MetricsURL string
 	// Demo runs one sandbox transfer end to end once the worker polls, writes its story to Out, and ends Run.
 	Demo bool
 	Out  io.Writer
@@ -87,6 +94,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Demo && m.Config.PartnerCenter.Configured() {
 		return errors.New("-demo runs against the built-in sandbox only: unset PARTNER_CENTER_CLIENT_ID")
 	}
+	met, err := metrics.New(m.Log)
+	if err != nil {
+		return err
+	}
+	o, err := startOps(m.Config.MetricsAddr, met, m.Log)
+	if err != nil {
+		return err
+	}
+	m.MetricsURL = o.url
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = o.close(ctx)
+		_ = met.Shutdown(ctx)
+	}()
 	be, err := startBackend(m.Config, m.Log)
 	if err != nil {
 		return err
@@ -98,7 +120,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Warn("sandbox did not stop cleanly", zap.Error(err))
 		}
 	}()
-	acts, err := be.activities(m.Config, m.Log)
+	acts, err := be.activities(m.Config, m.Log, met.ObserveCall)
 	if err != nil {
 		return err
 	}
@@ -108,6 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 	opts.Logger = logging.SDKLogger(m.Log)
 	opts.DataConverter = codec.DataConverter(m.Config.Codec)
 	opts.FailureConverter = codec.FailureConverter(m.Config.Codec)
+	opts.MetricsHandler = met.SDKHandler()
 	if m.Config.Codec == nil {
 		m.Log.Warn("payloads are stored in Temporal unencrypted: set CSP_CODEC_KEYS or CSP_CODEC_KEYS_FILE")
 	}
@@ -119,12 +142,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
+	o.client.Store(&c)
 
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: m.Config.StopTimeout,
 		// A bug in workflow code fails the workflow task and is retried after a fix is deployed; it never
 		// fails a months-long transfer on its own.
 		WorkflowPanicPolicy: worker.BlockWorkflow,
+		Interceptors:        []interceptor.WorkerInterceptor{met.Interceptor()},
 	})
 	register(w, acts)
 
@@ -133,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Log.Info("worker polling", zap.String("taskQueue", workflows.TaskQueue),
 		zap.String("namespace", namespaceOf(opts)), zap.Bool("sandbox", !m.Config.PartnerCenter.Configured()))
+	o.polling.Store(true)
 	if m.Ready != nil {
 		close(m.Ready)
 	}

@@ -178,7 +178,7 @@ func violationsFor(l sandbox.Ledger, tenant string) []string {
 // TestRegionMismatchFailsBeforeInviting: a Brazilian customer, whom none of the sandbox's partner tenants
 // may serve, fails naming both sides, and no invitation link is fetched.
 func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
-	c, m := startWorker(t)
+	c, m := startWorker(t, "CSP_METRICS_ADDR", "127.0.0.1:0")
 	var before sandbox.Ledger
 	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &before)
 
@@ -200,6 +200,33 @@ func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
 	require.Equal(t, fetched(before), fetched(after), "no invitation link was fetched")
 
 	checkHistory(t, c, run.GetID(), run.GetRunID(), "transfer-region-mismatch")
+
+	// Operators see it in the metrics: the Partner Center calls made, the activity error by type, the
+	// stage, and the SDK's own metrics; health and readiness answer.
+	body := httpGet(t, m.MetricsURL+"/metrics")
+	for _, want := range []string{
+		`csp_api_calls_total{endpoint="/v1/profiles/legalbusiness",method="GET",service="partnercenter",status="200"}`,
+		`csp_activity_errors_total{activity="SelectPartner",type="RegionMismatch"} 1`,
+		`csp_transfer_stage_entered_total{`,
+		`stage="Failed"`,
+		`temporal_activity_execution_failed_total{activity_type="SelectPartner"`,
+		`go_goroutines`,
+	} {
+		require.Contains(t, body, want)
+	}
+	require.Equal(t, "ok\n", httpGet(t, m.MetricsURL+"/healthz"))
+	require.Equal(t, "ready\n", httpGet(t, m.MetricsURL+"/readyz"))
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	return string(b)
 }
 
 func fetched(l sandbox.Ledger) string {

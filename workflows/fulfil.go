@@ -206,8 +206,10 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		prog := &t.state.Status.Lines[o.Line].Progress
 		if o.OrderID != "" && o.ErrorCode == "" {
 			prog.Ordered, prog.OrderID, prog.SubscriptionID, prog.Error = true, o.OrderID, o.SubscriptionID, ""
+			workflow.GetMetricsHandler(ctx).Counter("csp_transfer_lines_ordered").Inc(1)
 			continue
 		}
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"code": o.ErrorCode}).Counter("csp_transfer_lines_rejected").Inc(1)
 		prog.Attempts++
 		reason := fmt.Sprintf("Partner Center rejected the line: %s %s", o.ErrorCode, o.ErrorDescription)
 		if o.Retryable && prog.Attempts < maxPurchaseAttempts {
@@ -363,6 +365,8 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 	}
 	l.Progress.Moved = true
 	l.Progress.UsersMoved = res.UsersMoved
+	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_users_moved").Inc(int64(res.UsersMoved))
+	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_groups_moved").Inc(int64(res.GroupsMoved))
 	l.Progress.UsersToMove = res.UsersMoved + res.Remaining
 	t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("%d user(s) and %d group(s) moved from %s", res.UsersMoved, res.GroupsMoved, sourceName(l.PlanLine)))
 	return nil

@@ -177,6 +177,7 @@ func (t *transfer) checkRelationship(ctx workflow.Context, signalled bool) error
 	}
 	if res.Accepted && !t.state.Accepted {
 		t.state.Accepted = true
+		workflow.GetMetricsHandler(ctx).Timer("csp_transfer_acceptance_wait").Record(workflow.Now(ctx).Sub(t.state.InvitedAt))
 		t.setStage(ctx, StageAwaitingAcceptance, "reseller relationship verified in Partner Center")
 	}
 	if res.AdminAccessActive && !t.state.AdminAccessActive {

@@ -205,7 +205,8 @@ func (t *transfer) run(ctx workflow.Context) (TransferReport, error) {
 func (t *transfer) setStage(ctx workflow.Context, stage Stage, note string) {
 	now := workflow.Now(ctx).UTC()
 	s := &t.state.Status
-	if s.Stage != stage || note != "" {
+	entered := s.Stage != stage
+	if entered || note != "" {
 		s.Timeline = append(s.Timeline, TimelineEntry{Stage: stage, At: now, Note: note})
 		if len(s.Timeline) > maxTimeline {
 			s.Timeline = append(s.Timeline[:1], s.Timeline[len(s.Timeline)-maxTimeline+1:]...)
@@ -221,6 +222,9 @@ func (t *transfer) setStage(ctx workflow.Context, stage Stage, note string) {
 		t.upsert(ctx, SearchAttributeNextActionAt.ValueUnset())
 	}
 	t.refreshDetails(ctx)
+	if entered {
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"stage": string(stage)}).Counter("csp_transfer_stage_entered").Inc(1)
+	}
 	t.log.Info("Stage", "Stage", string(stage), "Note", note)
 }
 

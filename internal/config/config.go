@@ -90,7 +90,10 @@ func (p PartnerCenter) Configured() bool { return p.ClientID != "" }
 
 // Sandbox configures the embedded Partner Center and Graph emulator.
 type Sandbox struct {
-	Addr       string // CSP_SANDBOX_ADDR
+	Addr string // CSP_SANDBOX_ADDR
+	// PublicURL is the base URL in links and webhooks the sandbox sends (CSP_SANDBOX_PUBLIC_URL); default
+	// http://<Addr>, which is wrong when listening on 0.0.0.0 in a container.
+	PublicURL  string
 	StateFile  string // CSP_SANDBOX_STATE: empty keeps state in memory only
 	WebhookURL string // CSP_SANDBOX_WEBHOOK_URL: where signed Partner Center webhooks are delivered
 }
@@ -136,6 +139,7 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		},
 		Sandbox: Sandbox{
 			Addr:       r.addr("CSP_SANDBOX_ADDR", "127.0.0.1:8089", false),
+			PublicURL:  r.url("CSP_SANDBOX_PUBLIC_URL", ""),
 			StateFile:  r.str("CSP_SANDBOX_STATE", ""),
 			WebhookURL: r.url("CSP_SANDBOX_WEBHOOK_URL", ""),
 		},

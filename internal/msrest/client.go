@@ -97,6 +97,9 @@ type Config struct {
 	// Optional: NewID generates correlation and request IDs.
 	// default: uuid.NewString
 	NewID func() string
+	// Optional: Observe is told about every HTTP attempt, for metrics. It must be cheap and must not block.
+	// default: none
+	Observe func(Call)
 }
 
 // Client sends requests to one Microsoft REST service. It is safe for
@@ -275,7 +278,9 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (Response, error) {
 	idempotent := !mutation || r.RequestID != ""
 
 	for attempt := 1; ; attempt++ {
+		started := c.cfg.Now()
 		resp, respBody, err := c.once(ctx, r, target, body, correlationID, requestID)
+		c.observe(r, resp.StatusCode, err, c.cfg.Now().Sub(started))
 		if err == nil {
 			return resp, c.decode(r, respBody, resp.StatusCode, out)
 		}
@@ -291,6 +296,41 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (Response, error) {
 			return Response{}, err
 		}
 	}
+}
+
+// Call describes one HTTP attempt for Config.Observe. Path is the request path with identifiers replaced
+// by "{id}", so it can label a metric without unbounded cardinality.
+type Call struct {
+	Service  Service
+	Method   string
+	Path     string
+	Status   int // 0 when no response arrived
+	Duration time.Duration
+}
+
+func (c *Client) observe(r Request, status int, err error, d time.Duration) {
+	if c.cfg.Observe == nil {
+		return
+	}
+	if e, ok := AsError(err); ok {
+		status = e.StatusCode
+	}
+	c.cfg.Observe(Call{Service: c.cfg.Service, Method: r.Method, Path: PathTemplate(r.Path), Status: status, Duration: d})
+}
+
+// PathTemplate replaces the identifiers in a request path (GUIDs, numbers, catalog ids, anything with a
+// digit) with "{id}": /v1/customers/6b1f.../carts/abc1 becomes /v1/customers/{id}/carts/{id}.
+func PathTemplate(path string) string {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if i > 0 && p != "" && strings.ContainsAny(p, "0123456789") && p != "v1" && p != "v1.0" && p != "v2.0" {
+			parts[i] = "{id}"
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // retryWait decides whether e is retried inside the call and after how long.

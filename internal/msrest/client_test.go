@@ -553,3 +553,15 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	require.Equal(t, int32(2), calls.Load())
 	require.Equal(t, []time.Duration{4 * time.Second}, s.got())
 }
+
+func TestPathTemplate(t *testing.T) {
+	tests := []struct{ give, want string }{
+		{"/v1/customers/6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f/carts/abc1/checkout", "/v1/customers/{id}/carts/{id}/checkout"},
+		{"/v1/profiles/legalbusiness", "/v1/profiles/legalbusiness"},
+		{"/graph/v1.0/users/u1/assignLicense?x=1", "/graph/v1.0/users/{id}/assignLicense"},
+		{"/v1/customers/relationshiprequests", "/v1/customers/relationshiprequests"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) { require.Equal(t, tt.want, msrest.PathTemplate(tt.give)) })
+	}
+}

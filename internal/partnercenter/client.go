@@ -60,6 +60,8 @@ type Config struct {
 	Now func() time.Time
 	// Optional: Sleep waits between attempts (tests inject a fake).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Optional: Observe is told about every HTTP attempt, for metrics.
+	Observe func(msrest.Call)
 }
 
 // Client calls Partner Center. It is safe for concurrent use.
@@ -98,6 +100,7 @@ func New(cfg Config) (*Client, error) {
 		MaxRetryWait: cfg.MaxRetryWait,
 		Now:          cfg.Now,
 		Sleep:        cfg.Sleep,
+		Observe:      cfg.Observe,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("partnercenter: %w", err)
