@@ -23,7 +23,11 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
@@ -357,4 +361,55 @@ func TestResourceIDs(t *testing.T) {
 	}
 	require.True(t, isRelationshipID("5e5594d3-6f82-458b-b567-77db4811f0cd-00000000-0000-0000-0000-000000001234"))
 	require.False(t, isRelationshipID("x/../y"))
+}
+
+// A GDAP event names no customer: the transfer is found through its status. When no status can be read,
+// Partner Center is asked to deliver again rather than the event being dropped.
+func TestGDAPWebhookAsksForARetryWhenTransfersCannotBeRead(t *testing.T) {
+	pki := newTestPKI(t)
+	now := time.Now()
+	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
+	const relID = "5e5594d3-6f82-458b-b567-77db4811f0cd"
+	body := event(pcwebhook.EventGranularAdminRelationshipApproved, "https://x/granularAdminRelationships/"+relID, now)
+	id := workflows.WorkflowID("a1b2c3d4-0001-4000-8000-000000000001")
+
+	c := &mocks.Client{}
+	c.On("ListWorkflow", mock.Anything, mock.MatchedBy(func(r *workflowservice.ListWorkflowExecutionsRequest) bool {
+		return r.GetQuery() == workflows.AwaitingAcceptanceQuery()
+	})).Return(&workflowservice.ListWorkflowExecutionsResponse{Executions: []*workflowpb.WorkflowExecutionInfo{
+		{Execution: &commonpb.WorkflowExecution{WorkflowId: id}},
+	}}, nil)
+	c.On("QueryWorkflow", mock.Anything, id, "", workflows.QueryStatus).Return(nil, serviceerror.NewUnavailable("no worker")).Once()
+	s := webhookServer(t, pki, c)
+	rec, out := post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	require.Equal(t, "error", out["status"])
+	c.AssertExpectations(t)
+
+	// Nothing awaits acceptance: nothing to do.
+	c = &mocks.Client{}
+	c.On("ListWorkflow", mock.Anything, mock.Anything).Return(&workflowservice.ListWorkflowExecutionsResponse{}, nil).Once()
+	s = webhookServer(t, pki, c)
+	rec, out = post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "no-transfer", out["status"])
+	c.AssertExpectations(t)
+}
+
+func TestReadinessFollowsTemporal(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{{nil, http.StatusOK}, {serviceerror.NewUnavailable("down"), http.StatusServiceUnavailable}} {
+		c := &mocks.Client{}
+		c.On("CheckHealth", mock.Anything, mock.Anything).Return(&client.CheckHealthResponse{}, tt.err).Once()
+		s := webhookServer(t, newTestPKI(t), c)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		require.Equal(t, tt.want, rec.Code)
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		require.Equal(t, http.StatusOK, rec.Code, "the process is up either way")
+		c.AssertExpectations(t)
+	}
 }
