@@ -169,7 +169,7 @@ func TestCLIAgainstARealServer(t *testing.T) {
 		t.Parallel()
 		importIdempotent(t, s)
 	})
-	t.Run("errors", func(t *testing.T) {
+	t.Run("errors and a failed transfer's report", func(t *testing.T) {
 		t.Parallel()
 		errorCodes(t, s)
 	})
@@ -381,6 +381,24 @@ func errorCodes(t *testing.T, s *stack) {
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "customerTenantId")
 	require.Contains(t, r.stderr, "customerDomain")
+
+	// A request file for a Brazilian customer no partner tenant may serve: the transfer fails before inviting,
+	// and report explains why.
+	tenant := "a1b2c3d4-0006-4000-8000-000000000006"
+	file := filepath.Join(t.TempDir(), "request.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"customerTenantId":"`+tenant+`","customerDomain":"woodgrove-br.onmicrosoft.com","country":"BR"}`), 0o600))
+	s.ok(t, "start", "--file", file)
+	s.waitFor(t, tenant, "the failure", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageFailed })
+	rep := s.ok(t, "report", tenant)
+	require.Regexp(t, `Outcome +Failed`, rep)
+	require.Contains(t, rep, "Brazil")
+	var rows []listRow
+	out := s.ok(t, "list", "--all", "--stage", "failed", "--customer", tenant, "--json")
+	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
+	require.Len(t, rows, 1)
+	require.Equal(t, "Failed", rows[0].ExecutionStatus)
+	r = s.cli(t, "", "approve", tenant, "--yes")
+	require.Equal(t, exitRefused, r.code, r.stderr)
 }
 
 func TestUnreachableTemporalIsNamedQuickly(t *testing.T) {
