@@ -19,6 +19,7 @@ import (
 	"github.com/csptransfer/csptransfer/internal/notify"
 	"github.com/csptransfer/csptransfer/internal/partnercenter"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/internal/throttle"
 )
 
 // backend is what the activities talk to: Microsoft's APIs, or the embedded sandbox when no Partner
@@ -99,16 +100,25 @@ func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(ms
 	}
 	acts := &activities.Activities{Notifier: notifier(cfg, log)}
 	for _, tenant := range b.pc.TenantIDs {
+		// One limiter per partner tenant, shared by its Partner Center and Graph calls: Microsoft
+		// throttles per partner tenant, so that is where this worker queues instead of causing 429s.
+		hc := msrest.NewHTTPClient()
+		limited, err := throttle.New(hc.Transport, throttle.Limits(cfg.Limits))
+		if err != nil {
+			return nil, err
+		}
+		hc.Transport = limited
 		pc, err := partnercenter.New(partnercenter.Config{
 			BaseURL:    b.pc.BaseURL,
 			AppTokens:  ids.AppOnly(tenant, identity.ScopePartnerCenterApp),
 			UserTokens: ids.AppUser(tenant, identity.ScopePartnerCenterUser),
+			HTTPClient: hc,
 			Observe:    observe,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}
-		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, Observe: observe})
+		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, HTTPClient: hc, Observe: observe})
 		if err != nil {
 			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}

@@ -57,6 +57,15 @@ type Worker struct {
 	SMTP SMTP
 	// Codec encrypts payloads stored in Temporal; nil stores them in plain text.
 	Codec *codec.Ring
+	// Limits bound each partner tenant's Partner Center and Graph calls from this worker.
+	Limits Limits
+}
+
+// Limits bound one partner tenant's calls (Partner Center throttles per partner tenant).
+type Limits struct {
+	PerSecond   float64 // CSP_PC_RATE: sustained requests per second
+	Burst       int     // CSP_PC_BURST
+	Concurrency int     // CSP_PC_CONCURRENCY: requests in flight
 }
 
 // SMTP configures e-mail notifications to customers' contacts.
@@ -151,6 +160,11 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		Password: Secret(r.str("CSP_SMTP_PASSWORD", "")),
 	}
 	w.Codec = r.codecRing()
+	w.Limits = Limits{
+		PerSecond:   r.float("CSP_PC_RATE", 10, 0.01, 10000),
+		Burst:       r.int("CSP_PC_BURST", 20, 1, 10000),
+		Concurrency: r.int("CSP_PC_CONCURRENCY", 8, 1, 1000),
+	}
 	if w.SMTP.Addr != "" && w.SMTP.From == "" {
 		r.problem("CSP_SMTP_FROM", "required when CSP_SMTP_ADDR is set: the sender address")
 	}
@@ -203,6 +217,32 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	}
 	r.problem(name, fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")))
 	return def
+}
+
+func (r *reader) int(name string, def, lo, hi int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.problem(name, fmt.Sprintf("%q is not a whole number between %d and %d", v, lo, hi))
+		return def
+	}
+	return n
+}
+
+func (r *reader) float(name string, def, lo, hi float64) float64 {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < lo || f > hi {
+		r.problem(name, fmt.Sprintf("%q is not a number between %g and %g", v, lo, hi))
+		return def
+	}
+	return f
 }
 
 func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {

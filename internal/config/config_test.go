@@ -99,3 +99,15 @@ func TestCodecKeysFromVariableOrFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, w.Codec)
 }
+
+func TestPartnerCenterLimits(t *testing.T) {
+	w, err := LoadWorkerFrom(Map{})
+	require.NoError(t, err)
+	require.Equal(t, Limits{PerSecond: 10, Burst: 20, Concurrency: 8}, w.Limits)
+	w, err = LoadWorkerFrom(Map{"CSP_PC_RATE": "2.5", "CSP_PC_BURST": "5", "CSP_PC_CONCURRENCY": "2"})
+	require.NoError(t, err)
+	require.Equal(t, Limits{PerSecond: 2.5, Burst: 5, Concurrency: 2}, w.Limits)
+	_, err = LoadWorkerFrom(Map{"CSP_PC_RATE": "fast", "CSP_PC_CONCURRENCY": "0"})
+	require.ErrorContains(t, err, `CSP_PC_RATE: "fast" is not a number between 0.01 and 10000`)
+	require.ErrorContains(t, err, `CSP_PC_CONCURRENCY: "0" is not a whole number between 1 and 1000`)
+}
