@@ -5,6 +5,7 @@
 package trigger
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -392,7 +393,7 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 // decodeRequest reads exactly one JSON TransferRequest and refuses unknown fields, so a misspelt option
 // is reported rather than silently defaulted.
 func decodeRequest(body []byte) (workflows.TransferRequest, error) {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var req workflows.TransferRequest
 	if err := dec.Decode(&req); err != nil {
