@@ -9,7 +9,7 @@ export GOTOOLCHAIN ?= local
 TEMPORAL      := $(BIN)/temporal
 WORKFLOWCHECK := $(BIN)/workflowcheck
 
-.PHONY: run test build tools fmt-check vet workflowcheck unit fuzz demo clean
+.PHONY: run test build tools fmt-check vet workflowcheck unit fuzz chaos demo clean
 
 ## run: start the Temporal dev server (UI on :8233), the sandbox and the worker; Ctrl-C stops everything.
 run: tools build
@@ -17,6 +17,10 @@ run: tools build
 
 ## test: everything CI runs.
 test: fmt-check vet workflowcheck unit fuzz demo
+
+## chaos: the worker-kill and server-restart chaos tests at a larger size (CHAOS_TRANSFERS, default 20).
+chaos: $(TEMPORAL)
+	CSP_TEMPORAL_CLI=$(TEMPORAL) CSP_CHAOS_TRANSFERS=$${CHAOS_TRANSFERS:-20} $(GO) test -count=1 -timeout 30m -run Chaos -v ./worker/
 
 ## fuzz: every fuzz target for FUZZTIME each (3s by default; e.g. FUZZTIME=2m make fuzz for a longer hunt).
 fuzz:

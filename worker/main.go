@@ -149,7 +149,10 @@ func (m *Main) Run(ctx context.Context) error {
 		// A bug in workflow code fails the workflow task and is retried after a fix is deployed; it never
 		// fails a months-long transfer on its own.
 		WorkflowPanicPolicy: worker.BlockWorkflow,
-		Interceptors:        []interceptor.WorkerInterceptor{met.Interceptor()},
+		Interceptors: []interceptor.WorkerInterceptor{
+			met.Interceptor(),
+			&liveness{self: map[string]bool{"MoveLicenses": true}},
+		},
 	})
 	register(w, acts)
 

@@ -26,9 +26,14 @@ func startWorker(t *testing.T, env ...string) (client.Client, *Main) {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
+	return srv.Client(), startWorkerOn(t, srv.FrontendHostPort(), env...)
+}
 
+// startWorkerOn runs the real worker program against the Temporal server at hostPort until the test ends.
+func startWorkerOn(t *testing.T, hostPort string, env ...string) *Main {
+	t.Helper()
 	settings := config.Map{
-		"TEMPORAL_ADDRESS": srv.FrontendHostPort(),
+		"TEMPORAL_ADDRESS": hostPort,
 		"CSP_METRICS_ADDR": "off",
 		"CSP_SANDBOX_ADDR": "127.0.0.1:0",
 	}
@@ -57,7 +62,7 @@ func startWorker(t *testing.T, env ...string) (client.Client, *Main) {
 	case <-time.After(time.Minute):
 		t.Fatal("worker not polling within a minute")
 	}
-	return srv.Client(), m
+	return m
 }
 
 func TestWorkerRunsTransfersOnARealServer(t *testing.T) {

@@ -288,6 +288,7 @@ func (t *transfer) awaitProvisioning(ctx workflow.Context, orders []string) erro
 	t.await(ctx, fmt.Sprintf("Partner Center to provision %d order(s)", len(orders)), time.Time{})
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    activityHeartbeatTimeout,
 		Summary:             "Wait for the new subscriptions to be active",
 		RetryPolicy: &temporal.RetryPolicy{
 			// Provisioning takes minutes; the activity answers NotYet until it is done.

@@ -28,13 +28,19 @@ var nonRetryable = []string{
 	activities.ErrTypeUnauthorized, activities.ErrTypeNotCancellable,
 }
 
+// activityHeartbeatTimeout must exceed the worker's heartbeat interval (5s) with room for a slow tick.
+const activityHeartbeatTimeout = 20 * time.Second
+
 // withActivity sets options for a Partner Center or Graph call: a timeout per attempt and retries with
 // backoff until it succeeds or fails for a business reason. Outages of hours must not fail a transfer
 // that lives for months, so there is no overall deadline.
 func withActivity(ctx workflow.Context, timeout time.Duration, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
-		Summary:             summary,
+		// The worker heartbeats every running activity, so one stuck on a crashed worker is retried
+		// elsewhere after this, not after the whole start-to-close timeout.
+		HeartbeatTimeout: activityHeartbeatTimeout,
+		Summary:          summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
