@@ -18,6 +18,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/term"
 
+	"github.com/csptransfer/csptransfer/internal/codec"
+	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/transfers"
 	"github.com/csptransfer/csptransfer/workflows"
 )
@@ -44,6 +46,13 @@ func (a *app) connect(ctx context.Context, errOut io.Writer) (*session, error) {
 	if ns == "" {
 		ns = client.DefaultNamespace
 	}
+	// With the same codec keys as the worker the CLI reads (and writes) encrypted payloads.
+	ring, err := config.LoadCodec(a.env)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	opts.DataConverter = codec.DataConverter(ring)
+	opts.FailureConverter = codec.FailureConverter(ring)
 	// The SDK logs at info level by default; an operator only needs its warnings, on stderr.
 	opts.Logger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	opts.ConnectionOptions.GetSystemInfoTimeout = a.connectTimeout

@@ -284,6 +284,14 @@ func (r *reader) addr(name, def string, optional bool) string {
 	return v
 }
 
+// LoadCodec reads the payload encryption keys (CSP_CODEC_KEYS or CSP_CODEC_KEYS_FILE) on their own, for
+// programs with no other settings of this package, such as the CLI. A nil ring means no encryption.
+func LoadCodec(env Env) (*codec.Ring, error) {
+	r := reader{env: env}
+	ring := r.codecRing()
+	return ring, r.err()
+}
+
 // codecRing reads the payload encryption keys from CSP_CODEC_KEYS ("id=base64key,..." newest last) or
 // from the file named by CSP_CODEC_KEYS_FILE (the same text). The keys never appear in an error.
 func (r *reader) codecRing() *codec.Ring {

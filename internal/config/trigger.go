@@ -10,6 +10,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/csptransfer/csptransfer/internal/codec"
 )
 
 // Trigger modes.
@@ -58,6 +60,12 @@ type Trigger struct {
 	ReconcileEvery time.Duration
 	// UIBaseURL is the Temporal UI, for links in answers (CSP_UI_URL). Optional.
 	UIBaseURL string
+	// Codec encrypts payloads the service writes and serves the codec endpoint; nil means no encryption.
+	Codec *codec.Ring
+	// CodecToken protects the codec endpoint (CSP_CODEC_TOKEN, bearer); required outside sandbox mode.
+	CodecToken Secret
+	// CodecOrigins may call the codec endpoint from a browser (CSP_CODEC_CORS_ORIGINS): the Temporal UI.
+	CodecOrigins []string
 }
 
 // Sandbox reports whether the service runs in sandbox mode.
@@ -89,6 +97,25 @@ func LoadTriggerFrom(env Env) (Trigger, error) {
 	}
 	if t.OnboardingToken == "" && !t.Sandbox() {
 		r.problem("CSP_ONBOARDING_TOKEN", "required outside sandbox mode: a random secret of at least 16 characters (or set CSP_TRIGGER_MODE=sandbox for local use)")
+	}
+	t.Codec = r.codecRing()
+	t.CodecToken = Secret(r.str("CSP_CODEC_TOKEN", ""))
+	if t.Codec != nil && t.CodecToken == "" && !t.Sandbox() {
+		r.problem("CSP_CODEC_TOKEN", "required outside sandbox mode when codec keys are set: the codec endpoint decrypts customer data")
+	}
+	defOrigins := ""
+	if t.Sandbox() {
+		defOrigins = "http://localhost:8233,http://127.0.0.1:8233"
+	}
+	for _, o := range strings.Split(r.str("CSP_CODEC_CORS_ORIGINS", defOrigins), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			r.problem("CSP_CODEC_CORS_ORIGINS", fmt.Sprintf("%q is not an origin (expected e.g. https://temporal-ui.example.com)", o))
+			continue
+		}
+		t.CodecOrigins = append(t.CodecOrigins, o)
 	}
 	t.CertHosts = r.hosts("CSP_WEBHOOK_CERT_HOSTS")
 	if t.Sandbox() {

@@ -73,7 +73,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 
 	svc := transfers.Service{Client: d.o.Client}
 	started, err := svc.Start(ctx, workflows.TransferRequest{
-		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", CustomerName: "Demo SARL",
 		ContactEmail: "it-admin@" + domain, RequestAdminAccess: true,
 	})
 	if err != nil {

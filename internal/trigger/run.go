@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/csptransfer/csptransfer/internal/codec"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/logging"
 	"github.com/csptransfer/csptransfer/internal/temporalconn"
@@ -66,6 +67,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	opts := cfg.Temporal
 	opts.Logger = logging.SDKLogger(m.Log.Named("temporal"))
+	opts.DataConverter = codec.DataConverter(cfg.Codec)
+	opts.FailureConverter = codec.FailureConverter(cfg.Codec)
 	c, err := temporalconn.Dial(ctx, opts, m.Log, temporalconn.Backoff{})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -92,6 +95,7 @@ func (m *Main) Run(ctx context.Context) error {
 		OnboardingToken: cfg.OnboardingToken.Reveal(),
 		MaxEventAge:     cfg.MaxEventAge,
 		Log:             m.Log,
+		Codec:           codecEndpoint(cfg),
 	})
 	if err != nil {
 		return err
@@ -123,6 +127,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Log.Info("trigger service stopped")
 	return nil
+}
+
+// codecEndpoint is the codec server when keys are configured.
+func codecEndpoint(cfg config.Trigger) http.Handler {
+	if cfg.Codec == nil {
+		return nil
+	}
+	return CodecHandler(cfg.Codec, cfg.CodecToken.Reveal(), cfg.CodecOrigins)
 }
 
 func namespaceOf(o client.Options) string {

@@ -61,6 +61,9 @@ type Options struct {
 	Log *zap.Logger
 	// Optional: Now is the clock. default: time.Now
 	Now func() time.Time
+	// Optional: Codec serves /codec/encode and /codec/decode for the Temporal UI and CLI.
+	// default: no codec endpoint
+	Codec http.Handler
 }
 
 // Server is the trigger service's HTTP handler.
@@ -98,6 +101,9 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("/webhooks/partner-center", s.method(http.MethodPost, s.handleWebhook))
 	s.mux.HandleFunc("/v1/transfers", s.method(http.MethodPost, s.authorized(s.handleStart)))
 	s.mux.HandleFunc("/v1/transfers/{id}", s.method(http.MethodGet, s.authorized(s.handleStatus)))
+	if opts.Codec != nil {
+		s.mux.Handle("/codec/", opts.Codec)
+	}
 	s.mux.HandleFunc("/healthz", s.method(http.MethodGet, s.handleHealth))
 	s.mux.HandleFunc("/readyz", s.method(http.MethodGet, s.handleReady))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
