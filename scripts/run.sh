@@ -46,6 +46,18 @@ if [ ${#busy[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$data"
+
+# Payloads stored in Temporal are encrypted. The key ring is made once per checkout and kept with the
+# state it protects; the UI decodes through the trigger service's codec endpoint, and the CLI reads the
+# same file (export CSP_CODEC_KEYS_FILE, as printed below).
+if [ -z "${CSP_CODEC_KEYS:-}" ]; then
+  export CSP_CODEC_KEYS_FILE="${CSP_CODEC_KEYS_FILE:-$data/codec.keys}"
+  if [ ! -s "$CSP_CODEC_KEYS_FILE" ]; then
+    (umask 077 && printf 'dev-%s=%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64)" >"$CSP_CODEC_KEYS_FILE")
+  fi
+fi
+export CSP_CODEC_CORS_ORIGINS="${CSP_CODEC_CORS_ORIGINS:-http://localhost:${TEMPORAL_UI_PORT},http://127.0.0.1:${TEMPORAL_UI_PORT}}"
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -67,6 +79,7 @@ echo "Starting the Temporal dev server (state in .data/temporal.db, log in .data
 "$temporal" server start-dev \
   --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
   --db-filename "$data/temporal.db" --namespace "$TEMPORAL_NAMESPACE" \
+  --ui-codec-endpoint "http://${CSP_TRIGGER_ADDR}/codec" \
   --log-level warn "${sa_flags[@]}" >"$data/temporal.log" 2>&1 &
 pids+=($!)
 
@@ -93,7 +106,11 @@ cat <<MSG
   Sandbox          http://${CSP_SANDBOX_ADDR}/sandbox/customers   (Partner Center + Graph emulator)
   Trigger service  http://${CSP_TRIGGER_ADDR}   (webhooks: /webhooks/partner-center, onboarding: /v1/transfers)
 
+  Payloads are encrypted at rest (keys in ${CSP_CODEC_KEYS_FILE:-CSP_CODEC_KEYS}); the UI decodes them through
+  http://${CSP_TRIGGER_ADDR}/codec.
+
   Next, in another terminal:
+    export CSP_CODEC_KEYS_FILE=${CSP_CODEC_KEYS_FILE:-}   # so the CLI reads encrypted payloads
     .bin/starter --help                  the operator CLI
     .bin/temporal workflow list          what is running
 

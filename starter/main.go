@@ -59,6 +59,9 @@ func execute(ctx context.Context, a *app, args []string, in io.Reader, out, errO
 		return exitOK
 	}
 	fmt.Fprintln(errOut, "starter:", err)
+	if strings.Contains(err.Error(), "binary/encrypted") {
+		fmt.Fprintln(errOut, "starter: the transfer's data is encrypted: set CSP_CODEC_KEYS_FILE (or CSP_CODEC_KEYS) to the worker's key ring")
+	}
 	return exitCode(err)
 }
 
