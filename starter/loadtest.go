@@ -1,0 +1,1029 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/csptransfer/csptransfer/internal/demo"
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// Wire names of the load test's baseline: its own task queue, so it never competes with transfers for a
+// worker slot of the product's worker, and only this process polls it.
+const (
+	loadBaselineTaskQueue    = "csp-loadtest-baseline"
+	loadBaselineWorkflowType = "LoadBaseline"
+	loadBaselineActivityType = "LoadBaselineStep"
+)
+
+const (
+	defaultSandboxURL       = "http://127.0.0.1:8089"
+	defaultWorkerMetricsURL = "http://127.0.0.1:9090/metrics"
+	// loadGrace is how long past the originals' end the load test waits for transfers to finish.
+	loadGrace = 5 * time.Minute
+	// maxLoadTransfers bounds one run: the sandbox keeps every customer in one state file.
+	maxLoadTransfers = 5000
+)
+
+// loadOptions are loadtest's flags.
+type loadOptions struct {
+	transfers   int
+	concurrency int
+	expiresIn   time.Duration
+	faults      string
+	sandboxURL  string
+	metricsURL  string
+	baseline    bool
+}
+
+func (o loadOptions) validate() error {
+	var problems []string
+	if o.transfers < 1 || o.transfers > maxLoadTransfers {
+		problems = append(problems, fmt.Sprintf("--transfers: %d is not between 1 and %d", o.transfers, maxLoadTransfers))
+	}
+	if o.concurrency < 1 || o.concurrency > 256 {
+		problems = append(problems, fmt.Sprintf("--concurrency: %d is not between 1 and 256", o.concurrency))
+	}
+	if o.expiresIn < 5*time.Second || o.expiresIn > 24*time.Hour {
+		problems = append(problems, fmt.Sprintf("--expires-in: %s is not between 5s and 24h", o.expiresIn))
+	}
+	if _, err := faultPreset(o.faults); err != nil {
+		problems = append(problems, "--faults: "+err.Error())
+	}
+	for flag, v := range map[string]string{"--sandbox": o.sandboxURL, "--worker-metrics": o.metricsURL} {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			problems = append(problems, fmt.Sprintf("%s: %q is not an absolute http(s) URL", flag, v))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return problemsError("invalid loadtest flags", problems)
+	}
+	return nil
+}
+
+func (a *app) loadtestCmd() *cobra.Command {
+	o := loadOptions{sandboxURL: defaultSandboxURL}
+	if v, ok := a.env.LookupEnv("CSP_SANDBOX_URL"); ok && strings.TrimSpace(v) != "" {
+		o.sandboxURL = strings.TrimSpace(v)
+	}
+	cmd := &cobra.Command{
+		Use:   "loadtest",
+		Short: "Run many sandbox transfers against a running stack and report throughput, stage latencies, cost and the ledger's verdict",
+		Long: `Run N whole transfers against an already running stack (make run: a Temporal server, the worker with its
+embedded Partner Center sandbox). For each transfer a sandbox customer is created (a retired Office 365 E4
+whose users move to E3, and Office 365 E1 bought again; originals ending --expires-in after the start), the
+transfer is started (approval never, country FR), the customer's acceptance is given in the sandbox admin
+API and reported to the transfer, and the command waits until every transfer has ended (at most
+--expires-in + 5m).
+
+It prints wall time and transfers per second; p50/p95/p99 per stage and end to end; history events per
+transfer; Partner Center and Graph calls per transfer and 429s (from the worker's metrics); worker CPU
+seconds and peak/end memory; the sandbox ledger's verdict for these customers (no duplicate purchase, no
+original cancelled, no license shortfall, no user without a license, one order per customer); and, with
+--baseline, the same number of minimal workflows running the same number of no-op activities, so the
+ratio between the two means something on any machine.
+
+Faults (PUT /sandbox/faults, cleared at the end):
+  none   the sandbox's fault rules are left as they are
+  light  5% 429 (Retry-After 1) on Partner Center, 2% 503 on Graph, 10 ms latency
+  heavy  20% 429 on Partner Center, 10% 503 on Graph, 50 ms latency, one partial checkout, 10% dropped webhooks
+
+Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise.`,
+		Example: "  starter loadtest\n  starter loadtest --transfers 200 --faults light\n" +
+			"  TEMPORAL_ADDRESS=127.0.0.1:17400 starter loadtest --sandbox http://127.0.0.1:18489 --worker-metrics http://127.0.0.1:18491/metrics --json",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
+				res, err := a.runLoad(ctx, s, o, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if a.jsonOut {
+					if err := writeJSON(out, res); err != nil {
+						return err
+					}
+				} else {
+					renderLoad(out, res)
+				}
+				if res.Verdict != verdictPass {
+					return errors.New("load test failed: " + strings.Join(res.Problems, "; "))
+				}
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.transfers, "transfers", 50, "how many transfers to run")
+	f.IntVar(&o.concurrency, "concurrency", 20, "how many customer creations and starts are in flight at once")
+	f.DurationVar(&o.expiresIn, "expires-in", 30*time.Second, "when each customer's originals end, after its start")
+	f.StringVar(&o.faults, "faults", "none", "sandbox faults during the run: none, light or heavy")
+	f.StringVar(&o.sandboxURL, "sandbox", o.sandboxURL, "the sandbox's base URL (env CSP_SANDBOX_URL)")
+	f.StringVar(&o.metricsURL, "worker-metrics", defaultWorkerMetricsURL, "the worker's Prometheus metrics URL")
+	f.BoolVar(&o.baseline, "baseline", true, "also run minimal workflows with as many no-op activities, to compare")
+	return cmd
+}
+
+// faultPreset is the PUT /sandbox/faults body of a --faults preset, or nil for none. Partner Center is
+// everything under /v1, Graph everything under /graph; the latency rule slows every API call.
+func faultPreset(name string) (map[string]any, error) {
+	switch name {
+	case "none":
+		return nil, nil
+	case "light":
+		return map[string]any{"seed": 7, "rules": []map[string]any{
+			{"match": "/v1/**", "status": 429, "retryAfterSeconds": 1, "probability": 0.05},
+			{"match": "/graph/**", "status": 503, "probability": 0.02},
+			{"match": "*", "latencyMs": 10},
+		}}, nil
+	case "heavy":
+		return map[string]any{"seed": 7, "rules": []map[string]any{
+			{"match": "/v1/**", "status": 429, "retryAfterSeconds": 1, "probability": 0.2},
+			{"match": "/graph/**", "status": 503, "probability": 0.1},
+			{"match": "*", "latencyMs": 50},
+			{"kind": "partialCheckout", "lineItems": []int{1}, "count": 1},
+			{"kind": "dropWebhook", "probability": 0.1},
+		}}, nil
+	}
+	return nil, fmt.Errorf("%q is not one of none, light, heavy", name)
+}
+
+// Verdicts.
+const (
+	verdictPass = "PASS"
+	verdictFail = "FAIL"
+)
+
+// durationStats are percentiles in seconds.
+type durationStats struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50Seconds"`
+	P95   float64 `json:"p95Seconds"`
+	P99   float64 `json:"p99Seconds"`
+}
+
+// stageStats is how long transfers stayed in one stage.
+type stageStats struct {
+	Stage workflows.Stage `json:"stage"`
+	durationStats
+}
+
+// historyStats is the number of history events per transfer.
+type historyStats struct {
+	P50 int `json:"p50"`
+	Max int `json:"max"`
+}
+
+// apiStats are the worker's Partner Center and Graph calls during the run.
+type apiStats struct {
+	Available                bool    `json:"available"`
+	PartnerCenterCalls       float64 `json:"partnerCenterCalls"`
+	GraphCalls               float64 `json:"graphCalls"`
+	PartnerCenterPerTransfer float64 `json:"partnerCenterCallsPerTransfer"`
+	GraphPerTransfer         float64 `json:"graphCallsPerTransfer"`
+	Throttled                float64 `json:"throttled429"`
+}
+
+// workerStats is what the worker process spent.
+type workerStats struct {
+	Available         bool    `json:"available"`
+	CPUSeconds        float64 `json:"cpuSeconds"`
+	PeakRSSBytes      float64 `json:"peakResidentBytes"`
+	EndRSSBytes       float64 `json:"endResidentBytes"`
+	PeakHeapInuse     float64 `json:"peakHeapInuseBytes"`
+	EndHeapInuse      float64 `json:"endHeapInuseBytes"`
+	MetricsURLProblem string  `json:"problem,omitempty"`
+}
+
+// ledgerVerdict sums the sandbox ledger over the load test's customers.
+type ledgerVerdict struct {
+	Customers           int    `json:"customers"`
+	Missing             int    `json:"missing"`
+	DuplicatePurchases  int    `json:"duplicatePurchases"`
+	OriginalsCancelled  int    `json:"originalsCancelled"`
+	LicenseShortfalls   int    `json:"licenseShortfalls"`
+	UsersWithoutLicense int    `json:"usersWithoutLicense"`
+	MinOrders           int    `json:"minOrdersPerCustomer"`
+	MaxOrders           int    `json:"maxOrdersPerCustomer"`
+	WebhooksDropped     int    `json:"webhooksDropped"`
+	Verdict             string `json:"verdict"`
+}
+
+// baselineStats is the minimal-workflow run.
+type baselineStats struct {
+	Workflows             int     `json:"workflows"`
+	ActivitiesPerWorkflow int     `json:"activitiesPerWorkflow"`
+	WallSeconds           float64 `json:"wallSeconds"`
+	PerSecond             float64 `json:"workflowsPerSecond"`
+	// Ratio is the transfers' wall time without the expiry wait divided by the baseline's wall time.
+	Ratio float64 `json:"ratio"`
+}
+
+// loadResult is loadtest's output.
+type loadResult struct {
+	Transfers          int            `json:"transfers"`
+	Concurrency        int            `json:"concurrency"`
+	Faults             string         `json:"faults"`
+	ExpiresInSeconds   float64        `json:"expiresInSeconds"`
+	Cores              int            `json:"cores"`
+	Started            int            `json:"started"`
+	Completed          int            `json:"completed"`
+	Unfinished         []string       `json:"unfinished"`
+	NotCompleted       []string       `json:"notCompleted"`
+	WallSeconds        float64        `json:"wallSeconds"`
+	TransfersPerSecond float64        `json:"transfersPerSecond"`
+	ActiveWallSeconds  float64        `json:"activeWallSeconds"`
+	Stages             []stageStats   `json:"stages"`
+	EndToEnd           durationStats  `json:"endToEnd"`
+	History            historyStats   `json:"historyEvents"`
+	API                apiStats       `json:"api"`
+	Worker             workerStats    `json:"worker"`
+	Ledger             ledgerVerdict  `json:"ledger"`
+	Baseline           *baselineStats `json:"baseline,omitempty"`
+	Verdict            string         `json:"verdict"`
+	Problems           []string       `json:"problems"`
+}
+
+// loadTransfer is one transfer of the run.
+type loadTransfer struct {
+	tenant string
+	id     string
+	report *workflows.TransferReport
+	err    error
+}
+
+// runLoad performs the load test; its error means the test could not run, not that it failed.
+func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.Writer) (loadResult, error) {
+	res := loadResult{Transfers: o.transfers, Concurrency: o.concurrency, Faults: o.faults, ExpiresInSeconds: o.expiresIn.Seconds(),
+		Cores: runtime.NumCPU(), Unfinished: []string{}, NotCompleted: []string{}, Problems: []string{}}
+	hc := &http.Client{Timeout: 15 * time.Second}
+	sb := sandboxAdmin{base: strings.TrimRight(o.sandboxURL, "/"), hc: hc}
+	if err := sb.call(ctx, http.MethodGet, "/sandbox/clock", nil, nil); err != nil {
+		return res, fmt.Errorf("sandbox unreachable (set --sandbox or CSP_SANDBOX_URL): %w", err)
+	}
+	preset, _ := faultPreset(o.faults)
+	if preset != nil {
+		if err := sb.call(ctx, http.MethodPut, "/sandbox/faults", preset, nil); err != nil {
+			return res, fmt.Errorf("apply faults %s: %w", o.faults, err)
+		}
+		defer func() {
+			// The run's context may be cancelled (Ctrl-C): clearing the faults must still happen.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := sb.call(cctx, http.MethodDelete, "/sandbox/faults", nil, nil); err != nil {
+				fmt.Fprintln(errOut, "loadtest: clear sandbox faults:", err)
+			}
+		}()
+	}
+
+	scraper := metricsScraper{url: o.metricsURL, hc: &http.Client{Timeout: 5 * time.Second}}
+	before, beforeErr := scraper.scrape(ctx)
+	sampler := startSampler(ctx, scraper)
+
+	began := time.Now()
+	transfers := a.startLoad(ctx, s, sb, o, errOut)
+	deadline := began.Add(o.expiresIn + loadGrace)
+	a.driveLoad(ctx, s, sb, transfers, o.concurrency, deadline, errOut)
+	wall := time.Since(began)
+	peak := sampler.stop()
+	after, afterErr := scraper.scrape(ctx)
+
+	res.WallSeconds = wall.Seconds()
+	var reports []workflows.TransferReport
+	for _, t := range transfers {
+		switch {
+		case t.id == "":
+			// never started: t.err says why
+		case t.report == nil:
+			res.Unfinished = append(res.Unfinished, t.id)
+		case t.report.Outcome != workflows.StageCompleted:
+			res.NotCompleted = append(res.NotCompleted, fmt.Sprintf("%s: %s %s", t.id, t.report.Outcome, t.report.Reason))
+		default:
+			res.Completed++
+		}
+		if t.id != "" {
+			res.Started++
+		}
+		if t.report != nil {
+			reports = append(reports, *t.report)
+		}
+	}
+	if res.Completed > 0 {
+		res.TransfersPerSecond = float64(res.Completed) / wall.Seconds()
+	}
+	res.Stages, res.EndToEnd = stageDurations(reports)
+	// The transfers sleep until their originals end, all at the same time: that wait is set by
+	// --expires-in, costs nothing and would make the ratio to the baseline mean nothing, so it is taken out.
+	res.ActiveWallSeconds = math.Max(0, res.WallSeconds-stageP50(res.Stages, workflows.StageAwaitingExpiry))
+
+	hist, medianID := a.historyLengths(ctx, s, transfers, o.concurrency)
+	res.History = hist
+	res.API, res.Worker = metricDeltas(before, beforeErr, after, afterErr, peak, o.transfers)
+
+	var ledger sandbox.Ledger
+	if err := sb.call(ctx, http.MethodGet, "/sandbox/ledger", nil, &ledger); err != nil {
+		res.Problems = append(res.Problems, "sandbox ledger: "+err.Error())
+		res.Ledger.Verdict = verdictFail
+	} else {
+		tenants := make([]string, 0, len(transfers))
+		for _, t := range transfers {
+			tenants = append(tenants, t.tenant)
+		}
+		res.Ledger = judgeLedger(ledger, tenants)
+	}
+
+	if o.baseline && medianID != "" && ctx.Err() == nil {
+		b, err := runBaseline(ctx, s, medianID, res.Started, o.concurrency, o.expiresIn+loadGrace)
+		if err != nil {
+			res.Problems = append(res.Problems, "baseline: "+err.Error())
+		} else {
+			if b.WallSeconds > 0 {
+				b.Ratio = res.ActiveWallSeconds / b.WallSeconds
+			}
+			res.Baseline = &b
+		}
+	}
+
+	for _, t := range transfers {
+		if t.id == "" && t.err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("customer %s not started: %v", t.tenant, t.err))
+		}
+	}
+	if n := len(res.Unfinished); n > 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d transfer(s) did not finish in time", n))
+	}
+	if n := len(res.NotCompleted); n > 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d transfer(s) ended without completing", n))
+	}
+	if res.Ledger.Verdict != verdictPass {
+		res.Problems = append(res.Problems, "the sandbox ledger's verdict is FAIL")
+	}
+	res.Verdict = verdictPass
+	if len(res.Problems) > 0 || res.Completed != o.transfers {
+		res.Verdict = verdictFail
+	}
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("loadtest interrupted: %w", ctx.Err())
+	}
+	return res, nil
+}
+
+// startLoad creates the sandbox customers and starts their transfers, --concurrency at a time.
+func (a *app) startLoad(ctx context.Context, s *session, sb sandboxAdmin, o loadOptions, errOut io.Writer) []*loadTransfer {
+	transfers := make([]*loadTransfer, o.transfers)
+	sem := make(chan struct{}, o.concurrency)
+	var wg sync.WaitGroup
+	for i := range transfers {
+		t := &loadTransfer{tenant: uuid.NewString()}
+		transfers[i] = t
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			t.err = ctx.Err()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t.id, t.err = startOne(ctx, s, sb, t.tenant, o.expiresIn)
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintf(errOut, "loadtest: %d transfer(s) started\n", countStarted(transfers))
+	return transfers
+}
+
+func countStarted(ts []*loadTransfer) int {
+	n := 0
+	for _, t := range ts {
+		if t.id != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// startOne creates one customer, whose originals end expiresIn from now, and starts its transfer.
+func startOne(ctx context.Context, s *session, sb sandboxAdmin, tenant string, expiresIn time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	domain := "load-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(expiresIn).UTC().Truncate(time.Second)
+	if err := sb.call(ctx, http.MethodPost, "/sandbox/customers", demo.Customer(tenant, domain, expires), nil); err != nil {
+		return "", err
+	}
+	started, err := s.svc.Start(ctx, workflows.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: workflows.ApprovalNever,
+	})
+	if err != nil {
+		return "", err
+	}
+	return started.WorkflowID, nil
+}
+
+// driveLoad plays the customer and the operator for every started transfer until each has ended or the
+// deadline passes: it accepts the invitation in the sandbox, reports the acceptance, approves a plan that
+// waits for approval, then waits for the result. Status queries are bounded by sem so the worker is not
+// flooded with queries the transfers themselves do not cause.
+func (a *app) driveLoad(ctx context.Context, s *session, sb sandboxAdmin, ts []*loadTransfer, concurrency int, deadline time.Time, errOut io.Writer) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for _, t := range ts {
+		if t.id == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := driveOne(ctx, s, sb, t, sem)
+			mu.Lock()
+			defer mu.Unlock()
+			t.report, t.err = rep, err
+			done++
+		}()
+	}
+	progress := time.NewTicker(10 * time.Second)
+	defer progress.Stop()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	for {
+		select {
+		case <-finished:
+			return
+		case <-progress.C:
+			mu.Lock()
+			fmt.Fprintf(errOut, "loadtest: %d of %d transfer(s) ended\n", done, countStarted(ts))
+			mu.Unlock()
+		}
+	}
+}
+
+// driveOne acts on one transfer until its result is known.
+func driveOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, sem chan struct{}) (*workflows.TransferReport, error) {
+	accepted := false
+	approved := 0
+	for ctx.Err() == nil {
+		sem <- struct{}{}
+		st, err := queryStatus(ctx, s, t.id)
+		<-sem
+		switch {
+		case err != nil:
+			// A transfer that has ended answers from its result below; anything else is retried.
+			if desc, derr := s.c.DescribeWorkflow(ctx, t.id, ""); derr == nil && desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				return waitResult(ctx, s, t.id)
+			}
+		case st.Stage == workflows.StageAwaitingAcceptance && !accepted:
+			if err := acceptOne(ctx, s, sb, t, st.PartnerTenantID); err == nil {
+				accepted = true
+			}
+		case st.Stage == workflows.StageAwaitingApproval && approved != st.PlanVersion:
+			if approvePlan(ctx, s, t.id, st.PlanVersion) == nil {
+				approved = st.PlanVersion
+			}
+		case pastOperator(st.Stage):
+			// Nothing more needs the customer or an operator: wait for the result without polling.
+			return waitResult(ctx, s, t.id)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return nil, ctx.Err()
+}
+
+// pastOperator reports whether a transfer in stage st needs nothing more from the load test.
+func pastOperator(st workflows.Stage) bool {
+	switch st {
+	case workflows.StageProvisioning, workflows.StageReassigningLicenses, workflows.StageAwaitingExpiry:
+		return true
+	}
+	return st.Terminal()
+}
+
+func queryStatus(ctx context.Context, s *session, id string) (workflows.TransferStatus, error) {
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return s.svc.Status(qctx, id)
+}
+
+func acceptOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, partner string) error {
+	if err := sb.call(ctx, http.MethodPost, "/sandbox/customers/"+t.tenant+"/accept", map[string]any{"partnerTenantId": partner}, nil); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return s.c.SignalWorkflow(sctx, t.id, "", workflows.SignalRelationshipAccepted,
+		workflows.RelationshipAccepted{CustomerTenantID: t.tenant, Source: "loadtest"})
+}
+
+func approvePlan(ctx context.Context, s *session, id string, version int) error {
+	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := s.c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: version, Comment: "approved by loadtest"}}})
+	if err != nil {
+		return err
+	}
+	return h.Get(uctx, nil)
+}
+
+func waitResult(ctx context.Context, s *session, id string) (*workflows.TransferReport, error) {
+	var rep workflows.TransferReport
+	if err := s.c.GetWorkflow(ctx, id, "").Get(ctx, &rep); err != nil {
+		return nil, fmt.Errorf("result of %s: %w", id, err)
+	}
+	return &rep, nil
+}
+
+// stageDurations turns each report's timeline into time spent per stage (from entering a stage to
+// entering the next one, summed when a stage is entered again) and end to end, and gives percentiles over
+// the transfers. Stages come out in workflow order; stages no transfer passed through are left out.
+func stageDurations(reports []workflows.TransferReport) ([]stageStats, durationStats) {
+	per := map[workflows.Stage][]time.Duration{}
+	var e2e []time.Duration
+	for _, r := range reports {
+		tl := append([]workflows.TimelineEntry(nil), r.Timeline...)
+		sort.SliceStable(tl, func(i, j int) bool { return tl[i].At.Before(tl[j].At) })
+		spent := map[workflows.Stage]time.Duration{}
+		for i := 0; i+1 < len(tl); i++ {
+			spent[tl[i].Stage] += tl[i+1].At.Sub(tl[i].At)
+		}
+		for st, d := range spent {
+			per[st] = append(per[st], d)
+		}
+		start, end := r.StartedAt, r.CompletedAt
+		if len(tl) > 0 {
+			if start.IsZero() {
+				start = tl[0].At
+			}
+			if end.IsZero() {
+				end = tl[len(tl)-1].At
+			}
+		}
+		if !start.IsZero() && !end.IsZero() && !end.Before(start) {
+			e2e = append(e2e, end.Sub(start))
+		}
+	}
+	var stages []stageStats
+	for _, st := range workflows.Stages() {
+		if ds, ok := per[st]; ok {
+			stages = append(stages, stageStats{Stage: st, durationStats: percentiles(ds)})
+		}
+	}
+	return stages, percentiles(e2e)
+}
+
+func stageP50(stages []stageStats, st workflows.Stage) float64 {
+	for _, s := range stages {
+		if s.Stage == st {
+			return s.P50
+		}
+	}
+	return 0
+}
+
+// percentiles gives p50/p95/p99 by the nearest-rank method: the smallest value with at least p% of the
+// values at or below it, so every figure is one that was measured.
+func percentiles(ds []time.Duration) durationStats {
+	if len(ds) == 0 {
+		return durationStats{}
+	}
+	sorted := append([]time.Duration(nil), ds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return durationStats{Count: len(sorted),
+		P50: nearestRank(sorted, 50).Seconds(), P95: nearestRank(sorted, 95).Seconds(), P99: nearestRank(sorted, 99).Seconds()}
+}
+
+// nearestRank is the p-th percentile of sorted values (non-empty, ascending).
+func nearestRank[T any](sorted []T, p float64) T {
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	rank = min(max(rank, 1), len(sorted))
+	return sorted[rank-1]
+}
+
+// historyLengths reads every transfer's history length and returns its p50 and max, and the workflow ID
+// of the transfer with the median length (the baseline copies its activity count).
+func (a *app) historyLengths(ctx context.Context, s *session, ts []*loadTransfer, concurrency int) (historyStats, string) {
+	type entry struct {
+		id string
+		n  int
+	}
+	var mu sync.Mutex
+	var lengths []entry
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for _, t := range ts {
+		if t.report == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			desc, err := s.c.DescribeWorkflow(dctx, t.id, "")
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			lengths = append(lengths, entry{id: t.id, n: desc.HistoryLength})
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(lengths) == 0 {
+		return historyStats{}, ""
+	}
+	sort.Slice(lengths, func(i, j int) bool { return lengths[i].n < lengths[j].n })
+	median := nearestRank(lengths, 50)
+	return historyStats{P50: median.n, Max: lengths[len(lengths)-1].n}, median.id
+}
+
+// metricSample is what loadtest reads from one scrape of the worker's metrics.
+type metricSample struct {
+	calls      map[string]float64 // by service label: partnercenter, graph
+	throttled  float64
+	cpuSeconds float64
+	rss        float64
+	heapInuse  float64
+}
+
+// parseMetrics reads the Prometheus text format. Counters are summed over their labels.
+func parseMetrics(r io.Reader) (metricSample, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return metricSample{}, fmt.Errorf("parse metrics: %w", err)
+	}
+	s := metricSample{calls: map[string]float64{}}
+	if f, ok := fams["csp_api_calls_total"]; ok {
+		for _, m := range f.GetMetric() {
+			service := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "service" {
+					service = l.GetValue()
+				}
+			}
+			s.calls[service] += m.GetCounter().GetValue()
+		}
+	}
+	sum := func(name string) float64 {
+		total := 0.0
+		for _, m := range fams[name].GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				total += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				total += m.GetGauge().GetValue()
+			case m.GetUntyped() != nil:
+				total += m.GetUntyped().GetValue()
+			}
+		}
+		return total
+	}
+	s.throttled = sum("csp_api_throttled_total")
+	s.cpuSeconds = sum("process_cpu_seconds_total")
+	s.rss = sum("process_resident_memory_bytes")
+	s.heapInuse = sum("go_memstats_heap_inuse_bytes")
+	return s, nil
+}
+
+// metricDeltas turns the scrapes before and after the run, and the peaks sampled during it, into figures.
+func metricDeltas(before metricSample, beforeErr error, after metricSample, afterErr error, peak metricSample, transfers int) (apiStats, workerStats) {
+	if err := errors.Join(beforeErr, afterErr); err != nil {
+		return apiStats{}, workerStats{MetricsURLProblem: err.Error()}
+	}
+	api := apiStats{Available: true,
+		PartnerCenterCalls: after.calls["partnercenter"] - before.calls["partnercenter"],
+		GraphCalls:         after.calls["graph"] - before.calls["graph"],
+		Throttled:          after.throttled - before.throttled,
+	}
+	if transfers > 0 {
+		api.PartnerCenterPerTransfer = api.PartnerCenterCalls / float64(transfers)
+		api.GraphPerTransfer = api.GraphCalls / float64(transfers)
+	}
+	w := workerStats{Available: true, CPUSeconds: after.cpuSeconds - before.cpuSeconds,
+		PeakRSSBytes: max(peak.rss, after.rss, before.rss), EndRSSBytes: after.rss,
+		PeakHeapInuse: max(peak.heapInuse, after.heapInuse, before.heapInuse), EndHeapInuse: after.heapInuse}
+	return api, w
+}
+
+// metricsScraper reads the worker's /metrics.
+type metricsScraper struct {
+	url string
+	hc  *http.Client
+}
+
+func (m metricsScraper) scrape(ctx context.Context) (metricSample, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
+	if err != nil {
+		return metricSample{}, err
+	}
+	// Ask for the plain text format: the parser reads nothing else.
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := m.hc.Do(req)
+	if err != nil {
+		return metricSample{}, fmt.Errorf("worker metrics (set --worker-metrics): %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return metricSample{}, fmt.Errorf("worker metrics %s: %s", m.url, resp.Status)
+	}
+	return parseMetrics(io.LimitReader(resp.Body, 32<<20))
+}
+
+// sampler scrapes the worker every second and keeps the peak memory figures.
+type sampler struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	peak   metricSample
+}
+
+func startSampler(ctx context.Context, m metricsScraper) *sampler {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &sampler{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if v, err := m.scrape(ctx); err == nil {
+				s.mu.Lock()
+				s.peak.rss = max(s.peak.rss, v.rss)
+				s.peak.heapInuse = max(s.peak.heapInuse, v.heapInuse)
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) stop() metricSample {
+	s.cancel()
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
+}
+
+// judgeLedger sums the ledger over tenants: every customer must be there with no duplicate purchase, no
+// cancelled original, no shortfall, nobody unlicensed and exactly one order.
+func judgeLedger(l sandbox.Ledger, tenants []string) ledgerVerdict {
+	byTenant := make(map[string]sandbox.CustomerLedger, len(l.Customers))
+	for _, c := range l.Customers {
+		byTenant[strings.ToLower(c.TenantID)] = c
+	}
+	v := ledgerVerdict{MinOrders: math.MaxInt}
+	for _, t := range tenants {
+		c, ok := byTenant[strings.ToLower(t)]
+		if !ok {
+			v.Missing++
+			continue
+		}
+		v.Customers++
+		v.DuplicatePurchases += c.DuplicatePurchases
+		v.OriginalsCancelled += c.OriginalsCancelled
+		v.LicenseShortfalls += len(c.LicenseShortfalls)
+		v.UsersWithoutLicense += len(c.UsersWithoutLicense)
+		v.WebhooksDropped += c.WebhooksDropped
+		v.MinOrders = min(v.MinOrders, c.Orders)
+		v.MaxOrders = max(v.MaxOrders, c.Orders)
+	}
+	if v.Customers == 0 {
+		v.MinOrders = 0
+	}
+	v.Verdict = verdictFail
+	if v.Missing == 0 && v.Customers > 0 && v.DuplicatePurchases == 0 && v.OriginalsCancelled == 0 && v.LicenseShortfalls == 0 &&
+		v.UsersWithoutLicense == 0 && v.MinOrders == 1 && v.MaxOrders == 1 {
+		v.Verdict = verdictPass
+	}
+	return v
+}
+
+// loadBaselineInput is the baseline workflow's input.
+type loadBaselineInput struct {
+	Activities int `json:"activities"`
+}
+
+// loadBaselineResult is the baseline workflow's result.
+type loadBaselineResult struct {
+	Ran int `json:"ran"`
+}
+
+// loadBaselineStepInput is the no-op activity's input.
+type loadBaselineStepInput struct {
+	Index int `json:"index"`
+}
+
+// loadBaselineStepResult is the no-op activity's result.
+type loadBaselineStepResult struct {
+	Index int `json:"index"`
+}
+
+// loadBaselineWorkflow runs in.Activities no-op activities one after another, as a transfer runs its steps:
+// what remains is the cost of Temporal itself (tasks, history, persistence) on this machine.
+func loadBaselineWorkflow(ctx workflow.Context, in loadBaselineInput) (loadBaselineResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	for i := 0; i < in.Activities; i++ {
+		var out loadBaselineStepResult
+		if err := workflow.ExecuteActivity(ctx, loadBaselineActivityType, loadBaselineStepInput{Index: i}).Get(ctx, &out); err != nil {
+			return loadBaselineResult{Ran: i}, err
+		}
+	}
+	return loadBaselineResult{Ran: in.Activities}, nil
+}
+
+func loadBaselineStep(_ context.Context, in loadBaselineStepInput) (loadBaselineStepResult, error) {
+	return loadBaselineStepResult(in), nil
+}
+
+// countActivities counts the activities a transfer scheduled (its latest run's history).
+func countActivities(ctx context.Context, c client.Client, id string) (int, error) {
+	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return 0, fmt.Errorf("history of %s: %w", id, err)
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// runBaseline runs n LoadBaseline workflows, as many activities each as the median transfer scheduled,
+// started --concurrency at a time on an in-process worker, and times them.
+func runBaseline(ctx context.Context, s *session, medianID string, n, concurrency int, limit time.Duration) (baselineStats, error) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	acts, err := countActivities(ctx, s.c, medianID)
+	if err != nil {
+		return baselineStats{}, err
+	}
+	w := worker.New(s.c, loadBaselineTaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(loadBaselineWorkflow, workflow.RegisterOptions{Name: loadBaselineWorkflowType})
+	w.RegisterActivityWithOptions(loadBaselineStep, activity.RegisterOptions{Name: loadBaselineActivityType})
+	if err := w.Start(); err != nil {
+		return baselineStats{}, fmt.Errorf("baseline worker: %w", err)
+	}
+	defer w.Stop()
+
+	run := uuid.NewString()[:8]
+	began := time.Now()
+	sem := make(chan struct{}, concurrency)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+			wr, err := s.c.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
+				ID: fmt.Sprintf("%s-%s-%d", loadBaselineTaskQueue, run, i), TaskQueue: loadBaselineTaskQueue,
+			}, loadBaselineWorkflowType, loadBaselineInput{Activities: acts})
+			scancel()
+			<-sem
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			var out loadBaselineResult
+			errs[i] = wr.Get(ctx, &out)
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(began)
+	if err := errors.Join(errs...); err != nil {
+		return baselineStats{}, err
+	}
+	return baselineStats{Workflows: n, ActivitiesPerWorkflow: acts, WallSeconds: wall.Seconds(), PerSecond: float64(n) / wall.Seconds()}, nil
+}
+
+// sandboxAdmin calls the sandbox admin API.
+type sandboxAdmin struct {
+	base string
+	hc   *http.Client
+}
+
+func (s sandboxAdmin) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("sandbox %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("sandbox %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("sandbox %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(raw))
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("sandbox %s %s: decode: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// renderLoad prints the figures for a person.
+func renderLoad(w io.Writer, r loadResult) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("Load test: %d transfer(s), concurrency %d, faults %s, originals end %s after each start, %d CPU core(s)",
+		r.Transfers, r.Concurrency, r.Faults, time.Duration(r.ExpiresInSeconds*float64(time.Second)), r.Cores)
+	p("Completed      %d of %d (started %d, unfinished %d, ended otherwise %d)", r.Completed, r.Transfers, r.Started, len(r.Unfinished), len(r.NotCompleted))
+	p("Wall time      %.1fs   %.2f transfers/s   without the expiry wait %.1fs", r.WallSeconds, r.TransfersPerSecond, r.ActiveWallSeconds)
+	p("")
+	p("%-22s %6s %9s %9s %9s", "Stage", "n", "p50", "p95", "p99")
+	for _, s := range r.Stages {
+		p("%-22s %6d %8.2fs %8.2fs %8.2fs", s.Stage, s.Count, s.P50, s.P95, s.P99)
+	}
+	p("%-22s %6d %8.2fs %8.2fs %8.2fs", "end to end", r.EndToEnd.Count, r.EndToEnd.P50, r.EndToEnd.P95, r.EndToEnd.P99)
+	p("")
+	p("History events per transfer   p50 %d, max %d", r.History.P50, r.History.Max)
+	if r.API.Available {
+		p("Partner Center calls          %.0f (%.1f per transfer)", r.API.PartnerCenterCalls, r.API.PartnerCenterPerTransfer)
+		p("Graph calls                   %.0f (%.1f per transfer)", r.API.GraphCalls, r.API.GraphPerTransfer)
+		p("429s seen by the worker       %.0f", r.API.Throttled)
+		p("Worker CPU                    %.1fs", r.Worker.CPUSeconds)
+		p("Worker resident memory        peak %s, end %s", mib(r.Worker.PeakRSSBytes), mib(r.Worker.EndRSSBytes))
+		p("Worker heap in use            peak %s, end %s", mib(r.Worker.PeakHeapInuse), mib(r.Worker.EndHeapInuse))
+	} else {
+		p("Worker metrics                unavailable: %s", r.Worker.MetricsURLProblem)
+	}
+	if b := r.Baseline; b != nil {
+		p("Baseline                      %d workflow(s) × %d no-op activities in %.1fs = %.2f/s; transfers take %.1f× as long",
+			b.Workflows, b.ActivitiesPerWorkflow, b.WallSeconds, b.PerSecond, b.Ratio)
+	}
+	p("")
+	l := r.Ledger
+	p("Sandbox ledger (%d customers, %d missing): duplicate purchases %d, originals cancelled %d, license shortfalls %d, users without license %d, orders per customer %d..%d, webhooks dropped %d → %s",
+		l.Customers, l.Missing, l.DuplicatePurchases, l.OriginalsCancelled, l.LicenseShortfalls, l.UsersWithoutLicense, l.MinOrders, l.MaxOrders, l.WebhooksDropped, l.Verdict)
+	for _, id := range r.Unfinished {
+		p("  unfinished: %s", id)
+	}
+	for _, s := range r.NotCompleted {
+		p("  not completed: %s", s)
+	}
+	p("Verdict        %s", r.Verdict)
+}
+
+func mib(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }

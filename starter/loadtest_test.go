@@ -1,0 +1,283 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/csptransfer/csptransfer/internal/metrics"
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+func TestPercentilesNearestRank(t *testing.T) {
+	secs := func(vs ...int) []time.Duration {
+		out := make([]time.Duration, len(vs))
+		for i, v := range vs {
+			out[i] = time.Duration(v) * time.Second
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = 100 - i // unsorted on purpose: 100..1
+	}
+	tests := []struct {
+		name string
+		give []time.Duration
+		want durationStats
+	}{
+		{name: "empty", give: nil, want: durationStats{}},
+		{name: "one value", give: secs(7), want: durationStats{Count: 1, P50: 7, P95: 7, P99: 7}},
+		{name: "odd count", give: secs(3, 1, 2), want: durationStats{Count: 3, P50: 2, P95: 3, P99: 3}},
+		{name: "even count takes the lower middle", give: secs(4, 1, 3, 2), want: durationStats{Count: 4, P50: 2, P95: 4, P99: 4}},
+		{name: "one to a hundred", give: secs(hundred...), want: durationStats{Count: 100, P50: 50, P95: 95, P99: 99}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, percentiles(tt.give))
+		})
+	}
+}
+
+func TestStageDurationsFromTimelines(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	report := func(entries ...workflows.TimelineEntry) workflows.TransferReport {
+		r := workflows.TransferReport{Outcome: workflows.StageCompleted}
+		r.Timeline = entries
+		r.StartedAt = entries[0].At
+		r.CompletedAt = entries[len(entries)-1].At
+		return r
+	}
+	e := func(st workflows.Stage, s int) workflows.TimelineEntry {
+		return workflows.TimelineEntry{Stage: st, At: at(s)}
+	}
+	reports := []workflows.TransferReport{
+		report(e(workflows.StageValidating, 0), e(workflows.StageAwaitingAcceptance, 1), e(workflows.StageProvisioning, 3),
+			e(workflows.StageAwaitingExpiry, 4), e(workflows.StageCompleted, 34)),
+		// Out of order entries are sorted; a stage entered twice counts its time in both visits.
+		report(e(workflows.StageValidating, 0), e(workflows.StageProvisioning, 5), e(workflows.StageAwaitingAcceptance, 2),
+			e(workflows.StageAwaitingExpiry, 7), e(workflows.StageProvisioning, 27), e(workflows.StageCompleted, 28)),
+	}
+	stages, e2e := stageDurations(reports)
+	got := map[workflows.Stage]durationStats{}
+	var order []workflows.Stage
+	for _, s := range stages {
+		got[s.Stage] = s.durationStats
+		order = append(order, s.Stage)
+	}
+	require.Equal(t, []workflows.Stage{workflows.StageValidating, workflows.StageAwaitingAcceptance, workflows.StageProvisioning,
+		workflows.StageAwaitingExpiry}, order, "workflow order; the final stage has no duration")
+	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 2, P99: 2}, got[workflows.StageValidating])
+	require.Equal(t, durationStats{Count: 2, P50: 2, P95: 3, P99: 3}, got[workflows.StageAwaitingAcceptance])
+	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 3, P99: 3}, got[workflows.StageProvisioning])
+	require.Equal(t, durationStats{Count: 2, P50: 20, P95: 30, P99: 30}, got[workflows.StageAwaitingExpiry])
+	require.Equal(t, durationStats{Count: 2, P50: 28, P95: 34, P99: 34}, e2e)
+	require.Equal(t, 20.0, stageP50(stages, workflows.StageAwaitingExpiry))
+	require.Zero(t, stageP50(stages, workflows.StageAwaitingApproval))
+}
+
+const metricsBefore = `# HELP csp_api_calls_total Partner Center and Graph HTTP attempts by endpoint and status
+# TYPE csp_api_calls_total counter
+csp_api_calls_total{endpoint="/v1/customers/{id}",method="GET",service="partnercenter",status="200"} 10
+csp_api_calls_total{endpoint="/v1/customers/{id}/carts",method="POST",service="partnercenter",status="429"} 2
+csp_api_calls_total{endpoint="/users",method="GET",service="graph",status="200"} 5
+# HELP csp_api_throttled_total 429 answers from Partner Center and Graph by endpoint
+# TYPE csp_api_throttled_total counter
+csp_api_throttled_total{endpoint="/v1/customers/{id}/carts",service="partnercenter"} 2
+# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.
+# TYPE process_cpu_seconds_total counter
+process_cpu_seconds_total 1.5
+# HELP process_resident_memory_bytes Resident memory size in bytes.
+# TYPE process_resident_memory_bytes gauge
+process_resident_memory_bytes 1.048576e+08
+# HELP go_memstats_heap_inuse_bytes Number of heap bytes that are in use.
+# TYPE go_memstats_heap_inuse_bytes gauge
+go_memstats_heap_inuse_bytes 5.24288e+07
+`
+
+const metricsAfter = `# TYPE csp_api_calls_total counter
+csp_api_calls_total{endpoint="/v1/customers/{id}",method="GET",service="partnercenter",status="200"} 40
+csp_api_calls_total{endpoint="/v1/customers/{id}/carts",method="POST",service="partnercenter",status="429"} 4
+csp_api_calls_total{endpoint="/users",method="GET",service="graph",status="200"} 25
+csp_api_calls_total{endpoint="/users",method="GET",service="graph",status="503"} 1
+# TYPE csp_api_throttled_total counter
+csp_api_throttled_total{endpoint="/v1/customers/{id}/carts",service="partnercenter"} 4
+# TYPE process_cpu_seconds_total counter
+process_cpu_seconds_total 4
+# TYPE process_resident_memory_bytes gauge
+process_resident_memory_bytes 1.572864e+08
+# TYPE go_memstats_heap_inuse_bytes gauge
+go_memstats_heap_inuse_bytes 6.291456e+07
+`
+
+func TestMetricDeltasFromPrometheusText(t *testing.T) {
+	before, err := parseMetrics(strings.NewReader(metricsBefore))
+	require.NoError(t, err)
+	after, err := parseMetrics(strings.NewReader(metricsAfter))
+	require.NoError(t, err)
+	require.Equal(t, map[string]float64{"partnercenter": 12, "graph": 5}, before.calls)
+
+	peak := metricSample{rss: 300 << 20, heapInuse: 10 << 20}
+	api, w := metricDeltas(before, nil, after, nil, peak, 2)
+	require.Equal(t, apiStats{Available: true, PartnerCenterCalls: 32, GraphCalls: 21, PartnerCenterPerTransfer: 16,
+		GraphPerTransfer: 10.5, Throttled: 2}, api)
+	require.Equal(t, workerStats{Available: true, CPUSeconds: 2.5, PeakRSSBytes: 300 << 20, EndRSSBytes: 150 << 20,
+		PeakHeapInuse: 60 << 20, EndHeapInuse: 60 << 20}, w, "peaks include the scrapes before and after")
+
+	_, w = metricDeltas(before, nil, metricSample{}, errTest("connection refused"), peak, 2)
+	require.False(t, w.Available)
+	require.Contains(t, w.MetricsURLProblem, "connection refused")
+
+	_, err = parseMetrics(strings.NewReader("not { prometheus"))
+	require.Error(t, err)
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
+
+func TestFaultPresets(t *testing.T) {
+	none, err := faultPreset("none")
+	require.NoError(t, err)
+	require.Nil(t, none)
+
+	tests := []struct {
+		give       string
+		want429    float64
+		want503    float64
+		wantMs     int
+		wantKinds  []string
+		wantNRules int
+	}{
+		{give: "light", want429: 0.05, want503: 0.02, wantMs: 10, wantNRules: 3},
+		{give: "heavy", want429: 0.2, want503: 0.1, wantMs: 50, wantKinds: []string{"partialCheckout", "dropWebhook"}, wantNRules: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			p, err := faultPreset(tt.give)
+			require.NoError(t, err)
+			rules := p["rules"].([]map[string]any)
+			require.Len(t, rules, tt.wantNRules)
+			var kinds []string
+			for _, r := range rules {
+				switch {
+				case r["status"] == 429:
+					require.Equal(t, "/v1/**", r["match"], "Partner Center is everything under /v1")
+					require.Equal(t, 1, r["retryAfterSeconds"])
+					require.Equal(t, tt.want429, r["probability"])
+				case r["status"] == 503:
+					require.Equal(t, "/graph/**", r["match"])
+					require.Equal(t, tt.want503, r["probability"])
+				case r["latencyMs"] != nil:
+					require.Equal(t, tt.wantMs, r["latencyMs"])
+				default:
+					kinds = append(kinds, r["kind"].(string))
+				}
+			}
+			require.Equal(t, tt.wantKinds, kinds)
+			if tt.give == "heavy" {
+				require.Equal(t, 1, rules[3]["count"], "one partial checkout")
+				require.Equal(t, 0.1, rules[4]["probability"])
+			}
+			_, err = json.Marshal(p)
+			require.NoError(t, err)
+		})
+	}
+	_, err = faultPreset("medium")
+	require.ErrorContains(t, err, "none, light, heavy")
+}
+
+func TestLoadtestFlagsAreValidated(t *testing.T) {
+	r := (&stack{address: "127.0.0.1:1"}).cli(t, "", "loadtest", "--transfers", "0", "--concurrency", "0",
+		"--expires-in", "1s", "--faults", "medium", "--sandbox", "nope", "--worker-metrics", "ftp://x")
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	for _, flag := range []string{"--transfers", "--concurrency", "--expires-in", "--faults", "--sandbox", "--worker-metrics"} {
+		require.Contains(t, r.stderr, flag)
+	}
+}
+
+func TestLedgerVerdict(t *testing.T) {
+	ok := func(id string) sandbox.CustomerLedger { return sandbox.CustomerLedger{TenantID: id, Orders: 1} }
+	tests := []struct {
+		name  string
+		give  []sandbox.CustomerLedger
+		want  string
+		check func(t *testing.T, v ledgerVerdict)
+	}{
+		{name: "all clean", give: []sandbox.CustomerLedger{ok("A"), ok("b"), ok("other")}, want: verdictPass},
+		{name: "a missing customer", give: []sandbox.CustomerLedger{ok("a")}, want: verdictFail,
+			check: func(t *testing.T, v ledgerVerdict) { require.Equal(t, 1, v.Missing) }},
+		{name: "two orders", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 2}}, want: verdictFail,
+			check: func(t *testing.T, v ledgerVerdict) { require.Equal(t, 2, v.MaxOrders) }},
+		{name: "a duplicate purchase", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, DuplicatePurchases: 1}}, want: verdictFail},
+		{name: "a shortfall", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, LicenseShortfalls: []sandbox.Shortfall{{}}}}, want: verdictFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := judgeLedger(sandbox.Ledger{Customers: tt.give}, []string{"a", "B"})
+			require.Equal(t, tt.want, v.Verdict)
+			if tt.check != nil {
+				tt.check(t, v)
+			}
+		})
+	}
+}
+
+// TestLoadtestAgainstARealServer runs three transfers under light faults on a real dev server and worker
+// with the embedded sandbox, reading the metrics of this process (the worker runs in it).
+func TestLoadtestAgainstARealServer(t *testing.T) {
+	s := startStack(t)
+	m, err := metrics.New(zaptest.NewLogger(t))
+	require.NoError(t, err)
+	ms := httptest.NewServer(m.Handler())
+	t.Cleanup(ms.Close)
+
+	r := s.cli(t, "", "loadtest", "--transfers", "3", "--concurrency", "3", "--expires-in", "15s", "--faults", "light",
+		"--sandbox", s.sandboxURL, "--worker-metrics", ms.URL+"/metrics", "--json")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	var res loadResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, verdictPass, res.Verdict, res.Problems)
+	require.Equal(t, 3, res.Completed)
+	require.Empty(t, res.Unfinished)
+	require.Equal(t, "light", res.Faults)
+	require.Positive(t, res.Cores)
+	require.Positive(t, res.TransfersPerSecond)
+	// Nothing receives this sandbox's webhooks, so they are dropped; that is reported, not a violation.
+	res.Ledger.WebhooksDropped = 0
+	require.Equal(t, ledgerVerdict{Customers: 3, MinOrders: 1, MaxOrders: 1, Verdict: verdictPass}, res.Ledger)
+	require.Equal(t, 3, res.EndToEnd.Count)
+	require.GreaterOrEqual(t, res.EndToEnd.P50, 10.0, "the originals end 15s after the start")
+	require.Greater(t, stageP50(res.Stages, workflows.StageAwaitingExpiry), 5.0)
+	require.Less(t, res.ActiveWallSeconds, res.WallSeconds)
+	require.Positive(t, res.History.P50)
+	require.GreaterOrEqual(t, res.History.Max, res.History.P50)
+	require.True(t, res.Worker.Available, res.Worker.MetricsURLProblem)
+	require.Positive(t, res.Worker.PeakRSSBytes)
+	require.Positive(t, res.Worker.PeakHeapInuse)
+	require.NotNil(t, res.Baseline)
+	require.Equal(t, 3, res.Baseline.Workflows)
+	require.Positive(t, res.Baseline.ActivitiesPerWorkflow)
+	require.Positive(t, res.Baseline.Ratio)
+
+	// The faults were cleared at the end.
+	var faults struct {
+		Rules []map[string]any `json:"rules"`
+	}
+	sandboxCall(t, "GET", s.sandboxURL+"/sandbox/faults", nil, &faults)
+	require.Empty(t, faults.Rules)
+
+	human := s.cli(t, "", "loadtest", "--transfers", "1", "--expires-in", "10s", "--baseline=false",
+		"--sandbox", s.sandboxURL, "--worker-metrics", ms.URL+"/metrics")
+	require.Equal(t, exitOK, human.code, "stdout: %s\nstderr: %s", human.stdout, human.stderr)
+	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Worker CPU", "→ PASS", "Verdict        PASS"} {
+		require.Contains(t, human.stdout, want)
+	}
+}
