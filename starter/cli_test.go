@@ -16,21 +16,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
-	"github.com/csptransfer/csptransfer/internal/graph"
-	"github.com/csptransfer/csptransfer/internal/identity"
-	"github.com/csptransfer/csptransfer/internal/logging"
-	"github.com/csptransfer/csptransfer/internal/notify"
-	"github.com/csptransfer/csptransfer/internal/partnercenter"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/transfers"
+	"github.com/csptransfer/csptransfer/internal/workerapp"
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
@@ -41,7 +34,7 @@ type stack struct {
 	sandboxURL string
 }
 
-// startStack mirrors worker/main.go and worker/backend.go: the worker is a main package and cannot be imported.
+// startStack runs the real worker program (internal/workerapp, as `make run` does) with its embedded sandbox.
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	sas := map[string]string{}
@@ -49,40 +42,15 @@ func startStack(t *testing.T) *stack {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	sbURL := "http://" + l.Addr().String()
-	sb, err := sandbox.New(sandbox.Options{Addr: l.Addr().String(), PublicURL: sbURL, Logger: logging.Slog(log.Named("sandbox"))})
-	require.NoError(t, err)
-	hs := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-		_ = sb.Close()
+	cfg, err := config.LoadWorkerFrom(config.Map{
+		"TEMPORAL_ADDRESS": srv.FrontendHostPort(), "CSP_SANDBOX_ADDR": "127.0.0.1:0", "CSP_METRICS_ADDR": "off",
 	})
-
-	ids, err := identity.New(identity.Config{Authority: sbURL + "/login", ClientID: sandbox.ClientID,
-		ClientSecret: sandbox.ClientSecret, RefreshToken: sandbox.RefreshToken})
 	require.NoError(t, err)
-	acts := &activities.Activities{Notifier: notify.Log{Logger: log.Named("notify")}}
-	for _, tenant := range []string{sandbox.PartnerEU, sandbox.PartnerUS, sandbox.PartnerJP} {
-		pc, err := partnercenter.New(partnercenter.Config{BaseURL: sbURL,
-			AppTokens:  ids.AppOnly(tenant, identity.ScopePartnerCenterApp),
-			UserTokens: ids.AppUser(tenant, identity.ScopePartnerCenterUser)})
-		require.NoError(t, err)
-		gr, err := graph.New(graph.Config{BaseURL: sbURL + "/graph/v1.0", Tokens: ids.GraphTokens, PartnerTenantID: tenant})
-		require.NoError(t, err)
-		acts.Partners = append(acts.Partners, activities.Partner{TenantID: tenant, PartnerCenter: pc, Graph: gr})
-	}
-	w := worker.New(srv.Client(), workflows.TaskQueue, worker.Options{WorkflowPanicPolicy: worker.BlockWorkflow})
-	w.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
-	w.RegisterActivity(acts)
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	m := &workerapp.Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
+	stop, err := m.Start(context.Background(), time.Minute)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	sbURL := m.SandboxURL
 	return &stack{address: srv.FrontendHostPort(), sandboxURL: sbURL}
 }
 

@@ -14,12 +14,13 @@ import (
 
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
+	"github.com/csptransfer/csptransfer/internal/workerapp"
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // startWorker runs the real worker program, with its embedded sandbox, against a fresh dev server.
 // env adds settings (e.g. codec keys).
-func startWorker(t *testing.T, env ...string) (client.Client, *Main) {
+func startWorker(t *testing.T, env ...string) (client.Client, *workerapp.Main) {
 	t.Helper()
 	sas := map[string]string{}
 	for _, sa := range workflows.SearchAttributes() {
@@ -30,7 +31,7 @@ func startWorker(t *testing.T, env ...string) (client.Client, *Main) {
 }
 
 // startWorkerOn runs the real worker program against the Temporal server at hostPort until the test ends.
-func startWorkerOn(t *testing.T, hostPort string, env ...string) *Main {
+func startWorkerOn(t *testing.T, hostPort string, env ...string) *workerapp.Main {
 	t.Helper()
 	settings := config.Map{
 		"TEMPORAL_ADDRESS": hostPort,
@@ -42,26 +43,10 @@ func startWorkerOn(t *testing.T, hostPort string, env ...string) *Main {
 	}
 	cfg, err := config.LoadWorkerFrom(settings)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), Ready: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(time.Minute):
-			t.Error("worker did not stop within a minute")
-		}
-	})
-	select {
-	case <-m.Ready:
-	case err := <-done:
-		t.Fatalf("worker stopped early: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("worker not polling within a minute")
-	}
+	m := &workerapp.Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))}
+	stop, err := m.Start(context.Background(), time.Minute)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stop()) })
 	return m
 }
 

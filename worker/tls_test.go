@@ -27,6 +27,7 @@ import (
 
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
+	"github.com/csptransfer/csptransfer/internal/workerapp"
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
@@ -142,7 +143,7 @@ func TestWorkerConnectsWithMutualTLS(t *testing.T) {
 	require.NotNil(t, cfg.Temporal.ConnectionOptions.TLS, "envconfig turned TLS on")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Ready: make(chan struct{})}
+	m := &workerapp.Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Ready: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })

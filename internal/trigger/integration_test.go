@@ -17,19 +17,14 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
-	"github.com/csptransfer/csptransfer/internal/graph"
-	"github.com/csptransfer/csptransfer/internal/identity"
-	"github.com/csptransfer/csptransfer/internal/partnercenter"
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/internal/workerapp"
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
@@ -63,36 +58,16 @@ func startStack(t *testing.T) *stack {
 	trAddr := trl.Addr().String()
 	require.NoError(t, trl.Close()) // the trigger program listens on it itself
 
-	sb, err := sandbox.New(sandbox.Options{PublicURL: s.sandboxURL, WebhookURL: s.triggerURL + "/webhooks/partner-center", WebhookRetryDelay: 50 * time.Millisecond})
-	require.NoError(t, err)
-	sbs := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = sbs.Serve(sbl) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = sbs.Shutdown(ctx)
-		_ = sb.Close()
+	require.NoError(t, sbl.Close()) // the worker's sandbox listens on it itself
+	wcfg, err := config.LoadWorkerFrom(config.Map{
+		"TEMPORAL_ADDRESS": srv.FrontendHostPort(), "CSP_METRICS_ADDR": "off",
+		"CSP_SANDBOX_ADDR": sbl.Addr().String(), "CSP_SANDBOX_WEBHOOK_URL": s.triggerURL + "/webhooks/partner-center",
 	})
-
-	ids, err := identity.New(identity.Config{Authority: s.sandboxURL + "/login", ClientID: sandbox.ClientID,
-		ClientSecret: sandbox.ClientSecret, RefreshToken: sandbox.RefreshToken})
 	require.NoError(t, err)
-	acts := &activities.Activities{}
-	for _, tenant := range []string{sandbox.PartnerEU, sandbox.PartnerUS, sandbox.PartnerJP} {
-		pc, err := partnercenter.New(partnercenter.Config{BaseURL: s.sandboxURL,
-			AppTokens: ids.AppOnly(tenant, identity.ScopePartnerCenterApp), UserTokens: ids.AppUser(tenant, identity.ScopePartnerCenterUser)})
-		require.NoError(t, err)
-		gr, err := graph.New(graph.Config{BaseURL: s.sandboxURL + "/graph/v1.0", Tokens: ids.GraphTokens, PartnerTenantID: tenant})
-		require.NoError(t, err)
-		acts.Partners = append(acts.Partners, activities.Partner{TenantID: tenant, PartnerCenter: pc, Graph: gr})
-	}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
-	w.RegisterActivity(acts)
-	w.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowType})
-	w.RegisterActivity(&activities.Reconciler{Partners: acts.Partners})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	wm := &workerapp.Main{Config: wcfg, Log: log}
+	stop, err := wm.Start(context.Background(), time.Minute)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stop()) })
 
 	cfg, err := config.LoadTriggerFrom(config.Map{
 		"TEMPORAL_ADDRESS":     srv.FrontendHostPort(),
