@@ -96,7 +96,7 @@ func resolveID(arg string) (string, error) {
 	if tenant, ok := workflows.CustomerTenantIDFromWorkflowID(strings.ToLower(s)); ok {
 		return workflows.WorkflowID(tenant), nil
 	}
-	if isGUID(s) {
+	if workflows.IsGUID(s) {
 		return workflows.WorkflowID(s), nil
 	}
 	return "", usagef("ID %q is neither a workflow ID (csp-transfer-<customer tenant id>) nor a customer tenant id (GUID)", arg)
@@ -167,25 +167,4 @@ func executionStatus(s enumspb.WorkflowExecutionStatus) string {
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// isGUID accepts 8-4-4-4-12 hexadecimal digits.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

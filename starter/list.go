@@ -113,7 +113,7 @@ func (f listFilter) query(now time.Time) (string, error) {
 		if v == "" {
 			continue
 		}
-		if !isGUID(v) {
+		if !workflows.IsGUID(v) {
 			problems = append(problems, fmt.Sprintf("%s: %q is not a tenant id (GUID)", g.flag, g.value))
 			continue
 		}

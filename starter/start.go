@@ -229,7 +229,7 @@ func parseSubscription(s string) (workflows.OriginalSubscription, error) {
 		return workflows.OriginalSubscription{}, fmt.Errorf("%q: expiry: %w", s, err)
 	}
 	sub := workflows.OriginalSubscription{Quantity: qty, ExpiresAt: exp}
-	if isGUID(sku) {
+	if workflows.IsGUID(sku) {
 		sub.SkuID = sku
 	} else {
 		sub.SkuPartNumber = sku

@@ -265,7 +265,7 @@ func equalTimes(a, b *time.Time) bool {
 func (t *transfer) upsertIdentity(ctx workflow.Context) {
 	s := t.state.Status
 	updates := []temporal.SearchAttributeUpdate{SearchAttributeStage.ValueSet(string(s.Stage))}
-	if isGUID(s.CustomerTenantID) {
+	if IsGUID(s.CustomerTenantID) {
 		updates = append(updates, SearchAttributeCustomerTenantID.ValueSet(s.CustomerTenantID))
 	}
 	if isDomainName(s.CustomerDomain) {

@@ -215,7 +215,7 @@ func ValidateCatalogItemID(id string) error {
 
 // ValidateSourceSku checks that s can name an original SKU: a Graph skuId GUID or a skuPartNumber.
 func ValidateSourceSku(s string) error {
-	if !isGUID(s) && !isSkuPartNumber(s) {
+	if !IsGUID(s) && !isSkuPartNumber(s) {
 		return fmt.Errorf("%s is neither a Graph skuId (GUID) nor a skuPartNumber such as ENTERPRISEPACK", quoteValue(s))
 	}
 	return nil
@@ -275,7 +275,7 @@ func (v *validator) encoding(field, s string) bool {
 func (v *validator) guid(field, s string) {
 	s = strings.TrimSpace(s)
 	switch {
-	case !isGUID(s):
+	case !IsGUID(s):
 		v.addf(field, "%s is not a GUID (expected 8-4-4-4-12 hexadecimal digits)", quoteValue(s))
 	case s == "00000000-0000-0000-0000-000000000000":
 		v.add(field, "must not be the nil GUID")
@@ -311,7 +311,7 @@ func (v *validator) subscriptions(subs []OriginalSubscription, now time.Time) {
 			v.add(field, "one of skuId and skuPartNumber is required")
 		}
 		if idOK && id != "" {
-			if !isGUID(id) {
+			if !IsGUID(id) {
 				v.addf(field+".skuId", "%s is not a GUID (expected 8-4-4-4-12 hexadecimal digits)", quoteValue(id))
 				idOK = false
 			}
@@ -416,8 +416,9 @@ func canonicalApproval(a ApprovalPolicy) (ApprovalPolicy, bool) {
 	return a, false
 }
 
-// isGUID accepts 8-4-4-4-12 hexadecimal digits in any letter case, without braces.
-func isGUID(s string) bool {
+// IsGUID accepts 8-4-4-4-12 hexadecimal digits in any letter case, without braces: the form of Microsoft
+// tenant ids. The CLI and the trigger service use it to check ids before they reach a workflow.
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

@@ -249,7 +249,7 @@ func (s *Server) dispatch(ctx context.Context, ev pcwebhook.Event) (webhookAnswe
 	switch ev.EventName {
 	case pcwebhook.EventResellerRelationshipAccepted:
 		tenant, ok := lastSegmentAfter(ev.ResourceURI, "customers")
-		if !ok || !isGUID(tenant) {
+		if !ok || !workflows.IsGUID(tenant) {
 			return webhookAnswer{Status: "rejected", Event: ev.EventName, Error: "ResourceUri: expected .../customers/{customer tenant id}"}, http.StatusBadRequest
 		}
 		id := workflows.WorkflowID(tenant)
@@ -428,7 +428,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if t, ok := workflows.CustomerTenantIDFromWorkflowID(raw); ok {
 		tenant = t
 	}
-	if !isGUID(tenant) {
+	if !workflows.IsGUID(tenant) {
 		writeError(w, http.StatusBadRequest, "id: expected a customer tenant id (GUID) or a workflow ID csp-transfer-<tenant id>")
 		return
 	}
@@ -485,25 +485,6 @@ func lastSegmentAfter(resourceURI, parent string) (string, bool) {
 		return "", false
 	}
 	return parts[len(parts)-1], true
-}
-
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // isRelationshipID accepts GDAP relationship ids: Graph's are a GUID, or two GUIDs joined by a hyphen.
