@@ -80,11 +80,11 @@ func (p *pki) issue(t *testing.T, name string, usage x509.ExtKeyUsage) (string, 
 
 // mtlsProxy terminates mutual TLS in front of the dev server (which the Temporal CLI starts without TLS)
 // and forwards the gRPC stream, counting the connections that presented a valid client certificate.
-func mtlsProxy(t *testing.T, p *pki, serverPair tls.Certificate, upstream string) (string, *atomic.Int32) {
+func mtlsProxy(t *testing.T, p *pki, serverPair tls.Certificate, upstream string, auth tls.ClientAuthType) (string, *atomic.Int32) {
 	roots := x509.NewCertPool()
 	roots.AddCert(p.ca)
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{serverPair}, ClientCAs: roots, ClientAuth: tls.RequireAndVerifyClientCert,
+		Certificates: []tls.Certificate{serverPair}, ClientCAs: roots, ClientAuth: auth,
 		NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12,
 	})
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestWorkerConnectsWithMutualTLS(t *testing.T) {
 	p := newPKI(t)
 	_, _, serverPair := p.issue(t, "temporal.test", x509.ExtKeyUsageServerAuth)
 	clientCert, clientKey, _ := p.issue(t, "csptransfer-worker", x509.ExtKeyUsageClientAuth)
-	addr, verified := mtlsProxy(t, p, serverPair, srv.FrontendHostPort())
+	addr, verified := mtlsProxy(t, p, serverPair, srv.FrontendHostPort(), tls.RequireAndVerifyClientCert)
 
 	env := config.Map{
 		"TEMPORAL_ADDRESS":                 addr,
@@ -173,4 +173,30 @@ func TestWorkerConnectsWithMutualTLS(t *testing.T) {
 	defer dcancel()
 	_, err = client.DialContext(dctx, noCert.Temporal)
 	require.Error(t, err)
+}
+
+// TestWorkerConnectsWithAnAPIKey configures the worker as for Temporal Cloud with an API key: envconfig
+// turns TLS on and sends the key as credentials. The endpoint here is TLS in front of the dev server
+// (which does not check keys), so this proves the TLS and credential wiring, not key validation.
+func TestWorkerConnectsWithAnAPIKey(t *testing.T) {
+	sas := map[string]string{}
+	for _, sa := range workflows.SearchAttributes() {
+		sas[sa.Name] = sa.Type
+	}
+	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
+	p := newPKI(t)
+	_, _, serverPair := p.issue(t, "cloud.test", x509.ExtKeyUsageServerAuth)
+	addr, connections := mtlsProxy(t, p, serverPair, srv.FrontendHostPort(), tls.NoClientCert)
+	cfg, err := config.LoadWorkerFrom(config.Map{
+		"TEMPORAL_ADDRESS": addr, "TEMPORAL_API_KEY": "test-api-key",
+		"TEMPORAL_TLS_SERVER_CA_CERT_PATH": p.caPath, "TEMPORAL_TLS_SERVER_NAME": "cloud.test",
+		"CSP_METRICS_ADDR": "off", "CSP_SANDBOX_ADDR": "127.0.0.1:0",
+	})
+	require.NoError(t, err)
+	require.NotNil(t, cfg.Temporal.Credentials)
+	m := &workerapp.Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
+	stop, err := m.Start(context.Background(), time.Minute)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	require.Positive(t, connections.Load(), "the worker came in over TLS")
 }

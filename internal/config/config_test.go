@@ -1,7 +1,10 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -110,4 +113,31 @@ func TestPartnerCenterLimits(t *testing.T) {
 	_, err = LoadWorkerFrom(Map{"CSP_PC_RATE": "fast", "CSP_PC_CONCURRENCY": "0"})
 	require.ErrorContains(t, err, `CSP_PC_RATE: "fast" is not a number between 0.01 and 10000`)
 	require.ErrorContains(t, err, `CSP_PC_CONCURRENCY: "0" is not a whole number between 1 and 1000`)
+}
+
+func TestSecretsStayOutOfDumps(t *testing.T) {
+	w, err := LoadWorkerFrom(Map{
+		"PARTNER_CENTER_CLIENT_ID": "app", "PARTNER_CENTER_CLIENT_SECRET": "s3cret-value",
+		"PARTNER_CENTER_REFRESH_TOKEN": "rt-value", "PARTNER_CENTER_TENANT_IDS": "11111111-2222-3333-4444-555555555555",
+		"CSP_SMTP_ADDR": "mail.example:587", "CSP_SMTP_FROM": "a@b.example", "CSP_SMTP_PASSWORD": "smtp-pass",
+	})
+	require.NoError(t, err)
+	b, err := json.Marshal(w)
+	require.NoError(t, err)
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "pc", w.PartnerCenter, "secret", w.PartnerCenter.ClientSecret, "smtp", w.SMTP.Password)
+	for _, dump := range []string{string(b), logged.String()} {
+		for _, secret := range []string{"s3cret-value", "rt-value", "smtp-pass"} {
+			require.NotContains(t, dump, secret)
+		}
+	}
+	require.Contains(t, string(b), "[redacted]")
+}
+
+func TestAPIKeyTurnsOnTLSAndCredentials(t *testing.T) {
+	w, err := LoadWorkerFrom(Map{"TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233", "TEMPORAL_NAMESPACE": "ns.acct", "TEMPORAL_API_KEY": "key-value"})
+	require.NoError(t, err)
+	require.NotNil(t, w.Temporal.Credentials, "the API key is sent as credentials")
+	require.NotNil(t, w.Temporal.ConnectionOptions.TLS, "an API key implies TLS")
+	require.NotContains(t, fmt.Sprintf("%+v", w.PartnerCenter), "key-value")
 }
