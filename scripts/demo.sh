@@ -31,7 +31,24 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 
+# The trigger service verifies the sandbox's signed webhooks and signals the transfer, as in production.
+sandbox_addr="127.0.0.1:${CSP_DEMO_SANDBOX_PORT:-18189}"
+trigger_addr="127.0.0.1:${CSP_DEMO_TRIGGER_PORT:-18190}"
+for a in "$sandbox_addr" "$trigger_addr"; do
+  if (exec 3<>"/dev/tcp/${a%:*}/${a#*:}") 2>/dev/null; then
+    echo "make demo: $a is in use; choose other ports with CSP_DEMO_SANDBOX_PORT / CSP_DEMO_TRIGGER_PORT" >&2
+    exit 1
+  fi
+done
+TEMPORAL_ADDRESS="127.0.0.1:$port" TEMPORAL_NAMESPACE=default CSP_TRIGGER_ADDR="$trigger_addr" \
+CSP_TRIGGER_MODE=sandbox CSP_SANDBOX_URL="http://$sandbox_addr" CSP_RECONCILE_EVERY=off CSP_LOG_LEVEL=warn \
+CSP_CODEC_KEYS= CSP_CODEC_KEYS_FILE= \
+  "$bin/starter" serve >"$log.trigger" 2>&1 &
+trigger=$!
+trap 'kill -INT "$trigger" 2>/dev/null || true; wait "$trigger" 2>/dev/null || true; rm -f "$log.trigger"; cleanup' EXIT INT TERM
+
 TEMPORAL_ADDRESS="127.0.0.1:$port" TEMPORAL_NAMESPACE=default \
-CSP_SANDBOX_ADDR=127.0.0.1:0 CSP_SANDBOX_STATE= CSP_METRICS_ADDR=off CSP_LOG_LEVEL=warn \
+CSP_SANDBOX_ADDR="$sandbox_addr" CSP_SANDBOX_STATE= CSP_METRICS_ADDR=off CSP_LOG_LEVEL=warn \
+CSP_SANDBOX_WEBHOOK_URL="http://$trigger_addr/webhooks/partner-center" CSP_CODEC_KEYS= CSP_CODEC_KEYS_FILE= \
 PARTNER_CENTER_CLIENT_ID= \
-  "$bin/worker" -demo
+  "$bin/worker" -demo || { echo "--- trigger service log:" >&2; cat "$log.trigger" >&2; exit 1; }

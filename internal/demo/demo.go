@@ -35,6 +35,9 @@ type Options struct {
 	ExpiresIn time.Duration
 	// Optional: HTTPClient talks to the sandbox admin API. default: a client with a 10 s timeout
 	HTTPClient *http.Client
+	// WebhookDriven leaves the acceptance to the sandbox's signed webhook and the trigger service that
+	// verifies it; otherwise the demo signals the acceptance itself, as an operator would.
+	WebhookDriven bool
 }
 
 // Result is what the demo proved.
@@ -97,11 +100,16 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	if err := d.admin(ctx, http.MethodPost, "/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil); err != nil {
 		return Result{}, err
 	}
-	if err := d.o.Client.SignalWorkflow(ctx, id, "", workflows.SignalRelationshipAccepted,
-		workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
-		return Result{}, fmt.Errorf("signal acceptance: %w", err)
+	if d.o.WebhookDriven {
+		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center;\n" +
+			"   the sandbox sent Partner Center's signed webhooks, and the trigger service verified them and signalled the transfer.")
+	} else {
+		if err := d.o.Client.SignalWorkflow(ctx, id, "", workflows.SignalRelationshipAccepted,
+			workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
+			return Result{}, fmt.Errorf("signal acceptance: %w", err)
+		}
+		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center.")
 	}
-	d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center.")
 
 	st, err = d.waitFor(ctx, svc, id, func(s workflows.TransferStatus) bool {
 		return s.Stage == workflows.StageAwaitingApproval || s.Stage.Terminal()

@@ -121,7 +121,8 @@ func (m *Main) Run(ctx context.Context) error {
 		close(m.Ready)
 	}
 	if m.Demo {
-		_, err := demo.Run(ctx, demo.Options{Client: c, SandboxURL: be.sandboxURL, Out: m.Out})
+		_, err := demo.Run(ctx, demo.Options{Client: c, SandboxURL: be.sandboxURL, Out: m.Out,
+			WebhookDriven: m.Config.Sandbox.WebhookURL != ""})
 		w.Stop()
 		return err
 	}
