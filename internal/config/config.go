@@ -61,6 +61,9 @@ type Worker struct {
 	Codec *codec.Ring
 	// Limits bound each partner tenant's Partner Center and Graph calls from this worker.
 	Limits Limits
+	// WorkflowCacheSize bounds the workflows kept in memory between tasks (CSP_WORKFLOW_CACHE_SIZE): with
+	// thousands of transfers asleep for months, memory stays flat and a woken transfer is replayed.
+	WorkflowCacheSize int
 }
 
 // Limits bound one partner tenant's calls (Partner Center throttles per partner tenant).
@@ -168,6 +171,7 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		Password: Secret(r.str("CSP_SMTP_PASSWORD", "")),
 	}
 	w.Codec = r.codecRing()
+	w.WorkflowCacheSize = r.int("CSP_WORKFLOW_CACHE_SIZE", 2000, 10, 1000000)
 	w.Limits = Limits{
 		PerSecond:   r.float("CSP_PC_RATE", 10, 0.01, 10000),
 		Burst:       r.int("CSP_PC_BURST", 20, 1, 10000),

@@ -99,6 +99,8 @@ func (m *Main) Run(ctx context.Context) error {
 	defer c.Close()
 	o.client.Store(&c)
 
+	// The cache is process-wide in the SDK and must be sized before the first worker starts.
+	worker.SetStickyWorkflowCacheSize(m.Config.WorkflowCacheSize)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: m.Config.StopTimeout,
 		// A bug in workflow code fails the workflow task and is retried after a fix is deployed; it never
