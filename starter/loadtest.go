@@ -243,33 +243,38 @@ type baselineStats struct {
 	ActivitiesPerWorkflow int     `json:"activitiesPerWorkflow"`
 	WallSeconds           float64 `json:"wallSeconds"`
 	PerSecond             float64 `json:"workflowsPerSecond"`
-	// Ratio is the transfers' wall time without the expiry wait divided by the baseline's wall time.
+	// Ratio is the transfers' working time (activeWallSeconds) divided by the baseline's wall time.
 	Ratio float64 `json:"ratio"`
 }
 
 // loadResult is loadtest's output.
 type loadResult struct {
-	Transfers          int            `json:"transfers"`
-	Concurrency        int            `json:"concurrency"`
-	Faults             string         `json:"faults"`
-	ExpiresInSeconds   float64        `json:"expiresInSeconds"`
-	Cores              int            `json:"cores"`
-	Started            int            `json:"started"`
-	Completed          int            `json:"completed"`
-	Unfinished         []string       `json:"unfinished"`
-	NotCompleted       []string       `json:"notCompleted"`
-	WallSeconds        float64        `json:"wallSeconds"`
-	TransfersPerSecond float64        `json:"transfersPerSecond"`
-	ActiveWallSeconds  float64        `json:"activeWallSeconds"`
-	Stages             []stageStats   `json:"stages"`
-	EndToEnd           durationStats  `json:"endToEnd"`
-	History            historyStats   `json:"historyEvents"`
-	API                apiStats       `json:"api"`
-	Worker             workerStats    `json:"worker"`
-	Ledger             ledgerVerdict  `json:"ledger"`
-	Baseline           *baselineStats `json:"baseline,omitempty"`
-	Verdict            string         `json:"verdict"`
-	Problems           []string       `json:"problems"`
+	Transfers        int      `json:"transfers"`
+	Concurrency      int      `json:"concurrency"`
+	Faults           string   `json:"faults"`
+	ExpiresInSeconds float64  `json:"expiresInSeconds"`
+	Cores            int      `json:"cores"`
+	Started          int      `json:"started"`
+	Completed        int      `json:"completed"`
+	Unfinished       []string `json:"unfinished"`
+	// UnfinishedByStage says where the unfinished transfers stood when the time was up.
+	UnfinishedByStage map[workflows.Stage]int `json:"unfinishedByStage"`
+	// Aborted counts the unfinished transfers sent the abort signal, so they stop loading the stack.
+	Aborted            int      `json:"aborted"`
+	NotCompleted       []string `json:"notCompleted"`
+	WallSeconds        float64  `json:"wallSeconds"`
+	TransfersPerSecond float64  `json:"transfersPerSecond"`
+	// ActiveWallSeconds is the working time, without the sleep until the originals end (see activeSeconds).
+	ActiveWallSeconds float64        `json:"activeWallSeconds"`
+	Stages            []stageStats   `json:"stages"`
+	EndToEnd          durationStats  `json:"endToEnd"`
+	History           historyStats   `json:"historyEvents"`
+	API               apiStats       `json:"api"`
+	Worker            workerStats    `json:"worker"`
+	Ledger            ledgerVerdict  `json:"ledger"`
+	Baseline          *baselineStats `json:"baseline,omitempty"`
+	Verdict           string         `json:"verdict"`
+	Problems          []string       `json:"problems"`
 }
 
 // loadTransfer is one transfer of the run.
@@ -283,7 +288,7 @@ type loadTransfer struct {
 // runLoad performs the load test; its error means the test could not run, not that it failed.
 func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.Writer) (loadResult, error) {
 	res := loadResult{Transfers: o.transfers, Concurrency: o.concurrency, Faults: o.faults, ExpiresInSeconds: o.expiresIn.Seconds(),
-		Cores: runtime.NumCPU(), Unfinished: []string{}, NotCompleted: []string{}, Problems: []string{}}
+		Cores: runtime.NumCPU(), Unfinished: []string{}, UnfinishedByStage: map[workflows.Stage]int{}, NotCompleted: []string{}, Problems: []string{}}
 	hc := &http.Client{Timeout: 15 * time.Second}
 	sb := sandboxAdmin{base: strings.TrimRight(o.sandboxURL, "/"), hc: hc}
 	if err := sb.call(ctx, http.MethodGet, "/sandbox/clock", nil, nil); err != nil {
@@ -340,12 +345,11 @@ func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.
 		res.TransfersPerSecond = float64(res.Completed) / wall.Seconds()
 	}
 	res.Stages, res.EndToEnd = stageDurations(reports)
-	// The transfers sleep until their originals end, all at the same time: that wait is set by
-	// --expires-in, costs nothing and would make the ratio to the baseline mean nothing, so it is taken out.
-	res.ActiveWallSeconds = math.Max(0, res.WallSeconds-stageP50(res.Stages, workflows.StageAwaitingExpiry))
+	res.ActiveWallSeconds = activeSeconds(reports)
 
 	hist, medianID := a.historyLengths(ctx, s, transfers, o.concurrency)
 	res.History = hist
+	res.UnfinishedByStage, res.Aborted = abortUnfinished(ctx, s, transfers, o.concurrency)
 	res.API, res.Worker = metricDeltas(before, beforeErr, after, afterErr, peak, o.transfers)
 
 	var ledger sandbox.Ledger
@@ -491,38 +495,61 @@ func (a *app) driveLoad(ctx context.Context, s *session, sb sandboxAdmin, ts []*
 	}
 }
 
-// driveOne acts on one transfer until its result is known.
+// driveOne acts on one transfer until its result is known. It follows the stage through DescribeWorkflow
+// (the CspStage search attribute, answered by the server alone) and queries the workflow only when it
+// needs the partner tenant or the plan version: a status query is a workflow task on the worker, and the
+// load test must not add load the transfers themselves do not cause.
 func driveOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, sem chan struct{}) (*workflows.TransferReport, error) {
 	accepted := false
 	approved := 0
+	wait := 250 * time.Millisecond
+	last := workflows.Stage("")
 	for ctx.Err() == nil {
 		sem <- struct{}{}
-		st, err := queryStatus(ctx, s, t.id)
+		stage, running, err := describeStage(ctx, s, t.id)
+		if err == nil && running {
+			switch {
+			case stage == workflows.StageAwaitingAcceptance && !accepted:
+				if st, qerr := queryStatus(ctx, s, t.id); qerr == nil && st.Stage == stage &&
+					acceptOne(ctx, s, sb, t, st.PartnerTenantID) == nil {
+					accepted = true
+				}
+			case stage == workflows.StageAwaitingApproval:
+				if st, qerr := queryStatus(ctx, s, t.id); qerr == nil && st.Stage == stage && approved != st.PlanVersion &&
+					approvePlan(ctx, s, t.id, st.PlanVersion) == nil {
+					approved = st.PlanVersion
+				}
+			}
+		}
 		<-sem
-		switch {
-		case err != nil:
-			// A transfer that has ended answers from its result below; anything else is retried.
-			if desc, derr := s.c.DescribeWorkflow(ctx, t.id, ""); derr == nil && desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-				return waitResult(ctx, s, t.id)
-			}
-		case st.Stage == workflows.StageAwaitingAcceptance && !accepted:
-			if err := acceptOne(ctx, s, sb, t, st.PartnerTenantID); err == nil {
-				accepted = true
-			}
-		case st.Stage == workflows.StageAwaitingApproval && approved != st.PlanVersion:
-			if approvePlan(ctx, s, t.id, st.PlanVersion) == nil {
-				approved = st.PlanVersion
-			}
-		case pastOperator(st.Stage):
+		if err == nil && (!running || pastOperator(stage)) {
 			// Nothing more needs the customer or an operator: wait for the result without polling.
 			return waitResult(ctx, s, t.id)
 		}
+		// Poll quickly right after a change, then back off while the transfer works on its own.
+		if stage != last {
+			last, wait = stage, 250*time.Millisecond
+		} else {
+			wait = min(2*wait, 2*time.Second)
+		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 	return nil, ctx.Err()
+}
+
+// describeStage reads a transfer's stage from its CspStage search attribute and whether it still runs.
+func describeStage(ctx context.Context, s *session, id string) (workflows.Stage, bool, error) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	desc, err := s.c.DescribeWorkflow(dctx, id, "")
+	if err != nil {
+		return "", false, err
+	}
+	stage, _ := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeStage)
+	return workflows.Stage(stage), desc.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // pastOperator reports whether a transfer in stage st needs nothing more from the load test.
@@ -607,13 +634,35 @@ func stageDurations(reports []workflows.TransferReport) ([]stageStats, durationS
 	return stages, percentiles(e2e)
 }
 
-func stageP50(stages []stageStats, st workflows.Stage) float64 {
-	for _, s := range stages {
-		if s.Stage == st {
-			return s.P50
+// activeSeconds is how long the transfers worked: from the first start until the last one had nothing
+// left to do but sleep until its originals end (it entered AwaitingExpiry) or had ended. That sleep is
+// set by --expires-in and costs nothing; counted in, it would make the ratio to the baseline mean nothing.
+func activeSeconds(reports []workflows.TransferReport) float64 {
+	var first, last time.Time
+	for _, r := range reports {
+		start, end := r.StartedAt, r.CompletedAt
+		for _, e := range r.Timeline {
+			if start.IsZero() || e.At.Before(start) {
+				start = e.At
+			}
+			if e.Stage == workflows.StageAwaitingExpiry && (end.IsZero() || e.At.Before(end)) {
+				end = e.At
+			}
+		}
+		if start.IsZero() || end.IsZero() {
+			continue
+		}
+		if first.IsZero() || start.Before(first) {
+			first = start
+		}
+		if end.After(last) {
+			last = end
 		}
 	}
-	return 0
+	if first.IsZero() || !last.After(first) {
+		return 0
+	}
+	return last.Sub(first).Seconds()
 }
 
 // percentiles gives p50/p95/p99 by the nearest-rank method: the smallest value with at least p% of the
@@ -647,7 +696,7 @@ func (a *app) historyLengths(ctx context.Context, s *session, ts []*loadTransfer
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for _, t := range ts {
-		if t.report == nil {
+		if t.id == "" {
 			continue
 		}
 		wg.Add(1)
@@ -673,6 +722,43 @@ func (a *app) historyLengths(ctx context.Context, s *session, ts []*loadTransfer
 	sort.Slice(lengths, func(i, j int) bool { return lengths[i].n < lengths[j].n })
 	median := nearestRank(lengths, 50)
 	return historyStats{P50: median.n, Max: lengths[len(lengths)-1].n}, median.id
+}
+
+// abortUnfinished signals abort to every transfer still running when the time is up, so a load test
+// does not leave hundreds of transfers working against the stack, and counts them by stage.
+func abortUnfinished(ctx context.Context, s *session, ts []*loadTransfer, concurrency int) (map[workflows.Stage]int, int) {
+	var mu sync.Mutex
+	byStage := map[workflows.Stage]int{}
+	aborted := 0
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for _, t := range ts {
+		if t.id == "" || t.report != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// The run's deadline has passed: these calls get their own short one.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			stage, running, err := describeStage(cctx, s, t.id)
+			if err != nil || !running {
+				return
+			}
+			serr := s.c.SignalWorkflow(cctx, t.id, "", workflows.SignalAbort, workflows.Abort{Reason: "load test time limit reached"})
+			mu.Lock()
+			defer mu.Unlock()
+			byStage[stage]++
+			if serr == nil {
+				aborted++
+			}
+		}()
+	}
+	wg.Wait()
+	return byStage, aborted
 }
 
 // metricSample is what loadtest reads from one scrape of the worker's metrics.
@@ -990,7 +1076,7 @@ func renderLoad(w io.Writer, r loadResult) {
 	p("Load test: %d transfer(s), concurrency %d, faults %s, originals end %s after each start, %d CPU core(s)",
 		r.Transfers, r.Concurrency, r.Faults, time.Duration(r.ExpiresInSeconds*float64(time.Second)), r.Cores)
 	p("Completed      %d of %d (started %d, unfinished %d, ended otherwise %d)", r.Completed, r.Transfers, r.Started, len(r.Unfinished), len(r.NotCompleted))
-	p("Wall time      %.1fs   %.2f transfers/s   without the expiry wait %.1fs", r.WallSeconds, r.TransfersPerSecond, r.ActiveWallSeconds)
+	p("Wall time      %.1fs   %.2f transfers/s   working time (no expiry wait) %.1fs", r.WallSeconds, r.TransfersPerSecond, r.ActiveWallSeconds)
 	p("")
 	p("%-22s %6s %9s %9s %9s", "Stage", "n", "p50", "p95", "p99")
 	for _, s := range r.Stages {
@@ -1017,8 +1103,21 @@ func renderLoad(w io.Writer, r loadResult) {
 	l := r.Ledger
 	p("Sandbox ledger (%d customers, %d missing): duplicate purchases %d, originals cancelled %d, license shortfalls %d, users without license %d, orders per customer %d..%d, webhooks dropped %d → %s",
 		l.Customers, l.Missing, l.DuplicatePurchases, l.OriginalsCancelled, l.LicenseShortfalls, l.UsersWithoutLicense, l.MinOrders, l.MaxOrders, l.WebhooksDropped, l.Verdict)
-	for _, id := range r.Unfinished {
-		p("  unfinished: %s", id)
+	if len(r.Unfinished) > 0 {
+		stages := make([]string, 0, len(r.UnfinishedByStage))
+		for _, st := range workflows.Stages() {
+			if n := r.UnfinishedByStage[st]; n > 0 {
+				stages = append(stages, fmt.Sprintf("%s %d", st, n))
+			}
+		}
+		p("Unfinished     %d, stood in: %s; abort signalled to %d", len(r.Unfinished), strings.Join(stages, ", "), r.Aborted)
+		for i, id := range r.Unfinished {
+			if i == 10 {
+				p("  ... and %d more (--json lists all)", len(r.Unfinished)-10)
+				break
+			}
+			p("  unfinished: %s", id)
+		}
 	}
 	for _, s := range r.NotCompleted {
 		p("  not completed: %s", s)
