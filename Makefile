@@ -62,3 +62,10 @@ unit: $(TEMPORAL)
 
 clean:
 	rm -rf $(BIN)
+
+## loadtest: many sandbox transfers against the stack `make run` started (LOADTEST_TRANSFERS, default 200).
+## Starts nothing itself; reads make run's payload keys from .data/codec.keys unless CSP_CODEC_KEYS* is set.
+loadtest:
+	@if [ -z "$${CSP_CODEC_KEYS:-}$${CSP_CODEC_KEYS_FILE:-}" ] && [ -s .data/codec.keys ]; then \
+	  export CSP_CODEC_KEYS_FILE=$(CURDIR)/.data/codec.keys; fi; \
+	$(BIN)/starter loadtest --transfers $${LOADTEST_TRANSFERS:-200}
