@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/csptransfer/csptransfer/internal/graph"
 	"github.com/csptransfer/csptransfer/internal/msrest"
@@ -39,6 +40,7 @@ type Activities struct {
 	Now func() time.Time
 
 	countries sync.Map // partner tenant id → legal business country
+	catalogs  catalogCache
 }
 
 // GDAP roles requested with admin access: enough to read subscriptions and move licenses, nothing more.
@@ -340,7 +342,8 @@ func (a *Activities) Catalog(ctx context.Context, in CatalogInput) (CatalogResul
 	if err != nil {
 		return CatalogResult{}, err
 	}
-	cat, err := a.readCatalog(ctx, p, in.CustomerTenantID)
+	country := strings.ToUpper(in.Country)
+	cat, err := a.catalogs.get(ctx, p, country)
 	if err != nil {
 		return CatalogResult{}, err
 	}
@@ -353,14 +356,14 @@ func (a *Activities) Catalog(ctx context.Context, in CatalogInput) (CatalogResul
 		}
 		f := CatalogFacts{SourceSkuID: skuID, SourceSkuPartNumber: s.SkuPartNumber, Country: in.Country, SourceServicePlans: plans[skuID]}
 		if e, ok := cat.byGraphSku[skuID]; ok {
-			offer, err := cat.offer(ctx, p.PartnerCenter, in.CustomerTenantID, e, plans)
+			offer, err := cat.offer(ctx, p.PartnerCenter, country, e, plans)
 			if err != nil {
 				return CatalogResult{}, err
 			}
 			f.SameSku = &offer
 			for _, target := range e.sku.UpgradeTargetOffers() {
 				if t, ok := cat.byItem[itemKey(target)]; ok {
-					o, err := cat.offer(ctx, p.PartnerCenter, in.CustomerTenantID, t, plans)
+					o, err := cat.offer(ctx, p.PartnerCenter, country, t, plans)
 					if err != nil {
 						return CatalogResult{}, err
 					}
@@ -376,7 +379,7 @@ func (a *Activities) Catalog(ctx context.Context, in CatalogInput) (CatalogResul
 			res.Targets = append(res.Targets, CatalogOffer{CatalogItemID: target})
 			continue
 		}
-		o, err := cat.offer(ctx, p.PartnerCenter, in.CustomerTenantID, t, plans)
+		o, err := cat.offer(ctx, p.PartnerCenter, country, t, plans)
 		if err != nil {
 			return CatalogResult{}, err
 		}
@@ -390,9 +393,14 @@ type catalogEntry struct {
 	sku     partnercenter.Sku
 }
 
+// catalog is one partner tenant's catalog for one country: what every transfer there plans from.
 type catalog struct {
 	byGraphSku map[string]catalogEntry
 	byItem     map[string]catalogEntry // "productid:skuid" (lower case)
+
+	mu          sync.Mutex
+	purchasable map[string]bool // "productid:skuid" → an availability can be bought
+	readAt      time.Time
 }
 
 func itemKey(catalogItemID string) string {
@@ -403,16 +411,55 @@ func itemKey(catalogItemID string) string {
 	return strings.ToLower(catalogItemID)
 }
 
-func (a *Activities) readCatalog(ctx context.Context, p Partner, customerID string) (catalog, error) {
-	cat := catalog{byGraphSku: map[string]catalogEntry{}, byItem: map[string]catalogEntry{}}
-	products, err := p.PartnerCenter.Products(ctx, customerID)
+// catalogTTL is how long a country's catalog is reused. Offers change rarely; purchases resolve the
+// availability afresh in CreateCart, so a stale entry can delay noticing a retired offer, never buy one.
+const catalogTTL = 15 * time.Minute
+
+// catalogCache shares catalog reads between transfers: without it, every transfer of a bulk onboarding
+// walks the whole catalog (a dozen calls) through the partner tenant's rate limit.
+type catalogCache struct {
+	mu      sync.Mutex
+	entries map[string]*catalog
+	loading singleflight.Group
+}
+
+func (c *catalogCache) get(ctx context.Context, p Partner, country string) (*catalog, error) {
+	key := strings.ToLower(p.TenantID) + "/" + country
+	c.mu.Lock()
+	if cat, ok := c.entries[key]; ok && time.Since(cat.readAt) < catalogTTL {
+		c.mu.Unlock()
+		return cat, nil
+	}
+	c.mu.Unlock()
+	v, err, _ := c.loading.Do(key, func() (any, error) {
+		cat, err := readCatalog(ctx, p, country)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.entries == nil {
+			c.entries = map[string]*catalog{}
+		}
+		c.entries[key] = cat
+		c.mu.Unlock()
+		return cat, nil
+	})
 	if err != nil {
-		return cat, classify("catalog products", err)
+		return nil, err
+	}
+	return v.(*catalog), nil
+}
+
+func readCatalog(ctx context.Context, p Partner, country string) (*catalog, error) {
+	cat := &catalog{byGraphSku: map[string]catalogEntry{}, byItem: map[string]catalogEntry{}, purchasable: map[string]bool{}, readAt: time.Now()}
+	products, err := p.PartnerCenter.ProductsInCountry(ctx, country)
+	if err != nil {
+		return nil, classify("catalog products", err)
 	}
 	for _, prod := range products {
-		skus, err := p.PartnerCenter.Skus(ctx, customerID, prod.ID)
+		skus, err := p.PartnerCenter.SkusInCountry(ctx, country, prod.ID)
 		if err != nil {
-			return cat, classify("catalog skus of "+prod.ID, err)
+			return nil, classify("catalog skus of "+prod.ID, err)
 		}
 		for _, s := range skus {
 			e := catalogEntry{product: prod, sku: s}
@@ -421,12 +468,11 @@ func (a *Activities) readCatalog(ctx context.Context, p Partner, customerID stri
 			}
 			cat.byItem[strings.ToLower(prod.ID+":"+s.ID)] = e
 		}
-		activity.RecordHeartbeat(ctx, prod.ID)
 	}
 	return cat, nil
 }
 
-func (c catalog) offer(ctx context.Context, pc *partnercenter.Client, customerID string, e catalogEntry, plans map[string][]string) (CatalogOffer, error) {
+func (c *catalog) offer(ctx context.Context, pc *partnercenter.Client, country string, e catalogEntry, plans map[string][]string) (CatalogOffer, error) {
 	o := CatalogOffer{
 		CatalogItemID: e.product.ID + ":" + e.sku.ID,
 		SkuID:         strings.ToLower(e.sku.ProvisioningID()),
@@ -435,11 +481,16 @@ func (c catalog) offer(ctx context.Context, pc *partnercenter.Client, customerID
 		MaxQuantity:   e.sku.MaximumQuantity,
 		ServicePlans:  plans[strings.ToLower(e.sku.ProvisioningID())],
 	}
-	avails, err := pc.Availabilities(ctx, customerID, e.product.ID, e.sku.ID)
-	if err != nil {
-		if isNotFound(err) {
-			return o, nil
-		}
+	key := strings.ToLower(o.CatalogItemID)
+	c.mu.Lock()
+	purchasable, known := c.purchasable[key]
+	c.mu.Unlock()
+	if known {
+		o.Purchasable = purchasable
+		return o, nil
+	}
+	avails, err := pc.AvailabilitiesInCountry(ctx, country, e.product.ID, e.sku.ID)
+	if err != nil && !isNotFound(err) {
 		return o, classify("availabilities of "+o.CatalogItemID, err)
 	}
 	for _, av := range avails {
@@ -448,6 +499,9 @@ func (c catalog) offer(ctx context.Context, pc *partnercenter.Client, customerID
 			break
 		}
 	}
+	c.mu.Lock()
+	c.purchasable[key] = o.Purchasable
+	c.mu.Unlock()
 	return o, nil
 }
 

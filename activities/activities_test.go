@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,16 +17,42 @@ import (
 	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/graph"
 	"github.com/csptransfer/csptransfer/internal/identity"
+	"github.com/csptransfer/csptransfer/internal/msrest"
 	"github.com/csptransfer/csptransfer/internal/partnercenter"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 )
 
 // fixture wires the real Activities to the real clients and a sandbox, as the worker does.
 type fixture struct {
-	t    *testing.T
-	url  string
-	acts *activities.Activities
-	env  *testsuite.TestActivityEnvironment
+	t     *testing.T
+	url   string
+	acts  *activities.Activities
+	env   *testsuite.TestActivityEnvironment
+	calls *callLog
+}
+
+// callLog records the Partner Center and Graph paths the clients called.
+type callLog struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+func (l *callLog) observe(c msrest.Call) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.paths = append(l.paths, c.Path)
+}
+
+func (l *callLog) count(path string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, p := range l.paths {
+		if p == path {
+			n++
+		}
+	}
+	return n
 }
 
 func newFixture(t *testing.T, partners ...string) *fixture {
@@ -43,8 +70,9 @@ func newFixture(t *testing.T, partners ...string) *fixture {
 		ClientSecret: sandbox.ClientSecret, RefreshToken: sandbox.RefreshToken, HTTPClient: hc})
 	require.NoError(t, err)
 	acts := &activities.Activities{}
+	calls := &callLog{}
 	for _, p := range partners {
-		pc, err := partnercenter.New(partnercenter.Config{BaseURL: srv.URL, HTTPClient: hc,
+		pc, err := partnercenter.New(partnercenter.Config{BaseURL: srv.URL, HTTPClient: hc, Observe: calls.observe,
 			AppTokens: ids.AppOnly(p, identity.ScopePartnerCenterApp), UserTokens: ids.AppUser(p, identity.ScopePartnerCenterUser)})
 		require.NoError(t, err)
 		gr, err := graph.New(graph.Config{BaseURL: srv.URL + "/graph/v1.0", HTTPClient: hc, Tokens: ids.GraphTokens, PartnerTenantID: p})
@@ -54,7 +82,7 @@ func newFixture(t *testing.T, partners ...string) *fixture {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
-	return &fixture{t: t, url: srv.URL, acts: acts, env: env}
+	return &fixture{t: t, url: srv.URL, acts: acts, env: env, calls: calls}
 }
 
 func (f *fixture) admin(path string, body any) {
@@ -350,4 +378,20 @@ func TestCancelRefundsOnlyNewSubscriptionsInTheirWindow(t *testing.T) {
 			require.Zero(t, c.OriginalsCancelled)
 		}
 	}
+}
+
+// TestCatalogIsReadOncePerCountry: a bulk onboarding does not walk the catalog once per transfer.
+func TestCatalogIsReadOncePerCountry(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	in := activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: sandbox.CustomerDiscontinued,
+		Country: "FR", Skus: []activities.SourceSku{{SkuPartNumber: "STANDARDPACK"}}}
+	for i := 0; i < 3; i++ {
+		_, err := f.env.ExecuteActivity(f.acts.Catalog, in)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, f.calls.count("/v1/products"), "one products listing for three transfers")
+	in.Country = "DE"
+	_, err := f.env.ExecuteActivity(f.acts.Catalog, in)
+	require.NoError(t, err)
+	require.Equal(t, 2, f.calls.count("/v1/products"), "another country is read on its own")
 }
