@@ -955,6 +955,3 @@ func classifyNotify(err error) error {
 	}
 	return err
 }
-
-// ensure the interface stays satisfied by both notifiers.
-var _ = []notify.Notifier{notify.Log{}, notify.SMTP{}}
