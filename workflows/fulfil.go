@@ -213,7 +213,7 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		prog.Attempts++
 		reason := fmt.Sprintf("Partner Center rejected the line: %s %s", o.ErrorCode, o.ErrorDescription)
 		if o.Retryable && prog.Attempts < maxPurchaseAttempts {
-			retry := now.Add(purchaseRetryDelay)
+			retry := now.Add(t.retryDelay(ctx, o.Line, now))
 			prog.ProvisionAt = &retry
 			prog.Error = reason + fmt.Sprintf(" (attempt %d of %d; retried at %s)", prog.Attempts, maxPurchaseAttempts, retry.Format(time.RFC3339))
 		} else {
@@ -223,6 +223,20 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 	}
 	return nil
 }
+
+// retryDelay spaces re-buys of a failed line: normally purchaseRetryDelay, but never so long that the
+// original ends first (a quarter of the time left, at least a minute), so users are not left on an
+// expiring original while a retry waits.
+func (t *transfer) retryDelay(ctx workflow.Context, line int, now time.Time) time.Duration {
+	if workflow.GetVersion(ctx, changeRetryBeforeExpiry, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return purchaseRetryDelay
+	}
+	left := t.state.Status.Lines[line].OriginalExpiresAt.Sub(now)
+	return max(time.Minute, min(purchaseRetryDelay, left/4))
+}
+
+// Change IDs of workflow.GetVersion patches: each keeps transfers started before the change replaying.
+const changeRetryBeforeExpiry = "retry-failed-line-before-expiry"
 
 // purchaseFailed handles a cart or checkout that failed for a business reason: every line of the purchase
 // waits for an operator. Infrastructure failures never get here; Temporal retries them.

@@ -626,3 +626,33 @@ func TestCheckoutRetriedAfterALostAnswerUsesTheSameCart(t *testing.T) {
 	require.Equal(t, calls[0].RequestID, calls[1].RequestID)
 	h.env.AssertNumberOfCalls(t, "CreateCart", 1)
 }
+
+// TestFailedLineIsRetriedBeforeTheOriginalEnds: with the original ending soon, a retryable rejection is
+// retried within a quarter of the time left, not after the usual quarter of an hour.
+func TestFailedLineIsRetriedBeforeTheOriginalEnds(t *testing.T) {
+	h := newHarness(t)
+	h.expiry = h.env.Now().Add(40 * time.Minute)
+	h.originals[0].ExpiresAt = h.expiry
+	var attempts []time.Time
+	h.env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckoutInput) (activities.CheckoutResult, error) {
+		attempts = append(attempts, h.env.Now())
+		var res activities.CheckoutResult
+		for _, l := range in.Lines {
+			if len(attempts) == 1 {
+				res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, ErrorCode: "800003", Retryable: true})
+				continue
+			}
+			res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, OrderID: "order-" + in.CartID})
+			h.ordered["order-"+in.CartID] = append(h.ordered["order-"+in.CartID], l.CatalogItemID)
+		}
+		return res, nil
+	})
+	h.acceptAfter(time.Minute)
+	h.run()
+	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Len(t, attempts, 2)
+	gap := attempts[1].Sub(attempts[0])
+	require.Less(t, gap, purchaseRetryDelay, "retried sooner than usual")
+	require.GreaterOrEqual(t, gap, time.Minute)
+	require.True(t, attempts[1].Before(h.expiry), "bought again before the original ended")
+}
