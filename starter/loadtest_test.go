@@ -218,8 +218,9 @@ func TestLedgerVerdict(t *testing.T) {
 		{name: "all clean", give: []sandbox.CustomerLedger{ok("A"), ok("b"), ok("other")}, want: verdictPass},
 		{name: "a missing customer", give: []sandbox.CustomerLedger{ok("a")}, want: verdictFail,
 			check: func(t *testing.T, v ledgerVerdict) { require.Equal(t, 1, v.Missing) }},
-		{name: "two orders", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 2}}, want: verdictFail,
+		{name: "two orders without a duplicate (a re-bought failed line)", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 2}}, want: verdictPass,
 			check: func(t *testing.T, v ledgerVerdict) { require.Equal(t, 2, v.MaxOrders) }},
+		{name: "no order", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 0}}, want: verdictFail},
 		{name: "a duplicate purchase", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, DuplicatePurchases: 1}}, want: verdictFail},
 		{name: "a shortfall", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, LicenseShortfalls: []sandbox.Shortfall{{}}}}, want: verdictFail},
 	}
