@@ -399,30 +399,7 @@ func (c *Client) User(ctx context.Context, tenantID, userID string) (User, error
 // removes atomically, so a swap never leaves the user unlicensed. Graph
 // refuses to remove a license the user holds only through a group.
 func (c *Client) AssignUserLicense(ctx context.Context, tenantID, userID string, change LicenseChange, requestID string) (User, error) {
-	ts, err := c.tokenSource(tenantID)
-	if err != nil {
-		return User{}, err
-	}
-	id, err := seg("user id", userID)
-	if err != nil {
-		return User{}, err
-	}
-	body, err := change.normalize()
-	if err != nil {
-		return User{}, err
-	}
-	var u User
-	_, err = c.rest.Do(ctx, msrest.Request{
-		Method: http.MethodPost, Path: "/users/" + id + "/assignLicense", Body: body,
-		Tokens: ts, RequestID: requestID, What: "user",
-	}, &u)
-	if err != nil {
-		return User{}, err
-	}
-	if u.ID == "" {
-		return User{}, missing("user", "id")
-	}
-	return u, nil
+	return assignLicense[User](ctx, c, tenantID, "user", "/users/", userID, change, requestID)
 }
 
 // Group returns one group with its group-based licenses.
@@ -449,28 +426,43 @@ func (c *Client) Group(ctx context.Context, tenantID, groupID string) (Group, er
 // AssignGroupLicense applies change to a group's licenses; Graph then
 // reprocesses every member asynchronously.
 func (c *Client) AssignGroupLicense(ctx context.Context, tenantID, groupID string, change LicenseChange, requestID string) (Group, error) {
+	return assignLicense[Group](ctx, c, tenantID, "group", "/groups/", groupID, change, requestID)
+}
+
+// directoryObject is a user or a group: what assignLicense answers with.
+type directoryObject interface {
+	User | Group
+	objectID() string
+}
+
+func (u User) objectID() string  { return u.ID }
+func (g Group) objectID() string { return g.ID }
+
+// assignLicense posts one license change to a user or group and checks the answer names the object.
+func assignLicense[T directoryObject](ctx context.Context, c *Client, tenantID, what, collection, objectID string, change LicenseChange, requestID string) (T, error) {
+	var out T
 	ts, err := c.tokenSource(tenantID)
 	if err != nil {
-		return Group{}, err
+		return out, err
 	}
-	id, err := seg("group id", groupID)
+	id, err := seg(what+" id", objectID)
 	if err != nil {
-		return Group{}, err
+		return out, err
 	}
 	body, err := change.normalize()
 	if err != nil {
-		return Group{}, err
+		return out, err
 	}
-	var g Group
 	_, err = c.rest.Do(ctx, msrest.Request{
-		Method: http.MethodPost, Path: "/groups/" + id + "/assignLicense", Body: body,
-		Tokens: ts, RequestID: requestID, What: "group",
-	}, &g)
+		Method: http.MethodPost, Path: collection + id + "/assignLicense", Body: body,
+		Tokens: ts, RequestID: requestID, What: what,
+	}, &out)
 	if err != nil {
-		return Group{}, err
+		return out, err
 	}
-	if g.ID == "" {
-		return Group{}, missing("group", "id")
+	if out.objectID() == "" {
+		var zero T
+		return zero, missing(what, "id")
 	}
-	return g, nil
+	return out, nil
 }
