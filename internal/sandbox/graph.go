@@ -615,7 +615,18 @@ func (s *Sandbox) graphAssignUserLicense(r *http.Request, c *customer, now time.
 			return s.countViolation(a.SkuID)
 		}
 	}
-	next := slices.DeleteFunc(slices.Clone(u.Licenses), func(l assignedLicense) bool {
+	u.Licenses = applyLicenseChange(u.Licenses, add, remove)
+	u.LastUpdated = now
+	s.dirty = true
+	s.noteLicenseLossLocked(c, u, before, now)
+	s.checkLicensesLocked(c, now)
+	return jsonReply(http.StatusOK, s.userJSONLocked(c, u))
+}
+
+// applyLicenseChange is what one assignLicense call does to a user's or group's licenses: the removed SKUs
+// go, the added ones are set (replacing their disabled plans when already held), all at once.
+func applyLicenseChange(current []assignedLicense, add []licenseJSON, remove []string) []assignedLicense {
+	next := slices.DeleteFunc(slices.Clone(current), func(l assignedLicense) bool {
 		return slices.ContainsFunc(remove, func(x string) bool { return strings.EqualFold(x, l.SkuID) })
 	})
 	for _, a := range add {
@@ -627,12 +638,7 @@ func (s *Sandbox) graphAssignUserLicense(r *http.Request, c *customer, now time.
 			next = append(next, lic)
 		}
 	}
-	u.Licenses = next
-	u.LastUpdated = now
-	s.dirty = true
-	s.noteLicenseLossLocked(c, u, before, now)
-	s.checkLicensesLocked(c, now)
-	return jsonReply(http.StatusOK, s.userJSONLocked(c, u))
+	return next
 }
 
 func (s *Sandbox) graphAssignGroupLicense(r *http.Request, c *customer, now time.Time) reply {
@@ -676,19 +682,7 @@ func (s *Sandbox) graphAssignGroupLicense(r *http.Request, c *customer, now time
 	for _, u := range members {
 		before[u.ID] = s.effectiveLocked(c, u)
 	}
-	next := slices.DeleteFunc(slices.Clone(g.Licenses), func(l assignedLicense) bool {
-		return slices.ContainsFunc(remove, func(x string) bool { return strings.EqualFold(x, l.SkuID) })
-	})
-	for _, a := range add {
-		i := slices.IndexFunc(next, func(l assignedLicense) bool { return strings.EqualFold(l.SkuID, a.SkuID) })
-		lic := assignedLicense{SkuID: strings.ToLower(a.SkuID), DisabledPlans: nonNil(a.DisabledPlans)}
-		if i >= 0 {
-			next[i] = lic
-		} else {
-			next = append(next, lic)
-		}
-	}
-	g.Licenses = next
+	g.Licenses = applyLicenseChange(g.Licenses, add, remove)
 	s.dirty = true
 	for _, u := range members {
 		u.LastUpdated = now
