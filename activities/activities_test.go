@@ -101,6 +101,56 @@ func errType(t *testing.T, err error) string {
 	return appErr.Type()
 }
 
+// sameSkuLines reads the catalog for one original SKU and returns a cart line buying the same offer.
+func (f *fixture) sameSkuLines(customer, country, partNumber string, quantity int) []activities.CartLine {
+	f.t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
+		Country: country, Skus: []activities.SourceSku{{SkuPartNumber: partNumber}}})
+	require.NoError(f.t, err)
+	var cat activities.CatalogResult
+	require.NoError(f.t, v.Get(&cat))
+	require.NotNil(f.t, cat.Facts[0].SameSku)
+	require.True(f.t, cat.Facts[0].SameSku.Purchasable)
+	return []activities.CartLine{{CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: quantity}}
+}
+
+func (f *fixture) createCart(customer string, lines []activities.CartLine, requestID string) string {
+	f.t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU,
+		CustomerTenantID: customer, Lines: lines, RequestID: requestID})
+	require.NoError(f.t, err)
+	var cart activities.CreateCartResult
+	require.NoError(f.t, v.Get(&cart))
+	return cart.CartID
+}
+
+func (f *fixture) checkout(customer, cartID string, lines []activities.CartLine, requestID string) (activities.CheckoutResult, error) {
+	var out activities.CheckoutResult
+	v, err := f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU,
+		CustomerTenantID: customer, CartID: cartID, Lines: lines, RequestID: requestID})
+	if err != nil {
+		return out, err
+	}
+	return out, v.Get(&out)
+}
+
+// ledger returns the sandbox ledger's entry for a customer.
+func (f *fixture) ledger(customer string) sandbox.CustomerLedger {
+	f.t.Helper()
+	var ledger sandbox.Ledger
+	resp, err := http.Get(f.url + "/sandbox/ledger")
+	require.NoError(f.t, err)
+	defer resp.Body.Close()
+	require.NoError(f.t, json.NewDecoder(resp.Body).Decode(&ledger))
+	for _, c := range ledger.Customers {
+		if c.TenantID == customer {
+			return c
+		}
+	}
+	f.t.Fatalf("customer %s is not in the ledger", customer)
+	return sandbox.CustomerLedger{}
+}
+
 func TestSelectPartnerPicksTheTenantInTheCustomersMarket(t *testing.T) {
 	f := newFixture(t, sandbox.PartnerEU, sandbox.PartnerJP)
 	tests := []struct {
@@ -154,45 +204,19 @@ func TestCheckoutAfterALostAnswerFindsTheOrder(t *testing.T) {
 	customer := sandbox.CustomerDiscontinued
 	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
 
-	v, err := f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		Country: "FR", Skus: []activities.SourceSku{{SkuPartNumber: "STANDARDPACK"}}})
-	require.NoError(t, err)
-	var cat activities.CatalogResult
-	require.NoError(t, v.Get(&cat))
-	require.NotNil(t, cat.Facts[0].SameSku)
-	require.True(t, cat.Facts[0].SameSku.Purchasable)
-	lines := []activities.CartLine{{Line: 0, CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: 8}}
+	lines := f.sameSkuLines(customer, "FR", "STANDARDPACK", 8)
+	cart := f.createCart(customer, lines, "6a1d0b5e-1111-4222-8333-944455556666")
 
-	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		Lines: lines, RequestID: "6a1d0b5e-1111-4222-8333-944455556666"})
+	first, err := f.checkout(customer, cart, lines, "7b2e1c6f-1111-4222-8333-944455556666")
 	require.NoError(t, err)
-	var cart activities.CreateCartResult
-	require.NoError(t, v.Get(&cart))
-
-	checkout := activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, CartID: cart.CartID,
-		Lines: lines, RequestID: "7b2e1c6f-1111-4222-8333-944455556666"}
-	var first, second activities.CheckoutResult
-	v, err = f.env.ExecuteActivity(f.acts.Checkout, checkout)
-	require.NoError(t, err)
-	require.NoError(t, v.Get(&first))
 	require.NotEmpty(t, first.Lines[0].OrderID)
-
-	v, err = f.env.ExecuteActivity(f.acts.Checkout, checkout) // the retry
+	second, err := f.checkout(customer, cart, lines, "7b2e1c6f-1111-4222-8333-944455556666") // the retry
 	require.NoError(t, err)
-	require.NoError(t, v.Get(&second))
 	require.Equal(t, first.Lines[0].OrderID, second.Lines[0].OrderID)
 
-	var ledger sandbox.Ledger
-	resp, err := http.Get(f.url + "/sandbox/ledger")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ledger))
-	for _, c := range ledger.Customers {
-		if c.TenantID == customer {
-			require.Equal(t, 1, c.Orders)
-			require.Zero(t, c.DuplicatePurchases)
-		}
-	}
+	c := f.ledger(customer)
+	require.Equal(t, 1, c.Orders)
+	require.Zero(t, c.DuplicatePurchases)
 }
 
 func TestPurchaseWithoutAgreementIsNonRetryable(t *testing.T) {
@@ -206,19 +230,9 @@ func TestPurchaseWithoutAgreementIsNonRetryable(t *testing.T) {
 	require.NoError(t, v.Get(&ag))
 	require.False(t, ag.Accepted)
 
-	v, err = f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		Country: "DE", Skus: []activities.SourceSku{{SkuPartNumber: "ENTERPRISEPACK"}}})
-	require.NoError(t, err)
-	var cat activities.CatalogResult
-	require.NoError(t, v.Get(&cat))
-	lines := []activities.CartLine{{CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: 20}}
-	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		Lines: lines, RequestID: "8c3f2d7a-1111-4222-8333-944455556666"})
-	require.NoError(t, err)
-	var cart activities.CreateCartResult
-	require.NoError(t, v.Get(&cart))
-	_, err = f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		CartID: cart.CartID, Lines: lines, RequestID: "9d4a3e8b-1111-4222-8333-944455556666"})
+	lines := f.sameSkuLines(customer, "DE", "ENTERPRISEPACK", 20)
+	cart := f.createCart(customer, lines, "8c3f2d7a-1111-4222-8333-944455556666")
+	_, err = f.checkout(customer, cart, lines, "9d4a3e8b-1111-4222-8333-944455556666")
 	require.Equal(t, activities.ErrTypeAgreementMissing, errType(t, err))
 
 	// With the partner's attestation the agreement is recorded.
@@ -266,14 +280,9 @@ func TestDiscoverMoveAndCheckOriginals(t *testing.T) {
 	require.Error(t, err)
 
 	lines := []activities.CartLine{{CatalogItemID: succ.CatalogItemID, Quantity: e4.Quantity}}
-	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, Lines: lines, RequestID: "a1b2c3d4-1111-4222-8333-944455556666"})
+	cart := f.createCart(customer, lines, "a1b2c3d4-1111-4222-8333-944455556666")
+	out, err := f.checkout(customer, cart, lines, "b1b2c3d4-1111-4222-8333-944455556666")
 	require.NoError(t, err)
-	var cart activities.CreateCartResult
-	require.NoError(t, v.Get(&cart))
-	v, err = f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, CartID: cart.CartID, Lines: lines, RequestID: "b1b2c3d4-1111-4222-8333-944455556666"})
-	require.NoError(t, err)
-	var out activities.CheckoutResult
-	require.NoError(t, v.Get(&out))
 	v, err = f.env.ExecuteActivity(f.acts.AwaitProvisioning, activities.AwaitProvisioningInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, OrderIDs: []string{out.Lines[0].OrderID}})
 	require.NoError(t, err)
 	var prov activities.AwaitProvisioningResult
@@ -335,24 +344,14 @@ func TestCancelRefundsOnlyNewSubscriptionsInTheirWindow(t *testing.T) {
 	f := newFixture(t, sandbox.PartnerEU)
 	customer := sandbox.CustomerDiscontinued
 	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
-	v, err := f.env.ExecuteActivity(f.acts.Catalog, activities.CatalogInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		Country: "FR", Skus: []activities.SourceSku{{SkuPartNumber: "STANDARDPACK"}}})
+	lines := f.sameSkuLines(customer, "FR", "STANDARDPACK", 8)
+	cart := f.createCart(customer, lines, "c1b2c3d4-1111-4222-8333-944455556666")
+	out, err := f.checkout(customer, cart, lines, "d1b2c3d4-1111-4222-8333-944455556666")
 	require.NoError(t, err)
-	var cat activities.CatalogResult
-	require.NoError(t, v.Get(&cat))
-	lines := []activities.CartLine{{CatalogItemID: cat.Facts[0].SameSku.CatalogItemID, Quantity: 8}}
-	v, err = f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, Lines: lines, RequestID: "c1b2c3d4-1111-4222-8333-944455556666"})
-	require.NoError(t, err)
-	var cart activities.CreateCartResult
-	require.NoError(t, v.Get(&cart))
-	v, err = f.env.ExecuteActivity(f.acts.Checkout, activities.CheckoutInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer, CartID: cart.CartID, Lines: lines, RequestID: "d1b2c3d4-1111-4222-8333-944455556666"})
-	require.NoError(t, err)
-	var out activities.CheckoutResult
-	require.NoError(t, v.Get(&out))
 	sub := out.Lines[0].SubscriptionID
 	require.NotEmpty(t, sub)
 
-	v, err = f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
+	v, err := f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
 	require.NoError(t, err)
 	var disc activities.DiscoverResult
 	require.NoError(t, v.Get(&disc))
@@ -367,17 +366,9 @@ func TestCancelRefundsOnlyNewSubscriptionsInTheirWindow(t *testing.T) {
 	require.NoError(t, v.Get(&res))
 	require.Equal(t, []string{sub}, res.Cancelled)
 
-	var ledger sandbox.Ledger
-	resp, err := http.Get(f.url + "/sandbox/ledger")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ledger))
-	for _, c := range ledger.Customers {
-		if c.TenantID == customer {
-			require.Equal(t, 1, c.CSPCancellations)
-			require.Zero(t, c.OriginalsCancelled)
-		}
-	}
+	c := f.ledger(customer)
+	require.Equal(t, 1, c.CSPCancellations)
+	require.Zero(t, c.OriginalsCancelled)
 }
 
 // TestCatalogIsReadOncePerCountry: a bulk onboarding does not walk the catalog once per transfer.
