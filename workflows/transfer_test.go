@@ -253,7 +253,7 @@ func TestUnverifiedAcceptanceDoesNotAdvanceUntilPartnerCenterConfirms(t *testing
 			acceptedAt = e.At
 		}
 	}
-	require.Equal(t, h.env.Now().Add(-0).Year(), acceptedAt.Year())
+	require.False(t, acceptedAt.IsZero(), "the acceptance was verified and noted")
 	require.Equal(t, 6*time.Hour, acceptedAt.Sub(rep.StartedAt), "found by the 6-hourly poll, not the unverified signal")
 }
 
