@@ -27,6 +27,9 @@ type Options struct {
 	DBFilename string
 	// ClientOptions are the base options for the server's client; HostPort picks the port.
 	ClientOptions *client.Options
+	// DynamicConfig sets server dynamic configuration values, e.g.
+	// "limit.historyCount.suggestContinueAsNew": "60" to make transfers continue as new early.
+	DynamicConfig map[string]string
 }
 
 // CLIPath finds the Temporal CLI: $CSP_TEMPORAL_CLI, else .bin/temporal in the repository.
@@ -68,6 +71,9 @@ func Start(tb testing.TB, opts Options) *testsuite.DevServer {
 	var args []string
 	for name, typ := range opts.SearchAttributes {
 		args = append(args, "--search-attribute", name+"="+typ)
+	}
+	for key, value := range opts.DynamicConfig {
+		args = append(args, "--dynamic-config-value", key+"="+value)
 	}
 	out := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/csptransfer/csptransfer/internal/demo"
+	"github.com/csptransfer/csptransfer/internal/devserver"
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/workflows"
+)
+
+// startWorkerContinuingEarly is startWorker on a server that suggests continue-as-new after a few dozen
+// events, so one transfer runs through several runs.
+func startWorkerContinuingEarly(t *testing.T) (client.Client, string) {
+	t.Helper()
+	sas := map[string]string{}
+	for _, sa := range workflows.SearchAttributes() {
+		sas[sa.Name] = sa.Type
+	}
+	srv := devserver.Start(t, devserver.Options{
+		SearchAttributes: sas,
+		DynamicConfig:    map[string]string{"limit.historyCount.suggestContinueAsNew": "40"},
+	})
+	m := startWorkerOn(t, srv.FrontendHostPort())
+	return srv.Client(), m.SandboxURL
+}
+
+func update(t *testing.T, c client.Client, id, name string, arg any) {
+	t.Helper()
+	h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{arg}})
+	require.NoError(t, err)
+	require.NoError(t, h.Get(context.Background(), nil))
+}
+
+func sendSignal(t *testing.T, c client.Client, id, name string, arg any) {
+	t.Helper()
+	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", name, arg))
+}
+
+// runIDs lists every run of a workflow ID, oldest first.
+func runIDs(t *testing.T, c client.Client, id string) []string {
+	t.Helper()
+	var ids []string
+	var token []byte
+	for {
+		page, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: "WorkflowId = '" + id + "'", NextPageToken: token,
+		})
+		require.NoError(t, err)
+		for _, e := range page.GetExecutions() {
+			ids = append([]string{e.GetExecution().GetRunId()}, ids...)
+		}
+		if token = page.GetNextPageToken(); len(token) == 0 {
+			return ids
+		}
+	}
+}
+
+// TestTransferContinuesAsNewThroughOperatorSteps drives one transfer through every operator step on a
+// server that makes it continue as new again and again: an early (unverified) acceptance, the GDAP
+// approval signal, the plan's approval, the license move, and a skipped expiry wait. Every run replays, and every run is kept as a golden history.
+func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
+	c, sb := startWorkerContinuingEarly(t)
+	tenant := uuid.NewString()
+	domain := "steps-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
+
+	id := workflows.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.WorkflowType, workflows.TransferRequest{
+			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+			ContactEmail: "it@" + domain, RequestAdminAccess: true, ReminderEvery: workflows.Duration(time.Hour),
+		})
+	require.NoError(t, err)
+
+	st := waitFor(t, c, id, "the invitation", func(s workflows.TransferStatus) bool {
+		return s.Stage == workflows.StageAwaitingAcceptance && s.AdminRelationshipID != ""
+	})
+	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	waitFor(t, c, id, "the unverified acceptance", func(s workflows.TransferStatus) bool { return s.LastError != "" })
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	waitFor(t, c, id, "the verified acceptance", func(s workflows.TransferStatus) bool {
+		for _, e := range s.Timeline {
+			if e.Note == "reseller relationship verified in Partner Center" {
+				return true
+			}
+		}
+		return false
+	})
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
+	sendSignal(t, c, id, workflows.SignalAdminAccessApproved, workflows.AdminAccessApproved{CustomerTenantID: tenant, RelationshipID: st.AdminRelationshipID, Source: "test"})
+
+	st = waitFor(t, c, id, "the plan", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingApproval })
+	update(t, c, id, workflows.UpdateApprovePlan, workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "reviewed"})
+
+	waitFor(t, c, id, "the expiry wait", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingExpiry })
+	update(t, c, id, workflows.UpdateSkipExpiryWait, workflows.SkipExpiryWait{
+		SourceSku: "STANDARDPACK", Acknowledgement: workflows.NoRefundAcknowledgement, Reason: "customer asked"})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var rep workflows.TransferReport
+	require.NoError(t, c.GetWorkflow(ctx, id, "").Get(ctx, &rep))
+	require.Equal(t, workflows.StageCompleted, rep.Outcome, rep.Reason)
+
+	runs := runIDs(t, c, id)
+	require.Greater(t, len(runs), 2, "the transfer continued as new")
+	require.Equal(t, run.GetRunID(), runs[0])
+	for i, r := range runs {
+		checkHistory(t, c, id, r, "transfer-continued-run"+string(rune('a'+i)))
+	}
+}
+
+// TestAbortAfterPurchaseCancelsRefundable aborts a transfer waiting for its originals' expiry twice in a
+// row, the second time asking for refunds: the new subscriptions are cancelled inside their refund window.
+func TestAbortAfterPurchaseCancelsRefundable(t *testing.T) {
+	c, m := startWorker(t)
+	sb := m.SandboxURL
+	tenant := uuid.NewString()
+	domain := "abort-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+
+	id := workflows.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.WorkflowType, workflows.TransferRequest{
+			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: workflows.ApprovalNever,
+			Subscriptions: []workflows.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
+		})
+	require.NoError(t, err)
+	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	waitFor(t, c, id, "the expiry wait", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingExpiry })
+
+	sendSignal(t, c, id, workflows.SignalAbort, workflows.Abort{Reason: "customer withdrew"})
+	sendSignal(t, c, id, workflows.SignalAbort, workflows.Abort{Reason: "customer withdrew", CancelRefundable: true})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var rep workflows.TransferReport
+	require.NoError(t, run.Get(ctx, &rep))
+	require.Equal(t, workflows.StageAborted, rep.Outcome)
+	checkHistory(t, c, id, run.GetRunID(), "transfer-aborted-after-purchase")
+}
+
+// TestOfferMappingAndSkippedWait maps a retired offer to another target while the plan awaits approval,
+// approves the new plan, and skips the expiry wait of every line once users are on the new subscriptions.
+func TestOfferMappingAndSkippedWait(t *testing.T) {
+	c, m := startWorker(t)
+	sb := m.SandboxURL
+	tenant := uuid.NewString()
+	domain := "mapping-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
+	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+
+	id := workflows.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.WorkflowType, workflows.TransferRequest{
+			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+			Subscriptions: []workflows.OriginalSubscription{
+				{SkuPartNumber: "ENTERPRISEWITHSCAL", Quantity: 4, ExpiresAt: expires},
+				{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires},
+			},
+		})
+	require.NoError(t, err)
+	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	st := waitFor(t, c, id, "the plan", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingApproval })
+	update(t, c, id, workflows.UpdateSetOfferMapping, workflows.SetOfferMapping{SourceSku: "ENTERPRISEWITHSCAL", TargetCatalogItemID: "CFQ7TTC0LFK5:0002"})
+	st = waitFor(t, c, id, "the new plan", func(s workflows.TransferStatus) bool {
+		return s.Stage == workflows.StageAwaitingApproval && s.PlanVersion > st.PlanVersion
+	})
+	update(t, c, id, workflows.UpdateApprovePlan, workflows.ApprovePlan{PlanVersion: st.PlanVersion})
+	waitFor(t, c, id, "the expiry wait", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingExpiry })
+	update(t, c, id, workflows.UpdateSkipExpiryWait, workflows.SkipExpiryWait{Acknowledgement: workflows.NoRefundAcknowledgement})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var rep workflows.TransferReport
+	require.NoError(t, run.Get(ctx, &rep))
+	require.Equal(t, workflows.StageCompleted, rep.Outcome, rep.Reason)
+	checkHistory(t, c, id, run.GetRunID(), "transfer-offer-mapping")
+}
