@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/graph"
 	"github.com/csptransfer/csptransfer/internal/msrest"
 	"github.com/csptransfer/csptransfer/internal/notify"
@@ -66,18 +67,23 @@ func (a *Activities) partner(tenantID string) (Partner, error) {
 		fmt.Sprintf("partner tenant %s is not configured on this worker", tenantID), ErrTypeInvalidInput, nil)
 }
 
-// requestID derives an MS-RequestId from the workflow and a purpose, so every attempt of the same step
-// sends the same id and Partner Center recognises a retry.
-func requestID(ctx context.Context, purpose string) string {
-	info := activity.GetInfo(ctx)
-	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(info.WorkflowExecution.ID+"/"+info.WorkflowExecution.RunID+"/"+purpose)).String()
+// requestID is the MS-RequestId of one call of a step whose id the workflow gave (csptransfer.RequestID),
+// so every attempt of the call sends the same id and Microsoft recognises a retry. Activities scheduled by
+// workflow code older than these ids carry none; they keep the id their earlier attempts sent, derived
+// from their run.
+func requestID(ctx context.Context, step, call string) string {
+	if step == "" {
+		info := activity.GetInfo(ctx)
+		return uuid.NewSHA1(uuid.NameSpaceURL, []byte(info.WorkflowExecution.ID+"/"+info.WorkflowExecution.RunID+"/"+call)).String()
+	}
+	return csptransfer.RequestID(step, call)
 }
 
 // attemptRequestID is requestID for one attempt: Microsoft asks for a new MS-RequestId once a call got an
 // answer, so a retry after a rejection is evaluated afresh instead of replaying the rejection.
-func attemptRequestID(ctx context.Context, purpose string) string {
+func attemptRequestID(ctx context.Context, step, call string) string {
 	info := activity.GetInfo(ctx)
-	return requestID(ctx, fmt.Sprintf("%s/%s/attempt-%d", purpose, info.ActivityID, info.Attempt))
+	return requestID(ctx, step, fmt.Sprintf("%s/%s/attempt-%d", call, info.ActivityID, info.Attempt))
 }
 
 // licenseMoveFailed keeps a rejected license change retryable: right after a purchase Graph may not count
@@ -87,7 +93,7 @@ func licenseMoveFailed(what string, err error) error {
 	if e, ok := msrest.AsError(err); ok && e.StatusCode == http.StatusTooManyRequests {
 		return classify(what, err)
 	}
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), "LicenseMoveRejected", temporal.ApplicationErrorOptions{Cause: err})
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), ErrTypeLicenseMoveRejected, temporal.ApplicationErrorOptions{Cause: err})
 }
 
 // SelectPartner picks the partner tenant in the customer's CSP regional market. The customer's country
@@ -188,11 +194,11 @@ func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, 
 			Duration:      "P730D",
 			Customer:      graph.RelationshipCustomer{TenantID: in.CustomerTenantID},
 			AccessDetails: graph.AccessDetails{UnifiedRoles: gdapRoles},
-		}, requestID(ctx, "gdap-create"))
+		}, requestID(ctx, in.RequestID, "gdap-create"))
 		if err != nil {
 			return InviteResult{}, classify("GDAP relationship", err)
 		}
-		if _, err := p.Graph.LockForApproval(ctx, rel.ID, requestID(ctx, "gdap-lock")); err != nil {
+		if _, err := p.Graph.LockForApproval(ctx, rel.ID, requestID(ctx, in.RequestID, "gdap-lock")); err != nil {
 			return InviteResult{}, classify("GDAP approval request", err)
 		}
 		res.AdminRelationshipID = rel.ID
@@ -291,15 +297,15 @@ func (a *Activities) EnsureAgreement(ctx context.Context, in EnsureAgreementInpu
 		DateAgreed:     partnercenter.Time{Time: at.DateAgreed},
 		Type:           partnercenter.AgreementTypeMCA,
 		TemplateID:     meta[0].TemplateID,
-	}, requestID(ctx, "attest"))
+	}, requestID(ctx, in.RequestID, "attest"))
 	if err != nil {
 		return EnsureAgreementResult{}, classify("agreement attestation", err)
 	}
 	return EnsureAgreementResult{Accepted: true, How: "attested"}, nil
 }
 
-// Discover lists the customer's license-based subscriptions from the directory: those bought through
-// another channel or partner (the originals) and those this partner already sells.
+// Discover lists the customer's originals from the directory: the license-based subscriptions bought
+// through another channel or partner. Trials and subscriptions this partner already sells are left out.
 func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverResult, error) {
 	p, err := a.partner(in.PartnerTenantID)
 	if err != nil {
@@ -315,8 +321,7 @@ func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverRe
 			continue
 		}
 		if strings.EqualFold(s.OwnerTenantID, in.PartnerTenantID) {
-			res.Owned = append(res.Owned, Owned{SkuID: strings.ToLower(s.SkuID), Quantity: s.TotalLicenses})
-			continue
+			continue // already sold by this partner: not an original
 		}
 		if s.Status != graph.SubscriptionEnabled && s.Status != graph.SubscriptionWarning {
 			continue
@@ -326,7 +331,7 @@ func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverRe
 				fmt.Sprintf("subscription %s (%s) has no nextLifecycleDateTime: give the originals with their end dates in the request", s.ID, s.SkuPartNumber),
 				ErrTypeBusiness, nil)
 		}
-		res.Originals = append(res.Originals, Original{
+		res.Originals = append(res.Originals, csptransfer.OriginalSubscription{
 			SubscriptionID: s.ID, SkuID: strings.ToLower(s.SkuID), SkuPartNumber: s.SkuPartNumber,
 			Quantity: s.TotalLicenses, ExpiresAt: s.NextLifecycleDateTime.UTC(), OwnerTenantID: s.OwnerTenantID,
 		})
@@ -804,25 +809,25 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 				return MoveLicensesResult{}, classify("licensing group", err)
 			}
 			change := swap(in, disabledOf(grp.AssignedLicenses, in.FromSkuID), planMap)
-			if _, err := g.AssignGroupLicense(ctx, in.CustomerTenantID, gid, change, attemptRequestID(ctx, "group/"+gid)); err != nil {
+			if _, err := g.AssignGroupLicense(ctx, in.CustomerTenantID, gid, change, attemptRequestID(ctx, in.RequestID, "group/"+gid)); err != nil {
 				return MoveLicensesResult{}, licenseMoveFailed("move group license", err)
 			}
 			done["group:"+gid] = true
 			progress.GroupsMoved++
 			progress.Done = append(progress.Done, "group:"+gid)
-			activity.RecordHeartbeat(ctx, progress)
+			recordProgress(ctx, progress)
 		}
 		if !direct || done["user:"+u.ID] {
 			continue
 		}
 		change := swap(in, disabledOf(u.AssignedLicenses, in.FromSkuID), planMap)
-		if _, err := g.AssignUserLicense(ctx, in.CustomerTenantID, u.ID, change, attemptRequestID(ctx, "user/"+u.ID)); err != nil {
+		if _, err := g.AssignUserLicense(ctx, in.CustomerTenantID, u.ID, change, attemptRequestID(ctx, in.RequestID, "user/"+u.ID)); err != nil {
 			return MoveLicensesResult{}, licenseMoveFailed("move user license", err)
 		}
 		done["user:"+u.ID] = true
 		progress.UsersMoved++
 		progress.Done = append(progress.Done, "user:"+u.ID)
-		activity.RecordHeartbeat(ctx, progress)
+		recordProgress(ctx, progress)
 	}
 	left, err := g.UsersWithSku(ctx, in.CustomerTenantID, in.FromSkuID)
 	if err != nil {
@@ -931,7 +936,7 @@ func (a *Activities) CancelSubscriptions(ctx context.Context, in CancelInput) (C
 	}
 	res := CancelResult{Cancelled: []string{}, Kept: map[string]string{}}
 	for _, id := range in.SubscriptionIDs {
-		_, err := p.PartnerCenter.CancelSubscription(ctx, in.CustomerTenantID, id, requestID(ctx, "cancel/"+id))
+		_, err := p.PartnerCenter.CancelSubscription(ctx, in.CustomerTenantID, id, requestID(ctx, in.RequestID, "cancel/"+id))
 		var refused *partnercenter.CancelRefusedError
 		switch {
 		case err == nil:

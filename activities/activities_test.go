@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/graph"
 	"github.com/csptransfer/csptransfer/internal/identity"
@@ -237,7 +238,7 @@ func TestPurchaseWithoutAgreementIsNonRetryable(t *testing.T) {
 
 	// With the partner's attestation the agreement is recorded.
 	v, err = f.env.ExecuteActivity(f.acts.EnsureAgreement, activities.EnsureAgreementInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer,
-		Attestation: &activities.Attestation{FirstName: "Ada", LastName: "Admin", Email: "ada@alpineskihouse.example", DateAgreed: time.Now().UTC()}})
+		Attestation: &csptransfer.Attestation{FirstName: "Ada", LastName: "Admin", Email: "ada@alpineskihouse.example", DateAgreed: time.Now().UTC()}})
 	require.NoError(t, err)
 	require.NoError(t, v.Get(&ag))
 	require.True(t, ag.Accepted)
@@ -254,7 +255,7 @@ func TestDiscoverMoveAndCheckOriginals(t *testing.T) {
 	var disc activities.DiscoverResult
 	require.NoError(t, v.Get(&disc))
 	require.Len(t, disc.Originals, 2)
-	var e4 activities.Original
+	var e4 csptransfer.OriginalSubscription
 	for _, o := range disc.Originals {
 		if o.SkuPartNumber == "ENTERPRISEWITHSCAL" {
 			e4 = o
@@ -324,7 +325,7 @@ func TestCheckOriginalReportsARenewal(t *testing.T) {
 	require.NoError(t, err)
 	var disc activities.DiscoverResult
 	require.NoError(t, v.Get(&disc))
-	var e3 activities.Original
+	var e3 csptransfer.OriginalSubscription
 	for _, o := range disc.Originals {
 		if o.SkuPartNumber == "SPE_E3" {
 			e3 = o

@@ -26,7 +26,7 @@ func classify(what string, err error) error {
 	}
 	if e.Retryable {
 		if e.RetryAfter > 0 {
-			return temporal.NewApplicationErrorWithOptions(msg, "Transient", temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err})
+			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeTransient, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err})
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}

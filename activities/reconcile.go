@@ -11,14 +11,13 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/csptransfer/csptransfer"
 )
 
 // Reconciler holds what the reconciliation activities use: a Temporal client for the visibility query,
 // status queries and signals, and the partner tenants whose Partner Center is asked. It is separate from
 // Activities because only the reconciler talks back to Temporal.
-//
-// The wire names (query, signal, stage) are passed in by the Reconcile workflow: they are defined in the
-// workflows package, which imports this one.
 type Reconciler struct {
 	// Optional: Client talks to Temporal. default: the worker's own client (activity.GetClient)
 	Client   client.Client
@@ -80,17 +79,9 @@ func (r *Reconciler) ListTransfers(ctx context.Context, in ListTransfersInput) (
 	}
 }
 
-// ReconcileTransferInput names one transfer to reconcile and the wire names to use with it.
+// ReconcileTransferInput names one transfer to reconcile.
 type ReconcileTransferInput struct {
 	WorkflowID string `json:"workflowId"`
-	// StatusQuery is the name of the transfer's status query.
-	StatusQuery string `json:"statusQuery"`
-	// AwaitingStage is the stage the transfer must still be in; another stage means nothing is to be done.
-	AwaitingStage string `json:"awaitingStage"`
-	// Signal is the signal sent when Partner Center shows the transfer may move on.
-	Signal string `json:"signal"`
-	// Source is put in the signal, e.g. "reconciler".
-	Source string `json:"source"`
 }
 
 // ReconcileTransferResult says what was found and done.
@@ -103,21 +94,6 @@ type ReconcileTransferResult struct {
 	Skipped string `json:"skipped,omitempty"`
 }
 
-// AcceptanceSignal is the payload the reconciler sends; it has the JSON shape of the workflow's
-// relationship-accepted signal payload.
-type AcceptanceSignal struct {
-	CustomerTenantID string `json:"customerTenantId"`
-	Source           string `json:"source,omitempty"`
-}
-
-// transferFacts is the part of the transfer's status the reconciler needs.
-type transferFacts struct {
-	CustomerTenantID    string `json:"customerTenantId"`
-	PartnerTenantID     string `json:"partnerTenantId"`
-	AdminRelationshipID string `json:"adminRelationshipId"`
-	Stage               string `json:"stage"`
-}
-
 // ReconcileTransfer asks Partner Center whether a transfer waiting for acceptance may move on, and signals
 // it when it may: the reseller relationship exists and, when admin access was requested, the GDAP
 // relationship is active. A transfer with the relationship but GDAP still pending is left alone: its own
@@ -125,11 +101,11 @@ type transferFacts struct {
 // signal only prompts the workflow to verify the relationship itself, so a repeated signal is harmless.
 func (r *Reconciler) ReconcileTransfer(ctx context.Context, in ReconcileTransferInput) (ReconcileTransferResult, error) {
 	res := ReconcileTransferResult{WorkflowID: in.WorkflowID}
-	if in.WorkflowID == "" || in.StatusQuery == "" || in.Signal == "" {
-		return res, temporal.NewNonRetryableApplicationError("workflowId, statusQuery and signal: required", ErrTypeInvalidInput, nil)
+	if in.WorkflowID == "" {
+		return res, temporal.NewNonRetryableApplicationError("workflowId: required", ErrTypeInvalidInput, nil)
 	}
 	c := r.client(ctx)
-	v, err := c.QueryWorkflow(ctx, in.WorkflowID, "", in.StatusQuery)
+	v, err := c.QueryWorkflow(ctx, in.WorkflowID, "", csptransfer.QueryStatus)
 	if err != nil {
 		if isGone(err) {
 			res.Skipped = "transfer not found or closed"
@@ -137,12 +113,12 @@ func (r *Reconciler) ReconcileTransfer(ctx context.Context, in ReconcileTransfer
 		}
 		return res, fmt.Errorf("query %s: %w", in.WorkflowID, err)
 	}
-	var facts transferFacts
+	var facts csptransfer.TransferStatus
 	if err := v.Get(&facts); err != nil {
 		return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("decode status of %s: %v", in.WorkflowID, err), ErrTypeInvalidInput, err)
 	}
-	if in.AwaitingStage != "" && facts.Stage != in.AwaitingStage {
-		res.Skipped = "transfer is in stage " + facts.Stage
+	if facts.Stage != csptransfer.StageAwaitingAcceptance {
+		res.Skipped = "transfer is in stage " + string(facts.Stage)
 		return res, nil
 	}
 	if facts.PartnerTenantID == "" || facts.CustomerTenantID == "" {
@@ -161,7 +137,8 @@ func (r *Reconciler) ReconcileTransfer(ctx context.Context, in ReconcileTransfer
 	if !check.Accepted || (facts.AdminRelationshipID != "" && !check.AdminAccessActive) {
 		return res, nil
 	}
-	err = c.SignalWorkflow(ctx, in.WorkflowID, "", in.Signal, AcceptanceSignal{CustomerTenantID: facts.CustomerTenantID, Source: in.Source})
+	err = c.SignalWorkflow(ctx, in.WorkflowID, "", csptransfer.SignalRelationshipAccepted,
+		csptransfer.RelationshipAccepted{CustomerTenantID: facts.CustomerTenantID, Source: csptransfer.ReconcileSource})
 	switch {
 	case isGone(err):
 		res.Skipped = "transfer closed before the signal"
@@ -169,7 +146,7 @@ func (r *Reconciler) ReconcileTransfer(ctx context.Context, in ReconcileTransfer
 		return res, fmt.Errorf("signal %s: %w", in.WorkflowID, err)
 	default:
 		res.Signalled = true
-		activity.GetLogger(ctx).Info("signalled an accepted transfer", "workflowId", in.WorkflowID, "source", in.Source)
+		activity.GetLogger(ctx).Info("signalled an accepted transfer", "workflowId", in.WorkflowID)
 	}
 	return res, nil
 }

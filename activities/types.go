@@ -1,6 +1,10 @@
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/csptransfer/csptransfer"
+)
 
 // Error types of the non-retryable application errors activities return. Workflows branch on them with
 // errors.As and (*temporal.ApplicationError).Type(); retry policies list them by these names, never by Go
@@ -32,6 +36,14 @@ const (
 	ErrTypeThrottled = "Throttled"
 	// ErrTypeNotCancellable: a subscription is not ours or is past its refund window.
 	ErrTypeNotCancellable = "NotCancellable"
+
+	// Retryable types, named so that operators and metrics can tell them apart.
+
+	// ErrTypeTransient: Microsoft answered with a temporary failure and a Retry-After; retried after it.
+	ErrTypeTransient = "Transient"
+	// ErrTypeLicenseMoveRejected: Graph refused a license change (e.g. CountViolation while new seats are
+	// not yet counted); retried with backoff while the status shows the error.
+	ErrTypeLicenseMoveRejected = "LicenseMoveRejected"
 )
 
 // SelectPartnerInput asks which partner tenant transacts for a customer.
@@ -61,6 +73,8 @@ type InviteInput struct {
 	RequestAdminAccess bool   `json:"requestAdminAccess,omitempty"`
 	// Reference identifies the transfer in messages and makes a repeated notification recognisable.
 	Reference string `json:"reference"`
+	// RequestID is the step's MS-RequestId (csptransfer.RequestID); the GDAP calls derive theirs from it.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // InviteResult is what the customer was sent.
@@ -105,20 +119,13 @@ type NotifyResult struct {
 	Sent bool `json:"sent"`
 }
 
-// Attestation is the partner's record that the customer accepted the Microsoft Customer Agreement.
-type Attestation struct {
-	FirstName   string    `json:"firstName"`
-	LastName    string    `json:"lastName"`
-	Email       string    `json:"email"`
-	PhoneNumber string    `json:"phoneNumber,omitempty"`
-	DateAgreed  time.Time `json:"dateAgreed"`
-}
-
 // EnsureAgreementInput checks (and, with an attestation, records) the customer agreement.
 type EnsureAgreementInput struct {
-	PartnerTenantID  string       `json:"partnerTenantId"`
-	CustomerTenantID string       `json:"customerTenantId"`
-	Attestation      *Attestation `json:"attestation,omitempty"`
+	PartnerTenantID  string                   `json:"partnerTenantId"`
+	CustomerTenantID string                   `json:"customerTenantId"`
+	Attestation      *csptransfer.Attestation `json:"attestation,omitempty"`
+	// RequestID is the step's MS-RequestId; recording the attestation derives its own from it.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // EnsureAgreementResult says whether purchases may proceed.
@@ -134,27 +141,10 @@ type DiscoverInput struct {
 	CustomerTenantID string `json:"customerTenantId"`
 }
 
-// Original is a subscription bought outside this partner's CSP channel.
-type Original struct {
-	SubscriptionID string    `json:"subscriptionId,omitempty"`
-	SkuID          string    `json:"skuId"`
-	SkuPartNumber  string    `json:"skuPartNumber,omitempty"`
-	Quantity       int       `json:"quantity"`
-	ExpiresAt      time.Time `json:"expiresAt"`
-	// OwnerTenantID is the CSP partner that sold it, empty when bought direct or through another channel.
-	OwnerTenantID string `json:"ownerTenantId,omitempty"`
-}
-
-// Owned is a subscription this partner already sells to the customer.
-type Owned struct {
-	SkuID    string `json:"skuId"`
-	Quantity int    `json:"quantity"`
-}
-
-// DiscoverResult lists the customer's subscriptions.
+// DiscoverResult lists the customer's originals: the license-based subscriptions bought through another
+// channel or another partner, with their directory subscription ids and owners.
 type DiscoverResult struct {
-	Originals []Original `json:"originals"`
-	Owned     []Owned    `json:"owned,omitempty"`
+	Originals []csptransfer.OriginalSubscription `json:"originals"`
 }
 
 // SourceSku names an original SKU to look up in the catalog.
@@ -256,6 +246,8 @@ type MoveLicensesInput struct {
 	CustomerTenantID string `json:"customerTenantId"`
 	FromSkuID        string `json:"fromSkuId"`
 	ToSkuID          string `json:"toSkuId"`
+	// RequestID is the step's MS-RequestId; each license change derives its own from it and its attempt.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // MoveLicensesResult counts what moved and what is left.
@@ -300,6 +292,8 @@ type CancelInput struct {
 	PartnerTenantID  string   `json:"partnerTenantId"`
 	CustomerTenantID string   `json:"customerTenantId"`
 	SubscriptionIDs  []string `json:"subscriptionIds"`
+	// RequestID is the step's MS-RequestId; each cancellation derives its own from it.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // CancelResult says which were cancelled and which were kept, and why.

@@ -19,12 +19,12 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/transfers"
 	"github.com/csptransfer/csptransfer/internal/workerapp"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // stack is a real Temporal dev server with a worker wired the way the worker program wires it (the
@@ -38,7 +38,7 @@ type stack struct {
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
@@ -82,16 +82,16 @@ func (s *stack) ok(t *testing.T, args ...string) string {
 }
 
 // status reads a transfer's status through `status --json`.
-func (s *stack) status(t *testing.T, id string) workflows.TransferStatus {
+func (s *stack) status(t *testing.T, id string) csptransfer.TransferStatus {
 	t.Helper()
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.NoError(t, json.Unmarshal([]byte(s.ok(t, "status", id, "--json")), &st))
 	return st
 }
 
-func (s *stack) waitFor(t *testing.T, id, what string, cond func(workflows.TransferStatus) bool) workflows.TransferStatus {
+func (s *stack) waitFor(t *testing.T, id, what string, cond func(csptransfer.TransferStatus) bool) csptransfer.TransferStatus {
 	t.Helper()
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.Eventually(t, func() bool {
 		st = s.status(t, id)
 		return cond(st)
@@ -168,7 +168,7 @@ func wholeTransfer(t *testing.T, s *stack) {
 		"--admin-access", "--json")
 	require.NoError(t, json.Unmarshal([]byte(out), &started), out)
 	require.False(t, started.Existing)
-	id := workflows.WorkflowID(tenant)
+	id := csptransfer.WorkflowID(tenant)
 	require.Equal(t, id, started.WorkflowID)
 	require.Equal(t, "http://ui.test/namespaces/default/workflows/"+id, started.UILink)
 
@@ -181,8 +181,8 @@ func wholeTransfer(t *testing.T, s *stack) {
 	strict := s.cli(t, "", "start", "--tenant", tenant, "--domain", domain, "--fail-if-running")
 	require.Equal(t, exitAlreadyRunning, strict.code, strict.stderr)
 
-	st := s.waitFor(t, tenant, "the invitation", func(st workflows.TransferStatus) bool {
-		return st.Stage == workflows.StageAwaitingAcceptance && st.AdminRelationshipID != ""
+	st := s.waitFor(t, tenant, "the invitation", func(st csptransfer.TransferStatus) bool {
+		return st.Stage == csptransfer.StageAwaitingAcceptance && st.AdminRelationshipID != ""
 	})
 	require.Equal(t, sandbox.PartnerEU, st.PartnerTenantID)
 
@@ -191,7 +191,7 @@ func wholeTransfer(t *testing.T, s *stack) {
 	sandboxCall(t, http.MethodPost, s.sandboxURL+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
 	require.Contains(t, s.ok(t, "accept", id), "verifies it with Partner Center")
 
-	st = s.waitFor(t, tenant, "the plan", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageAwaitingApproval })
+	st = s.waitFor(t, tenant, "the plan", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingApproval })
 	require.Len(t, st.Lines, 2)
 
 	// Answering anything but y approves nothing.
@@ -200,7 +200,7 @@ func wholeTransfer(t *testing.T, s *stack) {
 	require.Contains(t, no.stdout, "ENTERPRISEWITHSCAL")
 	require.Contains(t, no.stdout, "substitute")
 	require.Contains(t, no.stderr, "not approved")
-	require.Equal(t, workflows.StageAwaitingApproval, s.status(t, tenant).Stage)
+	require.Equal(t, csptransfer.StageAwaitingApproval, s.status(t, tenant).Stage)
 
 	human := s.ok(t, "status", tenant)
 	require.Contains(t, human, "AwaitingApproval")
@@ -220,7 +220,7 @@ func wholeTransfer(t *testing.T, s *stack) {
 	running := s.ok(t, "report", tenant)
 	require.Contains(t, running, "still running")
 
-	s.waitFor(t, tenant, "the end", func(st workflows.TransferStatus) bool { return st.Stage.Terminal() })
+	s.waitFor(t, tenant, "the end", func(st csptransfer.TransferStatus) bool { return st.Stage.Terminal() })
 	select {
 	case code := <-watchDone:
 		require.Equal(t, exitOK, code, watched.String())
@@ -236,7 +236,7 @@ func wholeTransfer(t *testing.T, s *stack) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	require.Equal(t, "Completed", rep.ExecutionStatus)
 	require.NotNil(t, rep.Report)
-	require.Equal(t, workflows.StageCompleted, rep.Report.Outcome, rep.Report.Reason)
+	require.Equal(t, csptransfer.StageCompleted, rep.Report.Outcome, rep.Report.Reason)
 	for _, l := range rep.Report.Lines {
 		require.True(t, l.Progress.Provisioned, l.SourceSkuPartNumber)
 		require.Equal(t, "expired", l.Progress.OriginalState, l.SourceSkuPartNumber)
@@ -264,10 +264,10 @@ func wholeTransfer(t *testing.T, s *stack) {
 func staleApprovalAndAbort(t *testing.T, s *stack) {
 	tenant := "a1b2c3d4-0002-4000-8000-000000000002" // seeded: retired E4 + E1, MCA signed
 	s.ok(t, "start", "--tenant", tenant, "--domain", "fabrikam-fr.onmicrosoft.com", "--country", "FR")
-	s.waitFor(t, tenant, "the invitation", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageAwaitingAcceptance })
+	s.waitFor(t, tenant, "the invitation", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingAcceptance })
 	sandboxCall(t, http.MethodPost, s.sandboxURL+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
 	s.ok(t, "accept", tenant)
-	st := s.waitFor(t, tenant, "the plan", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageAwaitingApproval })
+	st := s.waitFor(t, tenant, "the plan", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingApproval })
 	require.Equal(t, 1, st.PlanVersion)
 
 	stdin, answer := io.Pipe()
@@ -294,7 +294,7 @@ func staleApprovalAndAbort(t *testing.T, s *stack) {
 	require.Equal(t, exitUsage, bad.code)
 	require.Contains(t, bad.stderr, "--reason")
 	s.ok(t, "abort", tenant, "--reason", "customer stays with its reseller")
-	s.waitFor(t, tenant, "the abort", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageAborted })
+	s.waitFor(t, tenant, "the abort", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAborted })
 	rep := s.ok(t, "report", tenant)
 	require.Contains(t, rep, "Aborted")
 	require.Contains(t, rep, "customer stays with its reseller")
@@ -324,7 +324,7 @@ func importIdempotent(t *testing.T, s *stack) {
 	require.Equal(t, 3, first.Started, out)
 	require.Len(t, first.Rows, 3)
 	require.Equal(t, []int{2, 3, 4}, []int{first.Rows[0].Line, first.Rows[1].Line, first.Rows[2].Line})
-	require.Equal(t, workflows.WorkflowID("a1b2c3d4-0004-4000-8000-000000000004"), first.Rows[1].WorkflowID)
+	require.Equal(t, csptransfer.WorkflowID("a1b2c3d4-0004-4000-8000-000000000004"), first.Rows[1].WorkflowID)
 
 	second := s.ok(t, "import", good)
 	require.Contains(t, second, "0 started, 3 already running, 0 rejected")
@@ -343,7 +343,7 @@ func errorCodes(t *testing.T, s *stack) {
 	require.Equal(t, exitNotFound, r.code, r.stderr)
 	r = s.cli(t, "", "skip-wait", missing, "--acknowledge", "I understand")
 	require.Equal(t, exitUsage, r.code, r.stderr)
-	r = s.cli(t, "", "skip-wait", missing, "--acknowledge", workflows.NoRefundAcknowledgement)
+	r = s.cli(t, "", "skip-wait", missing, "--acknowledge", csptransfer.NoRefundAcknowledgement)
 	require.Equal(t, exitNotFound, r.code, r.stderr)
 	r = s.cli(t, "", "start", "--tenant", "nope", "--domain", "x")
 	require.Equal(t, exitUsage, r.code)
@@ -356,7 +356,7 @@ func errorCodes(t *testing.T, s *stack) {
 	file := filepath.Join(t.TempDir(), "request.json")
 	require.NoError(t, os.WriteFile(file, []byte(`{"customerTenantId":"`+tenant+`","customerDomain":"woodgrove-br.onmicrosoft.com","country":"BR"}`), 0o600))
 	s.ok(t, "start", "--file", file)
-	s.waitFor(t, tenant, "the failure", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageFailed })
+	s.waitFor(t, tenant, "the failure", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageFailed })
 	rep := s.ok(t, "report", tenant)
 	require.Regexp(t, `Outcome +Failed`, rep)
 	require.Contains(t, rep, "Brazil")

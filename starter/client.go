@@ -18,10 +18,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/term"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/codec"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // session is one command's connection to Temporal.
@@ -93,11 +93,11 @@ func resolveID(arg string) (string, error) {
 	if strings.ContainsAny(s, "'\"\\` \t\r\n") {
 		return "", usagef("ID %q: must not contain quotes, backslashes or spaces", arg)
 	}
-	if tenant, ok := workflows.CustomerTenantIDFromWorkflowID(strings.ToLower(s)); ok {
-		return workflows.WorkflowID(tenant), nil
+	if tenant, ok := csptransfer.CustomerTenantIDFromWorkflowID(strings.ToLower(s)); ok {
+		return csptransfer.WorkflowID(tenant), nil
 	}
-	if workflows.IsGUID(s) {
-		return workflows.WorkflowID(s), nil
+	if csptransfer.IsGUID(s) {
+		return csptransfer.WorkflowID(s), nil
 	}
 	return "", usagef("ID %q is neither a workflow ID (csp-transfer-<customer tenant id>) nor a customer tenant id (GUID)", arg)
 }
@@ -125,7 +125,7 @@ func (s *session) explain(ctx context.Context, id, what string, err error) error
 	}
 	var deadline *serviceerror.DeadlineExceeded
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) || ctx.Err() != nil {
-		return fmt.Errorf("%s %s: no answer in time (is a worker polling task queue %s?): %w", what, id, workflows.TaskQueue, err)
+		return fmt.Errorf("%s %s: no answer in time (is a worker polling task queue %s?): %w", what, id, csptransfer.TaskQueue, err)
 	}
 	return fmt.Errorf("%s %s: %w", what, id, err)
 }

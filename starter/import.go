@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // Bounds on an import file: a partner onboarding its whole base fits; a wrong file is refused early.
@@ -36,7 +36,7 @@ var importColumns = []string{
 // importRow is one CSV data row turned into a request.
 type importRow struct {
 	line int
-	req  workflows.TransferRequest
+	req  csptransfer.TransferRequest
 }
 
 // rowProblem is one thing wrong with one row.
@@ -55,13 +55,13 @@ const (
 
 // importResult is what happened to one row.
 type importResult struct {
-	Line             int             `json:"line"`
-	CustomerTenantID string          `json:"customerTenantId"`
-	Outcome          string          `json:"outcome"`
-	WorkflowID       string          `json:"workflowId,omitempty"`
-	Stage            workflows.Stage `json:"stage,omitempty"`
-	UILink           string          `json:"uiLink,omitempty"`
-	Error            string          `json:"error,omitempty"`
+	Line             int               `json:"line"`
+	CustomerTenantID string            `json:"customerTenantId"`
+	Outcome          string            `json:"outcome"`
+	WorkflowID       string            `json:"workflowId,omitempty"`
+	Stage            csptransfer.Stage `json:"stage,omitempty"`
+	UILink           string            `json:"uiLink,omitempty"`
+	Error            string            `json:"error,omitempty"`
 }
 
 // importSummary is import's JSON output.
@@ -154,6 +154,7 @@ func readImportFile(path string, now time.Time) ([]importRow, error) {
 // parseImport reads the CSV. A broken file (bad header, unparseable CSV, too big) is an error; bad rows are
 // problems, all of them collected.
 func parseImport(r io.Reader, now time.Time) ([]importRow, []rowProblem, error) {
+	check := transfers.Service{Now: func() time.Time { return now }}
 	cr := csv.NewReader(&limitedReader{r: r, n: maxImportBytes})
 	cr.FieldsPerRecord = -1 // reported per row with its line number instead
 	cr.TrimLeadingSpace = true
@@ -212,13 +213,16 @@ func parseImport(r io.Reader, now time.Time) ([]importRow, []rowProblem, error) 
 			continue
 		}
 		req, rowProblems := rowRequest(rec, cols)
-		var verr *workflows.ValidationError
-		if err := req.WithDefaults().Validate(now); errors.As(err, &verr) {
+		var verr *csptransfer.ValidationError
+		prepared, err := check.Prepare(req)
+		if errors.As(err, &verr) {
 			for _, p := range verr.Problems {
 				rowProblems = append(rowProblems, rowProblem{Field: columnOf(p.Field), Message: p.Message})
 			}
+		} else if err == nil {
+			req = prepared
 		}
-		tenant := strings.ToLower(strings.TrimSpace(req.CustomerTenantID))
+		tenant := req.WithDefaults().CustomerTenantID
 		if first, dup := seen[tenant]; dup && tenant != "" {
 			rowProblems = append(rowProblems, rowProblem{Field: "customerTenantId", Message: fmt.Sprintf("duplicates line %d: one transfer per customer tenant", first)})
 		} else if tenant != "" {
@@ -239,7 +243,7 @@ func parseImport(r io.Reader, now time.Time) ([]importRow, []rowProblem, error) 
 }
 
 // rowRequest maps one record to a request; fields that cannot even be parsed become problems.
-func rowRequest(rec []string, cols map[string]int) (workflows.TransferRequest, []rowProblem) {
+func rowRequest(rec []string, cols map[string]int) (csptransfer.TransferRequest, []rowProblem) {
 	get := func(name string) string {
 		if i, ok := cols[name]; ok {
 			return strings.TrimSpace(rec[i])
@@ -247,17 +251,17 @@ func rowRequest(rec []string, cols map[string]int) (workflows.TransferRequest, [
 		return ""
 	}
 	var problems []rowProblem
-	req := workflows.TransferRequest{
+	req := csptransfer.TransferRequest{
 		CustomerTenantID: get("customertenantid"),
 		CustomerDomain:   get("customerdomain"),
 		Country:          get("country"),
 		ContactEmail:     get("contactemail"),
 		CustomerName:     get("customername"),
-		Approval:         workflows.ApprovalPolicy(get("approval")),
-		Provisioning:     workflows.Provisioning{Mode: workflows.ProvisioningMode(get("provisioning"))},
+		Approval:         csptransfer.ApprovalPolicy(get("approval")),
+		Provisioning:     csptransfer.Provisioning{Mode: csptransfer.ProvisioningMode(get("provisioning"))},
 	}
 	if v := get("leadtime"); v != "" {
-		d, err := workflows.ParseDuration(v)
+		d, err := csptransfer.ParseDuration(v)
 		if err != nil {
 			problems = append(problems, rowProblem{Field: "leadTime", Message: err.Error()})
 		}
@@ -402,7 +406,7 @@ func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, ro
 }
 
 func (a *app) importOne(ctx context.Context, svc transfers.Service, row importRow) importResult {
-	res := importResult{Line: row.line, CustomerTenantID: strings.ToLower(strings.TrimSpace(row.req.CustomerTenantID))}
+	res := importResult{Line: row.line, CustomerTenantID: row.req.CustomerTenantID}
 	sctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	st, err := svc.Start(sctx, row.req)

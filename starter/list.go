@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // listFilter is what list narrows transfers by. Every value ends up inside a visibility query.
@@ -88,11 +88,11 @@ CspCustomerTenantId, CspCustomerDomain, CspPartnerTenantId and CspNextActionAt. 
 // refused rather than escaped, so no value can change the query's meaning.
 func (f listFilter) query(now time.Time) (string, error) {
 	var problems []string
-	clauses := []string{"WorkflowType = " + quote(workflows.WorkflowType)}
+	clauses := []string{"WorkflowType = " + quote(csptransfer.WorkflowType)}
 	if len(f.stages) > 0 {
 		var vals []string
 		for _, s := range f.stages {
-			st, err := workflows.ParseStage(s)
+			st, err := csptransfer.ParseStage(s)
 			if err != nil {
 				problems = append(problems, "--stage: "+err.Error())
 				continue
@@ -100,20 +100,20 @@ func (f listFilter) query(now time.Time) (string, error) {
 			vals = append(vals, quote(string(st)))
 		}
 		if len(vals) == 1 {
-			clauses = append(clauses, workflows.SearchAttributeStage.GetName()+" = "+vals[0])
+			clauses = append(clauses, csptransfer.SearchAttributeStage.GetName()+" = "+vals[0])
 		} else if len(vals) > 1 {
-			clauses = append(clauses, workflows.SearchAttributeStage.GetName()+" IN ("+strings.Join(vals, ", ")+")")
+			clauses = append(clauses, csptransfer.SearchAttributeStage.GetName()+" IN ("+strings.Join(vals, ", ")+")")
 		}
 	}
 	for _, g := range []struct{ flag, value, attr string }{
-		{"--customer", f.customer, workflows.SearchAttributeCustomerTenantID.GetName()},
-		{"--partner", f.partner, workflows.SearchAttributePartnerTenantID.GetName()},
+		{"--customer", f.customer, csptransfer.SearchAttributeCustomerTenantID.GetName()},
+		{"--partner", f.partner, csptransfer.SearchAttributePartnerTenantID.GetName()},
 	} {
 		v := strings.ToLower(strings.TrimSpace(g.value))
 		if v == "" {
 			continue
 		}
-		if !workflows.IsGUID(v) {
+		if !csptransfer.IsGUID(v) {
 			problems = append(problems, fmt.Sprintf("%s: %q is not a tenant id (GUID)", g.flag, g.value))
 			continue
 		}
@@ -123,7 +123,7 @@ func (f listFilter) query(now time.Time) (string, error) {
 		if !safeValue(d) || len(d) > 253 {
 			problems = append(problems, fmt.Sprintf("--domain: %q must be a domain name without quotes, backslashes or spaces", f.domain))
 		} else {
-			clauses = append(clauses, workflows.SearchAttributeCustomerDomain.GetName()+" = "+quote(d))
+			clauses = append(clauses, csptransfer.SearchAttributeCustomerDomain.GetName()+" = "+quote(d))
 		}
 	}
 	for _, b := range []struct{ flag, value, op string }{
@@ -138,7 +138,7 @@ func (f listFilter) query(now time.Time) (string, error) {
 			problems = append(problems, b.flag+": "+err.Error())
 			continue
 		}
-		clauses = append(clauses, workflows.SearchAttributeNextActionAt.GetName()+" "+b.op+" "+quote(t.UTC().Format(time.RFC3339)))
+		clauses = append(clauses, csptransfer.SearchAttributeNextActionAt.GetName()+" "+b.op+" "+quote(t.UTC().Format(time.RFC3339)))
 	}
 	if !f.all {
 		clauses = append(clauses, "ExecutionStatus = 'Running'")
@@ -156,7 +156,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	neg := strings.HasPrefix(s, "-")
-	d, err := workflows.ParseDuration(strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+"))
+	d, err := csptransfer.ParseDuration(strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+"))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-12-01T00:00:00Z), a date, nor a duration from now (24h, 7d, -2h)", s)
 	}
@@ -201,14 +201,14 @@ func listTransfers(ctx context.Context, s *session, query string, limit int) ([]
 			fields := e.GetSearchAttributes().GetIndexedFields()
 			row := listRow{
 				WorkflowID:       e.GetExecution().GetWorkflowId(),
-				Stage:            keyword(fields, workflows.SearchAttributeStage.GetName()),
-				CustomerTenantID: keyword(fields, workflows.SearchAttributeCustomerTenantID.GetName()),
-				CustomerDomain:   keyword(fields, workflows.SearchAttributeCustomerDomain.GetName()),
-				PartnerTenantID:  keyword(fields, workflows.SearchAttributePartnerTenantID.GetName()),
+				Stage:            keyword(fields, csptransfer.SearchAttributeStage.GetName()),
+				CustomerTenantID: keyword(fields, csptransfer.SearchAttributeCustomerTenantID.GetName()),
+				CustomerDomain:   keyword(fields, csptransfer.SearchAttributeCustomerDomain.GetName()),
+				PartnerTenantID:  keyword(fields, csptransfer.SearchAttributePartnerTenantID.GetName()),
 				ExecutionStatus:  executionStatus(e.GetStatus()),
 				StartedAt:        e.GetStartTime().AsTime().UTC(),
 			}
-			if t, ok := datetime(fields, workflows.SearchAttributeNextActionAt.GetName()); ok {
+			if t, ok := datetime(fields, csptransfer.SearchAttributeNextActionAt.GetName()); ok {
 				row.NextActionAt = &t
 			}
 			if e.GetCloseTime() != nil {

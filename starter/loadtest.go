@@ -26,9 +26,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // Wire names of the load test's baseline: its own task queue, so it never competes with transfers for a
@@ -192,7 +192,7 @@ type durationStats struct {
 
 // stageStats is how long transfers stayed in one stage.
 type stageStats struct {
-	Stage workflows.Stage `json:"stage"`
+	Stage csptransfer.Stage `json:"stage"`
 	durationStats
 }
 
@@ -258,7 +258,7 @@ type loadResult struct {
 	Completed        int      `json:"completed"`
 	Unfinished       []string `json:"unfinished"`
 	// UnfinishedByStage says where the unfinished transfers stood when the time was up.
-	UnfinishedByStage map[workflows.Stage]int `json:"unfinishedByStage"`
+	UnfinishedByStage map[csptransfer.Stage]int `json:"unfinishedByStage"`
 	// Aborted counts the unfinished transfers sent the abort signal, so they stop loading the stack.
 	Aborted            int      `json:"aborted"`
 	NotCompleted       []string `json:"notCompleted"`
@@ -281,14 +281,14 @@ type loadResult struct {
 type loadTransfer struct {
 	tenant string
 	id     string
-	report *workflows.TransferReport
+	report *csptransfer.TransferReport
 	err    error
 }
 
 // runLoad performs the load test; its error means the test could not run, not that it failed.
 func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.Writer) (loadResult, error) {
 	res := loadResult{Transfers: o.transfers, Concurrency: o.concurrency, Faults: o.faults, ExpiresInSeconds: o.expiresIn.Seconds(),
-		Cores: runtime.NumCPU(), Unfinished: []string{}, UnfinishedByStage: map[workflows.Stage]int{}, NotCompleted: []string{}, Problems: []string{}}
+		Cores: runtime.NumCPU(), Unfinished: []string{}, UnfinishedByStage: map[csptransfer.Stage]int{}, NotCompleted: []string{}, Problems: []string{}}
 	hc := &http.Client{Timeout: 15 * time.Second}
 	sb := sandboxAdmin{base: strings.TrimRight(o.sandboxURL, "/"), hc: hc}
 	if err := sb.call(ctx, http.MethodGet, "/sandbox/clock", nil, nil); err != nil {
@@ -322,14 +322,14 @@ func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.
 	after, afterErr := scraper.scrape(ctx)
 
 	res.WallSeconds = wall.Seconds()
-	var reports []workflows.TransferReport
+	var reports []csptransfer.TransferReport
 	for _, t := range transfers {
 		switch {
 		case t.id == "":
 			// never started: t.err says why
 		case t.report == nil:
 			res.Unfinished = append(res.Unfinished, t.id)
-		case t.report.Outcome != workflows.StageCompleted:
+		case t.report.Outcome != csptransfer.StageCompleted:
 			res.NotCompleted = append(res.NotCompleted, fmt.Sprintf("%s: %s %s", t.id, t.report.Outcome, t.report.Reason))
 		default:
 			res.Completed++
@@ -445,8 +445,8 @@ func startOne(ctx context.Context, s *session, sb sandboxAdmin, tenant string, e
 	if err := sb.call(ctx, http.MethodPost, "/sandbox/customers", demo.Customer(tenant, domain, expires), nil); err != nil {
 		return "", err
 	}
-	started, err := s.svc.Start(ctx, workflows.TransferRequest{
-		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: workflows.ApprovalNever,
+	started, err := s.svc.Start(ctx, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
 	})
 	if err != nil {
 		return "", err
@@ -499,22 +499,22 @@ func (a *app) driveLoad(ctx context.Context, s *session, sb sandboxAdmin, ts []*
 // (the CspStage search attribute, answered by the server alone) and queries the workflow only when it
 // needs the partner tenant or the plan version: a status query is a workflow task on the worker, and the
 // load test must not add load the transfers themselves do not cause.
-func driveOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, sem chan struct{}) (*workflows.TransferReport, error) {
+func driveOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, sem chan struct{}) (*csptransfer.TransferReport, error) {
 	accepted := false
 	approved := 0
 	wait := 250 * time.Millisecond
-	last := workflows.Stage("")
+	last := csptransfer.Stage("")
 	for ctx.Err() == nil {
 		sem <- struct{}{}
 		stage, running, err := describeStage(ctx, s, t.id)
 		if err == nil && running {
 			switch {
-			case stage == workflows.StageAwaitingAcceptance && !accepted:
+			case stage == csptransfer.StageAwaitingAcceptance && !accepted:
 				if st, qerr := queryStatus(ctx, s, t.id); qerr == nil && st.Stage == stage &&
 					acceptOne(ctx, s, sb, t, st.PartnerTenantID) == nil {
 					accepted = true
 				}
-			case stage == workflows.StageAwaitingApproval:
+			case stage == csptransfer.StageAwaitingApproval:
 				if st, qerr := queryStatus(ctx, s, t.id); qerr == nil && st.Stage == stage && approved != st.PlanVersion &&
 					approvePlan(ctx, s, t.id, st.PlanVersion) == nil {
 					approved = st.PlanVersion
@@ -541,27 +541,27 @@ func driveOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer,
 }
 
 // describeStage reads a transfer's stage from its CspStage search attribute and whether it still runs.
-func describeStage(ctx context.Context, s *session, id string) (workflows.Stage, bool, error) {
+func describeStage(ctx context.Context, s *session, id string) (csptransfer.Stage, bool, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	desc, err := s.c.DescribeWorkflow(dctx, id, "")
 	if err != nil {
 		return "", false, err
 	}
-	stage, _ := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeStage)
-	return workflows.Stage(stage), desc.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	stage, _ := desc.TypedSearchAttributes.GetKeyword(csptransfer.SearchAttributeStage)
+	return csptransfer.Stage(stage), desc.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // pastOperator reports whether a transfer in stage st needs nothing more from the load test.
-func pastOperator(st workflows.Stage) bool {
+func pastOperator(st csptransfer.Stage) bool {
 	switch st {
-	case workflows.StageProvisioning, workflows.StageReassigningLicenses, workflows.StageAwaitingExpiry:
+	case csptransfer.StageProvisioning, csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
 		return true
 	}
 	return st.Terminal()
 }
 
-func queryStatus(ctx context.Context, s *session, id string) (workflows.TransferStatus, error) {
+func queryStatus(ctx context.Context, s *session, id string) (csptransfer.TransferStatus, error) {
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return s.svc.Status(qctx, id)
@@ -573,23 +573,23 @@ func acceptOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return s.c.SignalWorkflow(sctx, t.id, "", workflows.SignalRelationshipAccepted,
-		workflows.RelationshipAccepted{CustomerTenantID: t.tenant, Source: "loadtest"})
+	return s.c.SignalWorkflow(sctx, t.id, "", csptransfer.SignalRelationshipAccepted,
+		csptransfer.RelationshipAccepted{CustomerTenantID: t.tenant, Source: "loadtest"})
 }
 
 func approvePlan(ctx context.Context, s *session, id string, version int) error {
 	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	h, err := s.c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
-		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: version, Comment: "approved by loadtest"}}})
+	h, err := s.c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: csptransfer.UpdateApprovePlan,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{csptransfer.ApprovePlan{PlanVersion: version, Comment: "approved by loadtest"}}})
 	if err != nil {
 		return err
 	}
 	return h.Get(uctx, nil)
 }
 
-func waitResult(ctx context.Context, s *session, id string) (*workflows.TransferReport, error) {
-	var rep workflows.TransferReport
+func waitResult(ctx context.Context, s *session, id string) (*csptransfer.TransferReport, error) {
+	var rep csptransfer.TransferReport
 	if err := s.c.GetWorkflow(ctx, id, "").Get(ctx, &rep); err != nil {
 		return nil, fmt.Errorf("result of %s: %w", id, err)
 	}
@@ -599,13 +599,13 @@ func waitResult(ctx context.Context, s *session, id string) (*workflows.Transfer
 // stageDurations turns each report's timeline into time spent per stage (from entering a stage to
 // entering the next one, summed when a stage is entered again) and end to end, and gives percentiles over
 // the transfers. Stages come out in workflow order; stages no transfer passed through are left out.
-func stageDurations(reports []workflows.TransferReport) ([]stageStats, durationStats) {
-	per := map[workflows.Stage][]time.Duration{}
+func stageDurations(reports []csptransfer.TransferReport) ([]stageStats, durationStats) {
+	per := map[csptransfer.Stage][]time.Duration{}
 	var e2e []time.Duration
 	for _, r := range reports {
-		tl := append([]workflows.TimelineEntry(nil), r.Timeline...)
+		tl := append([]csptransfer.TimelineEntry(nil), r.Timeline...)
 		sort.SliceStable(tl, func(i, j int) bool { return tl[i].At.Before(tl[j].At) })
-		spent := map[workflows.Stage]time.Duration{}
+		spent := map[csptransfer.Stage]time.Duration{}
 		for i := 0; i+1 < len(tl); i++ {
 			spent[tl[i].Stage] += tl[i+1].At.Sub(tl[i].At)
 		}
@@ -626,7 +626,7 @@ func stageDurations(reports []workflows.TransferReport) ([]stageStats, durationS
 		}
 	}
 	var stages []stageStats
-	for _, st := range workflows.Stages() {
+	for _, st := range csptransfer.Stages() {
 		if ds, ok := per[st]; ok {
 			stages = append(stages, stageStats{Stage: st, durationStats: percentiles(ds)})
 		}
@@ -637,7 +637,7 @@ func stageDurations(reports []workflows.TransferReport) ([]stageStats, durationS
 // activeSeconds is how long the transfers worked: from the first start until the last one had nothing
 // left to do but sleep until its originals end (it entered AwaitingExpiry) or had ended. That sleep is
 // set by --expires-in and costs nothing; counted in, it would make the ratio to the baseline mean nothing.
-func activeSeconds(reports []workflows.TransferReport) float64 {
+func activeSeconds(reports []csptransfer.TransferReport) float64 {
 	var first, last time.Time
 	for _, r := range reports {
 		start, end := r.StartedAt, r.CompletedAt
@@ -645,7 +645,7 @@ func activeSeconds(reports []workflows.TransferReport) float64 {
 			if start.IsZero() || e.At.Before(start) {
 				start = e.At
 			}
-			if e.Stage == workflows.StageAwaitingExpiry && (end.IsZero() || e.At.Before(end)) {
+			if e.Stage == csptransfer.StageAwaitingExpiry && (end.IsZero() || e.At.Before(end)) {
 				end = e.At
 			}
 		}
@@ -726,9 +726,9 @@ func (a *app) historyLengths(ctx context.Context, s *session, ts []*loadTransfer
 
 // abortUnfinished signals abort to every transfer still running when the time is up, so a load test
 // does not leave hundreds of transfers working against the stack, and counts them by stage.
-func abortUnfinished(ctx context.Context, s *session, ts []*loadTransfer, concurrency int) (map[workflows.Stage]int, int) {
+func abortUnfinished(ctx context.Context, s *session, ts []*loadTransfer, concurrency int) (map[csptransfer.Stage]int, int) {
 	var mu sync.Mutex
-	byStage := map[workflows.Stage]int{}
+	byStage := map[csptransfer.Stage]int{}
 	aborted := 0
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
@@ -748,7 +748,7 @@ func abortUnfinished(ctx context.Context, s *session, ts []*loadTransfer, concur
 			if err != nil || !running {
 				return
 			}
-			serr := s.c.SignalWorkflow(cctx, t.id, "", workflows.SignalAbort, workflows.Abort{Reason: "load test time limit reached"})
+			serr := s.c.SignalWorkflow(cctx, t.id, "", csptransfer.SignalAbort, csptransfer.Abort{Reason: "load test time limit reached"})
 			mu.Lock()
 			defer mu.Unlock()
 			byStage[stage]++
@@ -1107,7 +1107,7 @@ func renderLoad(w io.Writer, r loadResult) {
 		l.Customers, l.Missing, l.DuplicatePurchases, l.OriginalsCancelled, l.LicenseShortfalls, l.UsersWithoutLicense, l.MinOrders, l.MaxOrders, l.WebhooksDropped, l.Verdict)
 	if len(r.Unfinished) > 0 {
 		stages := make([]string, 0, len(r.UnfinishedByStage))
-		for _, st := range workflows.Stages() {
+		for _, st := range csptransfer.Stages() {
 			if n := r.UnfinishedByStage[st]; n > 0 {
 				stages = append(stages, fmt.Sprintf("%s %d", st, n))
 			}

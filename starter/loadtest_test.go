@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/metrics"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 func TestPercentilesNearestRank(t *testing.T) {
@@ -48,41 +48,41 @@ func TestPercentilesNearestRank(t *testing.T) {
 func TestStageDurationsFromTimelines(t *testing.T) {
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	report := func(entries ...workflows.TimelineEntry) workflows.TransferReport {
-		r := workflows.TransferReport{Outcome: workflows.StageCompleted}
+	report := func(entries ...csptransfer.TimelineEntry) csptransfer.TransferReport {
+		r := csptransfer.TransferReport{Outcome: csptransfer.StageCompleted}
 		r.Timeline = entries
 		r.StartedAt = entries[0].At
 		r.CompletedAt = entries[len(entries)-1].At
 		return r
 	}
-	e := func(st workflows.Stage, s int) workflows.TimelineEntry {
-		return workflows.TimelineEntry{Stage: st, At: at(s)}
+	e := func(st csptransfer.Stage, s int) csptransfer.TimelineEntry {
+		return csptransfer.TimelineEntry{Stage: st, At: at(s)}
 	}
-	reports := []workflows.TransferReport{
-		report(e(workflows.StageValidating, 0), e(workflows.StageAwaitingAcceptance, 1), e(workflows.StageProvisioning, 3),
-			e(workflows.StageAwaitingExpiry, 4), e(workflows.StageCompleted, 34)),
+	reports := []csptransfer.TransferReport{
+		report(e(csptransfer.StageValidating, 0), e(csptransfer.StageAwaitingAcceptance, 1), e(csptransfer.StageProvisioning, 3),
+			e(csptransfer.StageAwaitingExpiry, 4), e(csptransfer.StageCompleted, 34)),
 		// Out of order entries are sorted; a stage entered twice counts its time in both visits.
-		report(e(workflows.StageValidating, 0), e(workflows.StageProvisioning, 5), e(workflows.StageAwaitingAcceptance, 2),
-			e(workflows.StageAwaitingExpiry, 7), e(workflows.StageProvisioning, 27), e(workflows.StageCompleted, 28)),
+		report(e(csptransfer.StageValidating, 0), e(csptransfer.StageProvisioning, 5), e(csptransfer.StageAwaitingAcceptance, 2),
+			e(csptransfer.StageAwaitingExpiry, 7), e(csptransfer.StageProvisioning, 27), e(csptransfer.StageCompleted, 28)),
 	}
 	stages, e2e := stageDurations(reports)
-	got := map[workflows.Stage]durationStats{}
-	var order []workflows.Stage
+	got := map[csptransfer.Stage]durationStats{}
+	var order []csptransfer.Stage
 	for _, s := range stages {
 		got[s.Stage] = s.durationStats
 		order = append(order, s.Stage)
 	}
-	require.Equal(t, []workflows.Stage{workflows.StageValidating, workflows.StageAwaitingAcceptance, workflows.StageProvisioning,
-		workflows.StageAwaitingExpiry}, order, "workflow order; the final stage has no duration")
-	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 2, P99: 2}, got[workflows.StageValidating])
-	require.Equal(t, durationStats{Count: 2, P50: 2, P95: 3, P99: 3}, got[workflows.StageAwaitingAcceptance])
-	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 3, P99: 3}, got[workflows.StageProvisioning])
-	require.Equal(t, durationStats{Count: 2, P50: 20, P95: 30, P99: 30}, got[workflows.StageAwaitingExpiry])
+	require.Equal(t, []csptransfer.Stage{csptransfer.StageValidating, csptransfer.StageAwaitingAcceptance, csptransfer.StageProvisioning,
+		csptransfer.StageAwaitingExpiry}, order, "workflow order; the final stage has no duration")
+	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 2, P99: 2}, got[csptransfer.StageValidating])
+	require.Equal(t, durationStats{Count: 2, P50: 2, P95: 3, P99: 3}, got[csptransfer.StageAwaitingAcceptance])
+	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 3, P99: 3}, got[csptransfer.StageProvisioning])
+	require.Equal(t, durationStats{Count: 2, P50: 20, P95: 30, P99: 30}, got[csptransfer.StageAwaitingExpiry])
 	require.Equal(t, durationStats{Count: 2, P50: 28, P95: 34, P99: 34}, e2e)
 	// Working time: from the first start (0) to the last entry into AwaitingExpiry (7), not to the ends.
 	require.Equal(t, 7.0, activeSeconds(reports))
 	// A transfer whose originals had already ended never waits: it works until it ends.
-	noWait := report(e(workflows.StageValidating, 1), e(workflows.StageProvisioning, 2), e(workflows.StageCompleted, 9))
+	noWait := report(e(csptransfer.StageValidating, 1), e(csptransfer.StageProvisioning, 2), e(csptransfer.StageCompleted, 9))
 	require.Equal(t, 9.0, activeSeconds(append(reports, noWait)))
 	require.Zero(t, activeSeconds(nil))
 }
@@ -290,11 +290,11 @@ func TestLoadtestAgainstARealServer(t *testing.T) {
 func TestRenderLoadShowsWhereUnfinishedTransfersStood(t *testing.T) {
 	ids := make([]string, 12)
 	for i := range ids {
-		ids[i] = workflows.WorkflowID("00000000-0000-4000-8000-0000000000" + string(rune('a'+i)) + "0")
+		ids[i] = csptransfer.WorkflowID("00000000-0000-4000-8000-0000000000" + string(rune('a'+i)) + "0")
 	}
 	var out strings.Builder
 	renderLoad(&out, loadResult{Transfers: 12, Started: 12, Unfinished: ids, Aborted: 11,
-		UnfinishedByStage: map[workflows.Stage]int{workflows.StagePlanning: 9, workflows.StageCheckingRegion: 3},
+		UnfinishedByStage: map[csptransfer.Stage]int{csptransfer.StagePlanning: 9, csptransfer.StageCheckingRegion: 3},
 		Worker:            workerStats{MetricsURLProblem: "connection refused"}, Ledger: ledgerVerdict{Verdict: verdictFail}, Verdict: verdictFail})
 	got := out.String()
 	require.Contains(t, got, "Unfinished     12, stood in: CheckingRegion 3, Planning 9; abort signalled to 11")

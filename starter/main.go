@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/contrib/envconfig"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // Exit codes. Scripts depend on them; docs/cli.md and `starter --help` list them.
@@ -161,7 +161,7 @@ func newSearchAttributesCmd() *cobra.Command {
 		Short: "Print the custom search attributes to register on a namespace (name and type per line)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, sa := range workflows.SearchAttributes() {
+			for _, sa := range csptransfer.SearchAttributes() {
 				if _, err := fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", sa.Name, sa.Type); err != nil {
 					return err
 				}
@@ -197,7 +197,7 @@ func problemsError(title string, problems []string) error {
 }
 
 // invalidRequest lists every field problem of a request, one per line.
-func invalidRequest(verr *workflows.ValidationError) error {
+func invalidRequest(verr *csptransfer.ValidationError) error {
 	lines := make([]string, len(verr.Problems))
 	for i, p := range verr.Problems {
 		lines[i] = p.String()

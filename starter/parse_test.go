@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // offline runs the CLI with Temporal settings pointing nowhere: commands that get past validation fail to
@@ -46,8 +46,8 @@ func TestExitCodesBeforeConnecting(t *testing.T) {
 		{"map-offer bad values", "", []string{"map-offer", goldenTenant, "--source", "a b", "--target", "E3"}, exitUsage, []string{"--source", "--target"}},
 		{"abort without reason", "", []string{"abort", goldenTenant}, exitUsage, []string{"--reason: required"}},
 		{"skip-wait wrong typed acknowledgement", "I agree\n", []string{"skip-wait", goldenTenant}, exitUsage, []string{"nothing was sent"}},
-		{"skip-wait acknowledgement with extra words", "", []string{"skip-wait", goldenTenant, "--acknowledge", workflows.NoRefundAcknowledgement + "!"}, exitUsage, []string{"exactly"}},
-		{"skip-wait typed acknowledgement accepted", workflows.NoRefundAcknowledgement + "\n", []string{"skip-wait", goldenTenant}, exitError, []string{"cannot reach Temporal at 127.0.0.1:1"}},
+		{"skip-wait acknowledgement with extra words", "", []string{"skip-wait", goldenTenant, "--acknowledge", csptransfer.NoRefundAcknowledgement + "!"}, exitUsage, []string{"exactly"}},
+		{"skip-wait typed acknowledgement accepted", csptransfer.NoRefundAcknowledgement + "\n", []string{"skip-wait", goldenTenant}, exitError, []string{"cannot reach Temporal at 127.0.0.1:1"}},
 		{"list filter", "", []string{"list", "--domain", "x'y.com", "--customer", "abc", "--stage", "Done"}, exitUsage, []string{"--domain", "--customer", "--stage"}},
 		{"list open and all", "", []string{"list", "--open", "--all"}, exitUsage, []string{"exclude each other"}},
 		{"import concurrency", "", []string{"import", "x.csv", "--concurrency", "0"}, exitUsage, []string{"--concurrency"}},
@@ -93,7 +93,7 @@ func TestResolveID(t *testing.T) {
 func TestParseSubscription(t *testing.T) {
 	sub, err := parseSubscription("ENTERPRISEPACK:25:2027-03-01T00:00:00Z")
 	require.NoError(t, err)
-	require.Equal(t, workflows.OriginalSubscription{SkuPartNumber: "ENTERPRISEPACK", Quantity: 25, ExpiresAt: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}, sub)
+	require.Equal(t, csptransfer.OriginalSubscription{SkuPartNumber: "ENTERPRISEPACK", Quantity: 25, ExpiresAt: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}, sub)
 	sub, err = parseSubscription("05e9a617-0261-4cee-bb44-138d3ef5d965:3:2027-03-01")
 	require.NoError(t, err)
 	require.Equal(t, "05e9a617-0261-4cee-bb44-138d3ef5d965", sub.SkuID)
@@ -157,8 +157,8 @@ func TestReadRequestFile(t *testing.T) {
 		"provisioning":{"mode":"beforeExpiry","leadTime":"7d"},"invitationTtl":"14d","offerOverrides":{"ENTERPRISEWITHSCAL":"CFQ7TTC0LFLX:0001"}}`)
 	req, err := readRequestFile(good, nil)
 	require.NoError(t, err)
-	require.Equal(t, workflows.ProvisionBeforeExpiry, req.Provisioning.Mode)
-	require.Equal(t, workflows.Duration(14*24*time.Hour), req.InvitationTTL)
+	require.Equal(t, csptransfer.ProvisionBeforeExpiry, req.Provisioning.Mode)
+	require.Equal(t, csptransfer.Duration(14*24*time.Hour), req.InvitationTTL)
 
 	_, err = readRequestFile(write("typo.json", `{"customerTenantId":"`+goldenTenant+`","customerDomian":"x"}`), nil)
 	require.ErrorContains(t, err, `unknown field "customerDomian"`)
@@ -191,9 +191,9 @@ func TestParseImport(t *testing.T) {
 		require.Equal(t, 2, rows[0].line)
 		require.Equal(t, 4, rows[1].line, "blank lines still count")
 		r := rows[0].req
-		require.Equal(t, workflows.ApprovalAlways, r.Approval)
+		require.Equal(t, csptransfer.ApprovalAlways, r.Approval)
 		require.True(t, r.RequestAdminAccess)
-		require.Equal(t, workflows.Duration(7*24*time.Hour), r.Provisioning.LeadTime)
+		require.Equal(t, csptransfer.Duration(7*24*time.Hour), r.Provisioning.LeadTime)
 		require.Len(t, r.Subscriptions, 2)
 		require.Equal(t, "Contoso GmbH", r.CustomerName)
 	})

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // timeLayout is how every time is shown: UTC, to the second, so operators in different places agree.
@@ -80,7 +80,7 @@ func oneLine(s string) string {
 
 // renderStatus writes where a transfer stands: the summary, what it waits for, the plan with per-line
 // progress, the last error and the timeline.
-func renderStatus(w io.Writer, id string, st workflows.TransferStatus, uiLink string, now time.Time) {
+func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink string, now time.Time) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Transfer\t%s\n", id)
 	fmt.Fprintf(tw, "Customer\t%s  %s\n", orDash(st.CustomerTenantID), orDash(st.CustomerDomain))
@@ -93,12 +93,12 @@ func renderStatus(w io.Writer, id string, st workflows.TransferStatus, uiLink st
 		}
 		fmt.Fprintf(tw, "Waiting for\t%s%s\n", oneLine(st.Awaiting.What), until)
 	}
-	if st.InvitationURL != "" && stageBefore(st.Stage, workflows.StageCheckingAgreement) {
+	if st.InvitationURL != "" && stageBefore(st.Stage, csptransfer.StageCheckingAgreement) {
 		fmt.Fprintf(tw, "Invitation\t%s\n", st.InvitationURL)
 	}
 	if st.AdminRelationshipID != "" {
 		fmt.Fprintf(tw, "Admin access\t%s\n", st.AdminRelationshipID)
-		if st.AdminApprovalURL != "" && stageBefore(st.Stage, workflows.StageDiscovering) {
+		if st.AdminApprovalURL != "" && stageBefore(st.Stage, csptransfer.StageDiscovering) {
 			fmt.Fprintf(tw, "Admin approval\t%s\n", st.AdminApprovalURL)
 		}
 	}
@@ -135,7 +135,7 @@ func renderStatus(w io.Writer, id string, st workflows.TransferStatus, uiLink st
 }
 
 // renderPlan writes the plan lines with their progress, then each line's notes and errors.
-func renderPlan(w io.Writer, st workflows.TransferStatus, now time.Time) {
+func renderPlan(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "  #\tSOURCE\tTARGET\tSEATS\tOFFER\tORIGINAL ENDS\tPROVISION AT\tORDERED\tPROVISIONED\tUSERS MOVED\tORIGINAL")
 	for i, l := range st.Lines {
@@ -187,7 +187,7 @@ func renderPlan(w io.Writer, st workflows.TransferStatus, now time.Time) {
 	}
 }
 
-func sourceName(l workflows.PlanLine) string {
+func sourceName(l csptransfer.PlanLine) string {
 	if l.SourceSkuPartNumber != "" {
 		return l.SourceSkuPartNumber
 	}
@@ -195,7 +195,7 @@ func sourceName(l workflows.PlanLine) string {
 }
 
 // stageSince is when the transfer entered its current stage, from the timeline.
-func stageSince(st workflows.TransferStatus) time.Time {
+func stageSince(st csptransfer.TransferStatus) time.Time {
 	since := st.UpdatedAt
 	for i := len(st.Timeline) - 1; i >= 0 && st.Timeline[i].Stage == st.Stage; i-- {
 		since = st.Timeline[i].At
@@ -204,8 +204,8 @@ func stageSince(st workflows.TransferStatus) time.Time {
 }
 
 // stageBefore reports whether s comes before other in the normal order of stages.
-func stageBefore(s, other workflows.Stage) bool {
-	for _, st := range workflows.Stages() {
+func stageBefore(s, other csptransfer.Stage) bool {
+	for _, st := range csptransfer.Stages() {
 		switch st {
 		case s:
 			return true
@@ -217,7 +217,7 @@ func stageBefore(s, other workflows.Stage) bool {
 }
 
 // renderReport writes a finished transfer's outcome, then its final status.
-func renderReport(w io.Writer, id string, rep workflows.TransferReport, uiLink string, now time.Time) {
+func renderReport(w io.Writer, id string, rep csptransfer.TransferReport, uiLink string, now time.Time) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Outcome\t%s\n", orDash(string(rep.Outcome)))
 	if rep.Reason != "" {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -40,23 +40,23 @@ const (
 	goldenPartner = "4a9e3f2c-1b7d-4e8a-9c6f-2d5b8e1a7c30"
 )
 
-func goldenStatuses() map[string]workflows.TransferStatus {
-	base := workflows.TransferStatus{
+func goldenStatuses() map[string]csptransfer.TransferStatus {
+	base := csptransfer.TransferStatus{
 		CustomerTenantID: goldenTenant,
 		CustomerDomain:   "contoso.onmicrosoft.com",
 		StartedAt:        at(-50 * time.Hour),
 	}
-	timeline := []workflows.TimelineEntry{
-		{Stage: workflows.StageValidating, At: at(-50 * time.Hour)},
-		{Stage: workflows.StageCheckingRegion, At: at(-50 * time.Hour)},
-		{Stage: workflows.StageInviting, At: at(-50 * time.Hour)},
-		{Stage: workflows.StageAwaitingAcceptance, At: at(-50*time.Hour + time.Second)},
+	timeline := []csptransfer.TimelineEntry{
+		{Stage: csptransfer.StageValidating, At: at(-50 * time.Hour)},
+		{Stage: csptransfer.StageCheckingRegion, At: at(-50 * time.Hour)},
+		{Stage: csptransfer.StageInviting, At: at(-50 * time.Hour)},
+		{Stage: csptransfer.StageAwaitingAcceptance, At: at(-50*time.Hour + time.Second)},
 	}
 
 	accepting := base
-	accepting.Stage = workflows.StageAwaitingAcceptance
+	accepting.Stage = csptransfer.StageAwaitingAcceptance
 	accepting.PartnerTenantID = goldenPartner
-	accepting.Awaiting = &workflows.AwaitedThing{What: "customer to accept the reseller relationship", Until: ptr(at(26 * 24 * time.Hour))}
+	accepting.Awaiting = &csptransfer.AwaitedThing{What: "customer to accept the reseller relationship", Until: ptr(at(26 * 24 * time.Hour))}
 	accepting.InvitationURL = "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=" + goldenPartner
 	accepting.AdminRelationshipID = "0f5c7e3a-1111-4222-8333-444455556666-aaaa"
 	accepting.AdminApprovalURL = "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/0f5c7e3a"
@@ -64,80 +64,80 @@ func goldenStatuses() map[string]workflows.TransferStatus {
 	accepting.Timeline = timeline
 	accepting.UpdatedAt = at(-2 * time.Hour)
 
-	e4 := workflows.Line{PlanLine: workflows.PlanLine{
+	e4 := csptransfer.Line{PlanLine: csptransfer.PlanLine{
 		SourceSkuID: "1392051d-0cb9-4b7a-88d5-621fee5e8711", SourceSkuPartNumber: "ENTERPRISEWITHSCAL",
 		TargetCatalogItemID: "CFQ7TTC0LFLX:0001:DZH318Z0BQ3Q", TargetTitle: "Office 365 E3", Quantity: 12,
 		ReassignmentNeeded: true, OriginalExpiresAt: at(30 * 24 * time.Hour),
 		Notes: []string{"Office 365 E4 is retired; its successor Office 365 E3 has the same service plans"},
 	}}
-	e1 := workflows.Line{PlanLine: workflows.PlanLine{
+	e1 := csptransfer.Line{PlanLine: csptransfer.PlanLine{
 		SourceSkuID: "18181a46-0d4e-45cd-891e-60aabd171b4e", SourceSkuPartNumber: "STANDARDPACK",
 		TargetCatalogItemID: "CFQ7TTC0LF8Q:0001:DZH318Z0BQ4R", TargetTitle: "Office 365 E1", Quantity: 8,
 		SameOffer: true, OriginalExpiresAt: at(30 * 24 * time.Hour),
 	}}
-	dyn := workflows.Line{PlanLine: workflows.PlanLine{
+	dyn := csptransfer.Line{PlanLine: csptransfer.PlanLine{
 		SourceSkuID: "1e1a282c-9c54-43a2-9310-98ef728faace", Quantity: 3, Unresolved: true,
 		OriginalExpiresAt: at(90 * 24 * time.Hour),
 	}}
-	planned := append(append([]workflows.TimelineEntry{}, timeline...),
-		workflows.TimelineEntry{Stage: workflows.StageCheckingAgreement, At: at(-3 * time.Hour)},
-		workflows.TimelineEntry{Stage: workflows.StageDiscovering, At: at(-3 * time.Hour)},
-		workflows.TimelineEntry{Stage: workflows.StagePlanning, At: at(-3 * time.Hour)},
-		workflows.TimelineEntry{Stage: workflows.StageAwaitingApproval, At: at(-3*time.Hour + 2*time.Second)},
+	planned := append(append([]csptransfer.TimelineEntry{}, timeline...),
+		csptransfer.TimelineEntry{Stage: csptransfer.StageCheckingAgreement, At: at(-3 * time.Hour)},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageDiscovering, At: at(-3 * time.Hour)},
+		csptransfer.TimelineEntry{Stage: csptransfer.StagePlanning, At: at(-3 * time.Hour)},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingApproval, At: at(-3*time.Hour + 2*time.Second)},
 	)
 
 	approving := base
-	approving.Stage = workflows.StageAwaitingApproval
+	approving.Stage = csptransfer.StageAwaitingApproval
 	approving.PartnerTenantID = goldenPartner
-	approving.Awaiting = &workflows.AwaitedThing{What: "an operator to approve plan v2"}
+	approving.Awaiting = &csptransfer.AwaitedThing{What: "an operator to approve plan v2"}
 	approving.PlanVersion = 2
-	approving.Lines = []workflows.Line{e4, e1, dyn}
+	approving.Lines = []csptransfer.Line{e4, e1, dyn}
 	approving.Timeline = planned
 	approving.UpdatedAt = at(-3 * time.Hour)
 
 	e4done, e1done := e4, e1
-	e4done.Progress = workflows.LineProgress{Ordered: true, OrderID: "o-1", SubscriptionID: "s-1", Provisioned: true,
+	e4done.Progress = csptransfer.LineProgress{Ordered: true, OrderID: "o-1", SubscriptionID: "s-1", Provisioned: true,
 		UsersToMove: 4, UsersMoved: 4, Moved: true, OriginalState: "expired"}
-	e1done.Progress = workflows.LineProgress{Ordered: true, OrderID: "o-1", SubscriptionID: "s-2", Provisioned: true,
+	e1done.Progress = csptransfer.LineProgress{Ordered: true, OrderID: "o-1", SubscriptionID: "s-2", Provisioned: true,
 		OriginalState: "renewed", RenewedUntil: ptr(at(365 * 24 * time.Hour)), CheckAt: ptr(at(365*24*time.Hour + time.Hour))}
 	expiring := base
-	expiring.Stage = workflows.StageAwaitingExpiry
+	expiring.Stage = csptransfer.StageAwaitingExpiry
 	expiring.PartnerTenantID = goldenPartner
-	expiring.Awaiting = &workflows.AwaitedThing{What: "the original Office 365 E1 (renewed) to expire", Until: ptr(at(365*24*time.Hour + time.Hour))}
+	expiring.Awaiting = &csptransfer.AwaitedThing{What: "the original Office 365 E1 (renewed) to expire", Until: ptr(at(365*24*time.Hour + time.Hour))}
 	expiring.PlanVersion = 1
-	expiring.Lines = []workflows.Line{e4done, e1done}
-	expiring.Timeline = append(append([]workflows.TimelineEntry{}, planned...),
-		workflows.TimelineEntry{Stage: workflows.StageAwaitingApproval, At: at(-2 * time.Hour), Note: "plan v1 approved: checked with the customer"},
-		workflows.TimelineEntry{Stage: workflows.StageProvisioning, At: at(-2 * time.Hour)},
-		workflows.TimelineEntry{Stage: workflows.StageReassigningLicenses, At: at(-time.Hour)},
-		workflows.TimelineEntry{Stage: workflows.StageAwaitingExpiry, At: at(-30 * time.Minute)},
+	expiring.Lines = []csptransfer.Line{e4done, e1done}
+	expiring.Timeline = append(append([]csptransfer.TimelineEntry{}, planned...),
+		csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingApproval, At: at(-2 * time.Hour), Note: "plan v1 approved: checked with the customer"},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageProvisioning, At: at(-2 * time.Hour)},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageReassigningLicenses, At: at(-time.Hour)},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingExpiry, At: at(-30 * time.Minute)},
 	)
 	expiring.UpdatedAt = at(-30 * time.Minute)
 
 	inProgress := e4
-	inProgress.Progress = workflows.LineProgress{Ordered: true, Provisioned: true, UsersToMove: 9, UsersMoved: 3,
+	inProgress.Progress = csptransfer.LineProgress{Ordered: true, Provisioned: true, UsersToMove: 9, UsersMoved: 3,
 		Attempts: 2, Error: "Graph answered 503; retrying"}
 	pending := e1
-	pending.Progress = workflows.LineProgress{ProvisionAt: ptr(at(23 * 24 * time.Hour))}
+	pending.Progress = csptransfer.LineProgress{ProvisionAt: ptr(at(23 * 24 * time.Hour))}
 	moving := base
-	moving.Stage = workflows.StageReassigningLicenses
+	moving.Stage = csptransfer.StageReassigningLicenses
 	moving.PartnerTenantID = goldenPartner
 	moving.PlanVersion = 1
-	moving.Lines = []workflows.Line{inProgress, pending}
+	moving.Lines = []csptransfer.Line{inProgress, pending}
 	moving.Timeline = planned
 	moving.UpdatedAt = at(-time.Minute)
 
 	failed := base
-	failed.Stage = workflows.StageFailed
+	failed.Stage = csptransfer.StageFailed
 	failed.StartedAt = at(-time.Minute)
 	failed.LastError = `invalid transfer request: country: "UK" is not an ISO 3166-1 alpha-2 code (the United Kingdom is GB)`
-	failed.Timeline = []workflows.TimelineEntry{
-		{Stage: workflows.StageValidating, At: at(-time.Minute)},
-		{Stage: workflows.StageFailed, At: at(-time.Minute), Note: failed.LastError},
+	failed.Timeline = []csptransfer.TimelineEntry{
+		{Stage: csptransfer.StageValidating, At: at(-time.Minute)},
+		{Stage: csptransfer.StageFailed, At: at(-time.Minute), Note: failed.LastError},
 	}
 	failed.UpdatedAt = at(-time.Minute)
 
-	return map[string]workflows.TransferStatus{
+	return map[string]csptransfer.TransferStatus{
 		"awaiting-acceptance":  accepting,
 		"awaiting-approval":    approving,
 		"reassigning-licenses": moving,
@@ -150,7 +150,7 @@ func TestStatusGolden(t *testing.T) {
 	for name, st := range goldenStatuses() {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer
-			renderStatus(&b, workflows.WorkflowID(st.CustomerTenantID), st, "http://localhost:8233/namespaces/default/workflows/csp-transfer-"+goldenTenant, goldenNow)
+			renderStatus(&b, csptransfer.WorkflowID(st.CustomerTenantID), st, "http://localhost:8233/namespaces/default/workflows/csp-transfer-"+goldenTenant, goldenNow)
 			golden(t, "status-"+name+".golden", b.Bytes())
 		})
 	}
@@ -158,12 +158,12 @@ func TestStatusGolden(t *testing.T) {
 
 func TestReportGolden(t *testing.T) {
 	st := goldenStatuses()["awaiting-expiry"]
-	st.Stage = workflows.StageAborted
+	st.Stage = csptransfer.StageAborted
 	st.Awaiting = nil
-	rep := workflows.TransferReport{TransferStatus: st, Outcome: workflows.StageAborted,
+	rep := csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageAborted,
 		Reason: "customer stays with its reseller; 2 new subscription(s) kept", CompletedAt: goldenNow}
 	var b bytes.Buffer
-	renderReport(&b, workflows.WorkflowID(goldenTenant), rep, "", goldenNow)
+	renderReport(&b, csptransfer.WorkflowID(goldenTenant), rep, "", goldenNow)
 	golden(t, "report-aborted.golden", b.Bytes())
 }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // maxRequestFile bounds --file: a TransferRequest with 100 subscriptions and 100 overrides is far smaller.
@@ -85,7 +85,7 @@ If a transfer for the customer already exists, nothing is started and that trans
 }
 
 // request builds the TransferRequest from the file or the flags and validates it, reporting every problem.
-func (f *startFlags) request(cmd *cobra.Command, now time.Time) (workflows.TransferRequest, error) {
+func (f *startFlags) request(cmd *cobra.Command, now time.Time) (csptransfer.TransferRequest, error) {
 	if f.file != "" {
 		var used []string
 		cmd.Flags().Visit(func(fl *pflag.Flag) {
@@ -96,31 +96,31 @@ func (f *startFlags) request(cmd *cobra.Command, now time.Time) (workflows.Trans
 			}
 		})
 		if len(used) > 0 {
-			return workflows.TransferRequest{}, usagef("--file excludes %s: put those fields in the file", strings.Join(used, ", "))
+			return csptransfer.TransferRequest{}, usagef("--file excludes %s: put those fields in the file", strings.Join(used, ", "))
 		}
 		req, err := readRequestFile(f.file, cmd.InOrStdin())
 		if err != nil {
-			return workflows.TransferRequest{}, err
+			return csptransfer.TransferRequest{}, err
 		}
 		return req, validateRequest(req, nil, now)
 	}
-	var problems []workflows.FieldProblem
+	var problems []csptransfer.FieldProblem
 	add := func(field string, err error) {
-		problems = append(problems, workflows.FieldProblem{Field: field, Message: err.Error()})
+		problems = append(problems, csptransfer.FieldProblem{Field: field, Message: err.Error()})
 	}
-	req := workflows.TransferRequest{
+	req := csptransfer.TransferRequest{
 		CustomerTenantID:   f.tenant,
 		CustomerDomain:     f.domain,
 		Country:            f.country,
 		ContactEmail:       f.contact,
 		CustomerName:       f.name,
-		Approval:           workflows.ApprovalPolicy(f.approval),
-		Provisioning:       workflows.Provisioning{Mode: workflows.ProvisioningMode(f.provisioning)},
+		Approval:           csptransfer.ApprovalPolicy(f.approval),
+		Provisioning:       csptransfer.Provisioning{Mode: csptransfer.ProvisioningMode(f.provisioning)},
 		RequestAdminAccess: f.adminAccess,
 	}
 	for _, d := range []struct {
 		flag, value string
-		into        *workflows.Duration
+		into        *csptransfer.Duration
 	}{
 		{"--lead-time", f.leadTime, &req.Provisioning.LeadTime},
 		{"--invitation-ttl", f.invitationTTL, &req.InvitationTTL},
@@ -129,7 +129,7 @@ func (f *startFlags) request(cmd *cobra.Command, now time.Time) (workflows.Trans
 		if d.value == "" {
 			continue
 		}
-		v, err := workflows.ParseDuration(d.value)
+		v, err := csptransfer.ParseDuration(d.value)
 		if err != nil {
 			add(d.flag, err)
 			continue
@@ -162,10 +162,11 @@ func (f *startFlags) request(cmd *cobra.Command, now time.Time) (workflows.Trans
 	return req, validateRequest(req, problems, now)
 }
 
-// validateRequest merges parse problems with the request's own validation into one usage error.
-func validateRequest(req workflows.TransferRequest, problems []workflows.FieldProblem, now time.Time) error {
-	var verr *workflows.ValidationError
-	if err := req.WithDefaults().Validate(now); errors.As(err, &verr) {
+// validateRequest merges parse problems with the check every surface applies (transfers.Service.Prepare)
+// into one usage error, before anything connects to Temporal.
+func validateRequest(req csptransfer.TransferRequest, problems []csptransfer.FieldProblem, now time.Time) error {
+	var verr *csptransfer.ValidationError
+	if _, err := (transfers.Service{Now: func() time.Time { return now }}).Prepare(req); errors.As(err, &verr) {
 		problems = append(problems, verr.Problems...)
 	} else if err != nil {
 		return usageError(err)
@@ -173,63 +174,60 @@ func validateRequest(req workflows.TransferRequest, problems []workflows.FieldPr
 	if len(problems) == 0 {
 		return nil
 	}
-	return invalidRequest(&workflows.ValidationError{Problems: problems})
+	return invalidRequest(&csptransfer.ValidationError{Problems: problems})
 }
 
 // readRequestFile decodes one TransferRequest, refusing unknown fields (a typo would otherwise silently
 // fall back to a default) and anything after the object.
-func readRequestFile(path string, stdin io.Reader) (workflows.TransferRequest, error) {
+func readRequestFile(path string, stdin io.Reader) (csptransfer.TransferRequest, error) {
 	var r io.Reader
 	if path == "-" {
 		r = stdin
 	} else {
 		file, err := os.Open(path)
 		if err != nil {
-			return workflows.TransferRequest{}, usagef("--file: %w", err)
+			return csptransfer.TransferRequest{}, usagef("--file: %w", err)
 		}
 		defer file.Close()
 		r = file
 	}
 	raw, err := io.ReadAll(io.LimitReader(r, maxRequestFile+1))
 	if err != nil {
-		return workflows.TransferRequest{}, fmt.Errorf("read %s: %w", path, err)
+		return csptransfer.TransferRequest{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(raw) > maxRequestFile {
-		return workflows.TransferRequest{}, usagef("--file %s: larger than %d bytes", path, maxRequestFile)
+		return csptransfer.TransferRequest{}, usagef("--file %s: larger than %d bytes", path, maxRequestFile)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	var req workflows.TransferRequest
+	var req csptransfer.TransferRequest
 	if err := dec.Decode(&req); err != nil {
-		return workflows.TransferRequest{}, usagef("--file %s: %w", path, err)
+		return csptransfer.TransferRequest{}, usagef("--file %s: %w", path, err)
 	}
 	if dec.More() {
-		return workflows.TransferRequest{}, usagef("--file %s: more than one JSON value; expected one TransferRequest object", path)
-	}
-	if req.Continued != nil {
-		return workflows.TransferRequest{}, usagef("--file %s: continued: must not be set when starting a transfer", path)
+		return csptransfer.TransferRequest{}, usagef("--file %s: more than one JSON value; expected one TransferRequest object", path)
 	}
 	return req, nil
 }
 
 // parseSubscription reads SKU:QUANTITY:EXPIRES_AT. The expiry (RFC 3339 or a date) may itself contain colons,
 // so only the first two separate fields.
-func parseSubscription(s string) (workflows.OriginalSubscription, error) {
+func parseSubscription(s string) (csptransfer.OriginalSubscription, error) {
 	parts := strings.SplitN(strings.TrimSpace(s), ":", 3)
 	if len(parts) != 3 {
-		return workflows.OriginalSubscription{}, fmt.Errorf("%q: expected SKU:QUANTITY:EXPIRES_AT, e.g. ENTERPRISEPACK:25:2027-03-01", s)
+		return csptransfer.OriginalSubscription{}, fmt.Errorf("%q: expected SKU:QUANTITY:EXPIRES_AT, e.g. ENTERPRISEPACK:25:2027-03-01", s)
 	}
 	sku := strings.TrimSpace(parts[0])
 	qty, err := strconv.Atoi(strings.TrimSpace(parts[1]))
 	if err != nil {
-		return workflows.OriginalSubscription{}, fmt.Errorf("%q: quantity %q is not a whole number", s, parts[1])
+		return csptransfer.OriginalSubscription{}, fmt.Errorf("%q: quantity %q is not a whole number", s, parts[1])
 	}
 	exp, err := parseTime(parts[2])
 	if err != nil {
-		return workflows.OriginalSubscription{}, fmt.Errorf("%q: expiry: %w", s, err)
+		return csptransfer.OriginalSubscription{}, fmt.Errorf("%q: expiry: %w", s, err)
 	}
-	sub := workflows.OriginalSubscription{Quantity: qty, ExpiresAt: exp}
-	if workflows.IsGUID(sku) {
+	sub := csptransfer.OriginalSubscription{Quantity: qty, ExpiresAt: exp}
+	if csptransfer.IsGUID(sku) {
 		sub.SkuID = sku
 	} else {
 		sub.SkuPartNumber = sku
@@ -249,9 +247,9 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time or a date (e.g. 2027-03-01T00:00:00Z or 2027-03-01)", s)
 }
 
-func (a *app) start(ctx context.Context, cmd *cobra.Command, s *session, req workflows.TransferRequest, failIfRunning bool) error {
+func (a *app) start(ctx context.Context, cmd *cobra.Command, s *session, req csptransfer.TransferRequest, failIfRunning bool) error {
 	started, err := s.svc.Start(ctx, req)
-	var verr *workflows.ValidationError
+	var verr *csptransfer.ValidationError
 	if errors.As(err, &verr) {
 		return invalidRequest(verr)
 	}

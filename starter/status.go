@@ -12,7 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -142,11 +142,11 @@ func (a *app) reportCmd() *cobra.Command {
 
 // reportOutput is report's JSON: the report of a finished transfer, or the status of a running one.
 type reportOutput struct {
-	WorkflowID      string                    `json:"workflowId"`
-	ExecutionStatus string                    `json:"executionStatus"`
-	Report          *workflows.TransferReport `json:"report,omitempty"`
-	Status          *workflows.TransferStatus `json:"status,omitempty"`
-	Note            string                    `json:"note,omitempty"`
+	WorkflowID      string                      `json:"workflowId"`
+	ExecutionStatus string                      `json:"executionStatus"`
+	Report          *csptransfer.TransferReport `json:"report,omitempty"`
+	Status          *csptransfer.TransferStatus `json:"status,omitempty"`
+	Note            string                      `json:"note,omitempty"`
 }
 
 func (a *app) report(ctx context.Context, cmd *cobra.Command, s *session, id string) error {
@@ -194,8 +194,8 @@ func (a *app) report(ctx context.Context, cmd *cobra.Command, s *session, id str
 
 // result reads a closed transfer's TransferReport: the result of a completed run, or the details of the
 // error a failed or cancelled run ended with.
-func result(ctx context.Context, s *session, id string) (workflows.TransferReport, error) {
-	var rep workflows.TransferReport
+func result(ctx context.Context, s *session, id string) (csptransfer.TransferReport, error) {
+	var rep csptransfer.TransferReport
 	err := s.c.GetWorkflow(ctx, id, "").Get(ctx, &rep)
 	if err == nil {
 		return rep, nil
@@ -212,5 +212,5 @@ func result(ctx context.Context, s *session, id string) (workflows.TransferRepor
 			return rep, nil
 		}
 	}
-	return workflows.TransferReport{}, s.explain(ctx, id, "report", err)
+	return csptransfer.TransferReport{}, s.explain(ctx, id, "report", err)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // operatorSource marks signals an operator sent through this CLI, as opposed to a webhook or the reconciler.
@@ -30,16 +30,16 @@ the report: it checks Partner Center and goes on only once the relationship show
 				return err
 			}
 			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				if err := s.requireOpen(ctx, id, workflows.SignalRelationshipAccepted); err != nil {
+				if err := s.requireOpen(ctx, id, csptransfer.SignalRelationshipAccepted); err != nil {
 					return err
 				}
-				tenant, _ := workflows.CustomerTenantIDFromWorkflowID(id)
-				err := s.c.SignalWorkflow(ctx, id, "", workflows.SignalRelationshipAccepted,
-					workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: operatorSource})
+				tenant, _ := csptransfer.CustomerTenantIDFromWorkflowID(id)
+				err := s.c.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
+					csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: operatorSource})
 				if err != nil {
-					return s.explain(ctx, id, workflows.SignalRelationshipAccepted, err)
+					return s.explain(ctx, id, csptransfer.SignalRelationshipAccepted, err)
 				}
-				return a.done(cmd, map[string]any{"workflowId": id, "signal": workflows.SignalRelationshipAccepted},
+				return a.done(cmd, map[string]any{"workflowId": id, "signal": csptransfer.SignalRelationshipAccepted},
 					"Acceptance reported for %s. The transfer verifies it with Partner Center before it goes on; see `starter status %s`.\n", id, id)
 			})
 		},
@@ -69,8 +69,8 @@ review it again.`,
 				if err != nil {
 					return s.explain(ctx, id, "status", err)
 				}
-				if st.Stage != workflows.StageAwaitingApproval {
-					return withCode(exitRefused, fmt.Errorf("approve %s: the transfer is in stage %s, not %s", id, st.Stage, workflows.StageAwaitingApproval))
+				if st.Stage != csptransfer.StageAwaitingApproval {
+					return withCode(exitRefused, fmt.Errorf("approve %s: the transfer is in stage %s, not %s", id, st.Stage, csptransfer.StageAwaitingApproval))
 				}
 				if !a.jsonOut || !yes {
 					w := cmd.OutOrStdout()
@@ -91,8 +91,8 @@ review it again.`,
 				}
 				uctx, cancel := context.WithTimeout(ctx, a.timeout)
 				defer cancel()
-				var res workflows.ApprovePlanResult
-				if err := s.update(uctx, id, workflows.UpdateApprovePlan, workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: comment}, &res); err != nil {
+				var res csptransfer.ApprovePlanResult
+				if err := s.update(uctx, id, csptransfer.UpdateApprovePlan, csptransfer.ApprovePlan{PlanVersion: st.PlanVersion, Comment: comment}, &res); err != nil {
 					return err
 				}
 				return a.done(cmd, res, "Plan v%d approved.\n", res.PlanVersion)
@@ -120,19 +120,19 @@ A line already ordered cannot change (exit code 4).`,
 				return err
 			}
 			var problems []string
-			if err := workflows.ValidateSourceSku(strings.TrimSpace(source)); err != nil {
+			if err := csptransfer.ValidateSourceSku(strings.TrimSpace(source)); err != nil {
 				problems = append(problems, "--source: "+err.Error())
 			}
-			if err := workflows.ValidateCatalogItemID(strings.TrimSpace(target)); err != nil {
+			if err := csptransfer.ValidateCatalogItemID(strings.TrimSpace(target)); err != nil {
 				problems = append(problems, "--target: "+err.Error())
 			}
 			if len(problems) > 0 {
 				return problemsError("invalid mapping", problems)
 			}
 			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				var res workflows.SetOfferMappingResult
-				in := workflows.SetOfferMapping{SourceSku: strings.TrimSpace(source), TargetCatalogItemID: strings.TrimSpace(target)}
-				if err := s.update(ctx, id, workflows.UpdateSetOfferMapping, in, &res); err != nil {
+				var res csptransfer.SetOfferMappingResult
+				in := csptransfer.SetOfferMapping{SourceSku: strings.TrimSpace(source), TargetCatalogItemID: strings.TrimSpace(target)}
+				if err := s.update(ctx, id, csptransfer.UpdateSetOfferMapping, in, &res); err != nil {
 					return err
 				}
 				return a.done(cmd, res, "%s now maps to %s; the plan is version %d. Review it with `starter approve %s`.\n",
@@ -153,11 +153,11 @@ func (a *app) skipWaitCmd() *cobra.Command {
 		Long: `Stop waiting for the originals (all, or one with --source) to reach their end date. The originals
 are not cancelled and no refund is due. You must type the sentence
 
-  ` + workflows.NoRefundAcknowledgement + `
+  ` + csptransfer.NoRefundAcknowledgement + `
 
 or pass it exactly with --acknowledge.`,
 		Example: `  starter skip-wait 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --source STANDARDPACK \
-    --acknowledge "` + workflows.NoRefundAcknowledgement + `" --reason "customer confirmed"`,
+    --acknowledge "` + csptransfer.NoRefundAcknowledgement + `" --reason "customer confirmed"`,
 		Args: exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := resolveID(args[0])
@@ -165,25 +165,25 @@ or pass it exactly with --acknowledge.`,
 				return err
 			}
 			if source != "" {
-				if err := workflows.ValidateSourceSku(strings.TrimSpace(source)); err != nil {
+				if err := csptransfer.ValidateSourceSku(strings.TrimSpace(source)); err != nil {
 					return usagef("--source: %w", err)
 				}
 			}
 			if !cmd.Flags().Changed("acknowledge") {
-				fmt.Fprintf(cmd.ErrOrStderr(), "The originals are not cancelled and no refund is due. To go on, type exactly:\n  %s\n> ", workflows.NoRefundAcknowledgement)
+				fmt.Fprintf(cmd.ErrOrStderr(), "The originals are not cancelled and no refund is due. To go on, type exactly:\n  %s\n> ", csptransfer.NoRefundAcknowledgement)
 				line, err := a.answer(cmd)
 				if err != nil {
 					return err
 				}
 				ack = line
 			}
-			if ack != workflows.NoRefundAcknowledgement {
-				return usagef("acknowledgement must be exactly %q: nothing was sent", workflows.NoRefundAcknowledgement)
+			if ack != csptransfer.NoRefundAcknowledgement {
+				return usagef("acknowledgement must be exactly %q: nothing was sent", csptransfer.NoRefundAcknowledgement)
 			}
 			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				var res workflows.SkipExpiryWaitResult
-				in := workflows.SkipExpiryWait{SourceSku: strings.TrimSpace(source), Acknowledgement: ack, Reason: reason}
-				if err := s.update(ctx, id, workflows.UpdateSkipExpiryWait, in, &res); err != nil {
+				var res csptransfer.SkipExpiryWaitResult
+				in := csptransfer.SkipExpiryWait{SourceSku: strings.TrimSpace(source), Acknowledgement: ack, Reason: reason}
+				if err := s.update(ctx, id, csptransfer.UpdateSkipExpiryWait, in, &res); err != nil {
 					return err
 				}
 				return a.done(cmd, res, "The wait for %d original(s) was skipped.\n", res.Skipped)
@@ -191,7 +191,7 @@ or pass it exactly with --acknowledge.`,
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this original SKU (Graph skuId or skuPartNumber); default all")
-	cmd.Flags().StringVar(&ack, "acknowledge", "", "the exact sentence: "+workflows.NoRefundAcknowledgement)
+	cmd.Flags().StringVar(&ack, "acknowledge", "", "the exact sentence: "+csptransfer.NoRefundAcknowledgement)
 	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded in the timeline")
 	return cmd
 }
@@ -216,14 +216,14 @@ never cancelled.`,
 				return usagef("--reason: required: say why the transfer stops (it is recorded in the timeline)")
 			}
 			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				if err := s.requireOpen(ctx, id, workflows.SignalAbort); err != nil {
+				if err := s.requireOpen(ctx, id, csptransfer.SignalAbort); err != nil {
 					return err
 				}
-				err := s.c.SignalWorkflow(ctx, id, "", workflows.SignalAbort, workflows.Abort{Reason: strings.TrimSpace(reason), CancelRefundable: cancelRefundable})
+				err := s.c.SignalWorkflow(ctx, id, "", csptransfer.SignalAbort, csptransfer.Abort{Reason: strings.TrimSpace(reason), CancelRefundable: cancelRefundable})
 				if err != nil {
-					return s.explain(ctx, id, workflows.SignalAbort, err)
+					return s.explain(ctx, id, csptransfer.SignalAbort, err)
 				}
-				return a.done(cmd, map[string]any{"workflowId": id, "signal": workflows.SignalAbort},
+				return a.done(cmd, map[string]any{"workflowId": id, "signal": csptransfer.SignalAbort},
 					"Abort requested for %s; follow it with `starter watch %s`.\n", id, id)
 			})
 		},

@@ -23,11 +23,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // chaosSize is how many transfers a chaos test runs: small in `make test`, larger in `make chaos`.
@@ -121,26 +121,26 @@ func (r *chaosRun) startAll(n int, expiresIn time.Duration) {
 		tenant := uuid.NewString()
 		domain := "chaos-" + tenant[:8] + ".onmicrosoft.com"
 		r.admin(http.MethodPost, "/sandbox/customers", demo.Customer(tenant, domain, time.Now().Add(expiresIn).UTC()), nil)
-		_, err := svc.Start(context.Background(), workflows.TransferRequest{CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR"})
+		_, err := svc.Start(context.Background(), csptransfer.TransferRequest{CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR"})
 		require.NoError(r.t, err)
 		r.tenants = append(r.tenants, tenant)
 	}
 }
 
 // status answers the query, or false while no worker can answer it.
-func (r *chaosRun) status(tenant string) (workflows.TransferStatus, bool) {
+func (r *chaosRun) status(tenant string) (csptransfer.TransferStatus, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	st, err := transfers.Service{Client: r.c}.Status(ctx, workflows.WorkflowID(tenant))
+	st, err := transfers.Service{Client: r.c}.Status(ctx, csptransfer.WorkflowID(tenant))
 	return st, err == nil
 }
 
 // drive accepts, approves and waits until every transfer has ended, acting on each as it reaches a
 // stage that needs the customer or an operator.
-func (r *chaosRun) drive(deadline time.Duration) map[string]workflows.TransferReport {
+func (r *chaosRun) drive(deadline time.Duration) map[string]csptransfer.TransferReport {
 	accepted := map[string]bool{}
 	approved := map[string]int{}
-	reports := map[string]workflows.TransferReport{}
+	reports := map[string]csptransfer.TransferReport{}
 	end := time.Now().Add(deadline)
 	for len(reports) < len(r.tenants) {
 		require.True(r.t, time.Now().Before(end), "transfers not finished within %s: %d of %d done", deadline, len(reports), len(r.tenants))
@@ -148,10 +148,10 @@ func (r *chaosRun) drive(deadline time.Duration) map[string]workflows.TransferRe
 			if _, done := reports[tenant]; done {
 				continue
 			}
-			id := workflows.WorkflowID(tenant)
+			id := csptransfer.WorkflowID(tenant)
 			desc, err := r.c.DescribeWorkflow(context.Background(), id, "")
 			if err == nil && desc.Status.String() != "Running" {
-				var rep workflows.TransferReport
+				var rep csptransfer.TransferReport
 				require.NoError(r.t, r.c.GetWorkflow(context.Background(), id, "").Get(context.Background(), &rep), tenant)
 				reports[tenant] = rep
 				continue
@@ -161,16 +161,16 @@ func (r *chaosRun) drive(deadline time.Duration) map[string]workflows.TransferRe
 				continue
 			}
 			switch {
-			case st.Stage == workflows.StageAwaitingAcceptance && !accepted[tenant]:
+			case st.Stage == csptransfer.StageAwaitingAcceptance && !accepted[tenant]:
 				r.admin(http.MethodPost, "/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": st.PartnerTenantID}, nil)
-				if r.c.SignalWorkflow(context.Background(), id, "", workflows.SignalRelationshipAccepted,
-					workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "chaos"}) == nil {
+				if r.c.SignalWorkflow(context.Background(), id, "", csptransfer.SignalRelationshipAccepted,
+					csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "chaos"}) == nil {
 					accepted[tenant] = true
 				}
-			case st.Stage == workflows.StageAwaitingApproval && approved[tenant] != st.PlanVersion:
+			case st.Stage == csptransfer.StageAwaitingApproval && approved[tenant] != st.PlanVersion:
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				h, err := r.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
-					WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion}}})
+				h, err := r.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: csptransfer.UpdateApprovePlan,
+					WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{csptransfer.ApprovePlan{PlanVersion: st.PlanVersion}}})
 				if err == nil && h.Get(ctx, nil) == nil {
 					approved[tenant] = st.PlanVersion
 				}
@@ -183,9 +183,9 @@ func (r *chaosRun) drive(deadline time.Duration) map[string]workflows.TransferRe
 }
 
 // verdict checks the sandbox ledger for every chaos customer.
-func (r *chaosRun) verdict(reports map[string]workflows.TransferReport) {
+func (r *chaosRun) verdict(reports map[string]csptransfer.TransferReport) {
 	for tenant, rep := range reports {
-		require.Equal(r.t, workflows.StageCompleted, rep.Outcome, "%s: %s", tenant, rep.Reason)
+		require.Equal(r.t, csptransfer.StageCompleted, rep.Outcome, "%s: %s", tenant, rep.Reason)
 	}
 	var ledger sandbox.Ledger
 	r.admin(http.MethodGet, "/sandbox/ledger", nil, &ledger)
@@ -224,7 +224,7 @@ func contains(list []string, s string) bool {
 // cancelled, nobody ever unlicensed and no acceptance lost.
 func TestChaosWorkerKilledWhileTransfersRun(t *testing.T) {
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
@@ -285,7 +285,7 @@ func TestChaosWorkerKilledWhileTransfersRun(t *testing.T) {
 // port) while transfers wait for acceptance and for their originals' expiry: they all resume and complete.
 func TestChaosServerRestartedWhileTransfersWait(t *testing.T) {
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	db := filepath.Join(t.TempDir(), "temporal.db")
@@ -300,7 +300,7 @@ func TestChaosServerRestartedWhileTransfersWait(t *testing.T) {
 	for _, tenant := range run.tenants {
 		require.Eventually(t, func() bool {
 			st, ok := run.status(tenant)
-			return ok && st.Stage == workflows.StageAwaitingAcceptance
+			return ok && st.Stage == csptransfer.StageAwaitingAcceptance
 		}, time.Minute, 200*time.Millisecond)
 	}
 
@@ -315,7 +315,7 @@ func TestChaosServerRestartedWhileTransfersWait(t *testing.T) {
 		for {
 			waiting := 0
 			for _, tenant := range run.tenants {
-				if st, ok := run.status(tenant); ok && st.Stage == workflows.StageAwaitingExpiry {
+				if st, ok := run.status(tenant); ok && st.Stage == csptransfer.StageAwaitingExpiry {
 					waiting++
 				}
 			}

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/codec"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/transfers"
@@ -50,7 +51,7 @@ func TestPayloadsAreEncryptedAtRest(t *testing.T) {
 	res, err := demo.Run(ctx, demo.Options{Client: c, SandboxURL: m.SandboxURL, Out: &story, ExpiresIn: 20 * time.Second})
 	require.NoError(t, err, story.String())
 	require.True(t, res.OK)
-	id := workflows.WorkflowID(res.Report.CustomerTenantID)
+	id := csptransfer.WorkflowID(res.Report.CustomerTenantID)
 
 	// The raw bytes the server stores: payload data appears as-is in binary protobuf.
 	var stored []byte
@@ -93,7 +94,7 @@ func TestPayloadsAreEncryptedAtRest(t *testing.T) {
 		DataConverter: codec.DataConverter(ring), FailureConverter: codec.FailureConverter(ring),
 	})
 	require.NoError(t, err)
-	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h))
 	if os.Getenv(goldenEnv) == "1" {
 		path := filepath.Join("..", "workflows", "testdata", "transfer-encrypted.json")

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
@@ -34,7 +35,7 @@ func checkHistory(t *testing.T, c client.Client, id, runID, name string) {
 	h := &historypb.History{Events: events}
 
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "the history just produced must replay")
 
 	if os.Getenv(goldenEnv) != "1" {

@@ -12,10 +12,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/workerapp"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // startWorker runs the real worker program, with its embedded sandbox, against a fresh dev server.
@@ -23,7 +23,7 @@ import (
 func startWorker(t *testing.T, env ...string) (client.Client, *workerapp.Main) {
 	t.Helper()
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
@@ -57,39 +57,39 @@ func TestWorkerRunsTransfersOnARealServer(t *testing.T) {
 
 	// A request with a bad tenant id: the workflow fails at once, naming the field, and says so in its
 	// search attributes, without calling Partner Center.
-	req := workflows.TransferRequest{CustomerTenantID: "contoso", CustomerDomain: "contoso.onmicrosoft.com"}
+	req := csptransfer.TransferRequest{CustomerTenantID: "contoso", CustomerDomain: "contoso.onmicrosoft.com"}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        workflows.WorkflowID("contoso"),
-		TaskQueue: workflows.TaskQueue,
-	}, workflows.WorkflowType, req)
+		ID:        csptransfer.WorkflowID("contoso"),
+		TaskQueue: csptransfer.TaskQueue,
+	}, csptransfer.WorkflowType, req)
 	require.NoError(t, err)
 
-	var rep workflows.TransferReport
+	var rep csptransfer.TransferReport
 	err = run.Get(ctx, &rep)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "got %v", err)
-	require.Equal(t, workflows.ErrTypeInvalidRequest, appErr.Type())
+	require.Equal(t, csptransfer.ErrTypeInvalidRequest, appErr.Type())
 	require.Contains(t, appErr.Error(), "customerTenantId")
-	var details workflows.TransferReport
+	var details csptransfer.TransferReport
 	require.NoError(t, appErr.Details(&details))
-	require.Equal(t, workflows.StageFailed, details.Outcome)
+	require.Equal(t, csptransfer.StageFailed, details.Outcome)
 
 	desc, err := c.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
-	stage, ok := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeStage)
+	stage, ok := desc.TypedSearchAttributes.GetKeyword(csptransfer.SearchAttributeStage)
 	require.True(t, ok)
-	require.Equal(t, string(workflows.StageFailed), stage)
-	_, hasNext := desc.TypedSearchAttributes.GetTime(workflows.SearchAttributeNextActionAt)
+	require.Equal(t, string(csptransfer.StageFailed), stage)
+	_, hasNext := desc.TypedSearchAttributes.GetTime(csptransfer.SearchAttributeNextActionAt)
 	require.False(t, hasNext)
-	domain, _ := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeCustomerDomain)
+	domain, _ := desc.TypedSearchAttributes.GetKeyword(csptransfer.SearchAttributeCustomerDomain)
 	require.Equal(t, "contoso.onmicrosoft.com", domain)
 
 	// The status query still answers on the closed workflow.
-	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.QueryStatus)
+	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), csptransfer.QueryStatus)
 	require.NoError(t, err)
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.NoError(t, v.Get(&st))
-	require.Equal(t, workflows.StageFailed, st.Stage)
+	require.Equal(t, csptransfer.StageFailed, st.Stage)
 	require.Contains(t, st.LastError, "customerTenantId")
 
 	checkHistory(t, c, run.GetID(), run.GetRunID(), "transfer-invalid-request")

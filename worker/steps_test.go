@@ -11,10 +11,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // startWorkerContinuingEarly is startWorker on a server that suggests continue-as-new after a few dozen
@@ -22,7 +22,7 @@ import (
 func startWorkerContinuingEarly(t *testing.T) (client.Client, string) {
 	t.Helper()
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{
@@ -75,22 +75,22 @@ func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 	expires := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
 
-	id := workflows.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowType, workflows.TransferRequest{
+	id := csptransfer.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{
 			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
-			ContactEmail: "it@" + domain, RequestAdminAccess: true, ReminderEvery: workflows.Duration(time.Hour),
+			ContactEmail: "it@" + domain, RequestAdminAccess: true, ReminderEvery: csptransfer.Duration(time.Hour),
 		})
 	require.NoError(t, err)
 
-	st := waitFor(t, c, id, "the invitation", func(s workflows.TransferStatus) bool {
-		return s.Stage == workflows.StageAwaitingAcceptance && s.AdminRelationshipID != ""
+	st := waitFor(t, c, id, "the invitation", func(s csptransfer.TransferStatus) bool {
+		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminRelationshipID != ""
 	})
-	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
-	waitFor(t, c, id, "the unverified acceptance", func(s workflows.TransferStatus) bool { return s.LastError != "" })
+	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	waitFor(t, c, id, "the unverified acceptance", func(s csptransfer.TransferStatus) bool { return s.LastError != "" })
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
-	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
-	waitFor(t, c, id, "the verified acceptance", func(s workflows.TransferStatus) bool {
+	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	waitFor(t, c, id, "the verified acceptance", func(s csptransfer.TransferStatus) bool {
 		for _, e := range s.Timeline {
 			if e.Note == "reseller relationship verified in Partner Center" {
 				return true
@@ -99,20 +99,20 @@ func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 		return false
 	})
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
-	sendSignal(t, c, id, workflows.SignalAdminAccessApproved, workflows.AdminAccessApproved{CustomerTenantID: tenant, RelationshipID: st.AdminRelationshipID, Source: "test"})
+	sendSignal(t, c, id, csptransfer.SignalAdminAccessApproved, csptransfer.AdminAccessApproved{CustomerTenantID: tenant, RelationshipID: st.AdminRelationshipID, Source: "test"})
 
-	st = waitFor(t, c, id, "the plan", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingApproval })
-	update(t, c, id, workflows.UpdateApprovePlan, workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "reviewed"})
+	st = waitFor(t, c, id, "the plan", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingApproval })
+	update(t, c, id, csptransfer.UpdateApprovePlan, csptransfer.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "reviewed"})
 
-	waitFor(t, c, id, "the expiry wait", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingExpiry })
-	update(t, c, id, workflows.UpdateSkipExpiryWait, workflows.SkipExpiryWait{
-		SourceSku: "STANDARDPACK", Acknowledgement: workflows.NoRefundAcknowledgement, Reason: "customer asked"})
+	waitFor(t, c, id, "the expiry wait", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingExpiry })
+	update(t, c, id, csptransfer.UpdateSkipExpiryWait, csptransfer.SkipExpiryWait{
+		SourceSku: "STANDARDPACK", Acknowledgement: csptransfer.NoRefundAcknowledgement, Reason: "customer asked"})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var rep workflows.TransferReport
+	var rep csptransfer.TransferReport
 	require.NoError(t, c.GetWorkflow(ctx, id, "").Get(ctx, &rep))
-	require.Equal(t, workflows.StageCompleted, rep.Outcome, rep.Reason)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome, rep.Reason)
 
 	runs := runIDs(t, c, id)
 	require.Greater(t, len(runs), 2, "the transfer continued as new")
@@ -133,23 +133,23 @@ func TestAbortAfterPurchaseCancelsRefundable(t *testing.T) {
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
 
-	id := workflows.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowType, workflows.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: workflows.ApprovalNever,
-			Subscriptions: []workflows.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
+	id := csptransfer.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{
+			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
+			Subscriptions: []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
 		})
 	require.NoError(t, err)
-	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
-	waitFor(t, c, id, "the expiry wait", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingExpiry })
+	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	waitFor(t, c, id, "the expiry wait", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingExpiry })
 
-	sendSignal(t, c, id, workflows.SignalAbort, workflows.Abort{Reason: "customer withdrew"})
-	sendSignal(t, c, id, workflows.SignalAbort, workflows.Abort{Reason: "customer withdrew", CancelRefundable: true})
+	sendSignal(t, c, id, csptransfer.SignalAbort, csptransfer.Abort{Reason: "customer withdrew"})
+	sendSignal(t, c, id, csptransfer.SignalAbort, csptransfer.Abort{Reason: "customer withdrew", CancelRefundable: true})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var rep workflows.TransferReport
+	var rep csptransfer.TransferReport
 	require.NoError(t, run.Get(ctx, &rep))
-	require.Equal(t, workflows.StageAborted, rep.Outcome)
+	require.Equal(t, csptransfer.StageAborted, rep.Outcome)
 	checkHistory(t, c, id, run.GetRunID(), "transfer-aborted-after-purchase")
 }
 
@@ -164,30 +164,30 @@ func TestOfferMappingAndSkippedWait(t *testing.T) {
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
 
-	id := workflows.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowType, workflows.TransferRequest{
+	id := csptransfer.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{
 			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
-			Subscriptions: []workflows.OriginalSubscription{
+			Subscriptions: []csptransfer.OriginalSubscription{
 				{SkuPartNumber: "ENTERPRISEWITHSCAL", Quantity: 4, ExpiresAt: expires},
 				{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires},
 			},
 		})
 	require.NoError(t, err)
-	sendSignal(t, c, id, workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
-	st := waitFor(t, c, id, "the plan", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingApproval })
-	update(t, c, id, workflows.UpdateSetOfferMapping, workflows.SetOfferMapping{SourceSku: "ENTERPRISEWITHSCAL", TargetCatalogItemID: "CFQ7TTC0LFK5:0002"})
-	st = waitFor(t, c, id, "the new plan", func(s workflows.TransferStatus) bool {
-		return s.Stage == workflows.StageAwaitingApproval && s.PlanVersion > st.PlanVersion
+	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+	st := waitFor(t, c, id, "the plan", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingApproval })
+	update(t, c, id, csptransfer.UpdateSetOfferMapping, csptransfer.SetOfferMapping{SourceSku: "ENTERPRISEWITHSCAL", TargetCatalogItemID: "CFQ7TTC0LFK5:0002"})
+	st = waitFor(t, c, id, "the new plan", func(s csptransfer.TransferStatus) bool {
+		return s.Stage == csptransfer.StageAwaitingApproval && s.PlanVersion > st.PlanVersion
 	})
-	update(t, c, id, workflows.UpdateApprovePlan, workflows.ApprovePlan{PlanVersion: st.PlanVersion})
-	waitFor(t, c, id, "the expiry wait", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingExpiry })
-	update(t, c, id, workflows.UpdateSkipExpiryWait, workflows.SkipExpiryWait{Acknowledgement: workflows.NoRefundAcknowledgement})
+	update(t, c, id, csptransfer.UpdateApprovePlan, csptransfer.ApprovePlan{PlanVersion: st.PlanVersion})
+	waitFor(t, c, id, "the expiry wait", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingExpiry })
+	update(t, c, id, csptransfer.UpdateSkipExpiryWait, csptransfer.SkipExpiryWait{Acknowledgement: csptransfer.NoRefundAcknowledgement})
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var rep workflows.TransferReport
+	var rep csptransfer.TransferReport
 	require.NoError(t, run.Get(ctx, &rep))
-	require.Equal(t, workflows.StageCompleted, rep.Outcome, rep.Reason)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome, rep.Reason)
 	checkHistory(t, c, id, run.GetRunID(), "transfer-offer-mapping")
 }

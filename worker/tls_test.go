@@ -25,10 +25,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/workerapp"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 type pki struct {
@@ -120,7 +120,7 @@ func mtlsProxy(t *testing.T, p *pki, serverPair tls.Certificate, upstream string
 // a proxy that demands a client certificate. Without the certificate the connection is refused.
 func TestWorkerConnectsWithMutualTLS(t *testing.T) {
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
@@ -157,13 +157,13 @@ func TestWorkerConnectsWithMutualTLS(t *testing.T) {
 	require.Positive(t, verified.Load())
 
 	c := srv.Client()
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "tls-check", TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowType, workflows.TransferRequest{CustomerTenantID: "not-a-guid"})
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "tls-check", TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{CustomerTenantID: "not-a-guid"})
 	require.NoError(t, err)
 	err = run.Get(context.Background(), nil)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "the worker behind mTLS ran the workflow: %v", err)
-	require.Equal(t, workflows.ErrTypeInvalidRequest, appErr.Type())
+	require.Equal(t, csptransfer.ErrTypeInvalidRequest, appErr.Type())
 
 	// The same address without a client certificate is refused.
 	noCert, err := config.LoadWorkerFrom(config.Map{"TEMPORAL_ADDRESS": addr, "TEMPORAL_TLS": "true",
@@ -180,7 +180,7 @@ func TestWorkerConnectsWithMutualTLS(t *testing.T) {
 // (which does not check keys), so this proves the TLS and credential wiring, not key validation.
 func TestWorkerConnectsWithAnAPIKey(t *testing.T) {
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})

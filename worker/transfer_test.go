@@ -17,9 +17,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // sandboxCall sends an admin request to the embedded sandbox and decodes the answer.
@@ -44,18 +44,18 @@ func sandboxCall(t *testing.T, method, url string, in, out any) {
 	}
 }
 
-func status(t *testing.T, c client.Client, id string) workflows.TransferStatus {
+func status(t *testing.T, c client.Client, id string) csptransfer.TransferStatus {
 	t.Helper()
-	v, err := c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+	v, err := c.QueryWorkflow(context.Background(), id, "", csptransfer.QueryStatus)
 	require.NoError(t, err)
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.NoError(t, v.Get(&st))
 	return st
 }
 
-func waitFor(t *testing.T, c client.Client, id, what string, cond func(workflows.TransferStatus) bool) workflows.TransferStatus {
+func waitFor(t *testing.T, c client.Client, id, what string, cond func(csptransfer.TransferStatus) bool) csptransfer.TransferStatus {
 	t.Helper()
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.Eventually(t, func() bool {
 		st = status(t, c, id)
 		return cond(st)
@@ -76,35 +76,35 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	expires := time.Now().Add(25 * time.Second).UTC().Truncate(time.Second)
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
 
-	id := workflows.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowType, workflows.TransferRequest{
+	id := csptransfer.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{
 			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
 			ContactEmail: "it@" + domain, RequestAdminAccess: true,
 		})
 	require.NoError(t, err)
 
-	st := waitFor(t, c, id, "the invitation", func(s workflows.TransferStatus) bool {
-		return s.Stage == workflows.StageAwaitingAcceptance && s.AdminRelationshipID != ""
+	st := waitFor(t, c, id, "the invitation", func(s csptransfer.TransferStatus) bool {
+		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminRelationshipID != ""
 	})
 	require.Equal(t, sandbox.PartnerEU, st.PartnerTenantID, "the French customer is served by the European partner tenant")
 	require.Contains(t, st.InvitationURL, "/sandbox/admin-center/partner-invitation")
 
 	// An acceptance reported before it happened is not trusted.
-	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
-	st = waitFor(t, c, id, "the unverified acceptance to be noted", func(s workflows.TransferStatus) bool {
+	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
+	st = waitFor(t, c, id, "the unverified acceptance to be noted", func(s csptransfer.TransferStatus) bool {
 		return strings.Contains(s.LastError, "does not show the relationship yet")
 	})
-	require.Equal(t, workflows.StageAwaitingAcceptance, st.Stage)
+	require.Equal(t, csptransfer.StageAwaitingAcceptance, st.Stage)
 
 	// The customer accepts in the (simulated) admin center and approves GDAP.
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
 	sandboxCall(t, http.MethodPost, sb+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
-	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", workflows.SignalRelationshipAccepted, workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
+	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
 
-	st = waitFor(t, c, id, "the plan", func(s workflows.TransferStatus) bool { return s.Stage == workflows.StageAwaitingApproval })
+	st = waitFor(t, c, id, "the plan", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingApproval })
 	require.Len(t, st.Lines, 2)
-	var e4, e1 workflows.Line
+	var e4, e1 csptransfer.Line
 	for _, l := range st.Lines {
 		switch l.SourceSkuPartNumber {
 		case "ENTERPRISEWITHSCAL":
@@ -120,22 +120,22 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	require.Equal(t, 2, e1.Quantity)
 
 	// A stale approval is rejected; the reviewed version is accepted.
-	stale, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
-		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion + 1}}})
+	stale, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: csptransfer.UpdateApprovePlan,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{csptransfer.ApprovePlan{PlanVersion: st.PlanVersion + 1}}})
 	if err == nil {
 		err = stale.Get(context.Background(), nil)
 	}
 	require.ErrorContains(t, err, "stale")
-	h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprovePlan,
-		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "reviewed"}}})
+	h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: csptransfer.UpdateApprovePlan,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{csptransfer.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "reviewed"}}})
 	require.NoError(t, err)
 	require.NoError(t, h.Get(context.Background(), nil))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var rep workflows.TransferReport
+	var rep csptransfer.TransferReport
 	require.NoError(t, run.Get(ctx, &rep))
-	require.Equal(t, workflows.StageCompleted, rep.Outcome, rep.Reason)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome, rep.Reason)
 	for _, l := range rep.Lines {
 		require.True(t, l.Progress.Provisioned, l.SourceSkuPartNumber)
 		require.Equal(t, "expired", l.Progress.OriginalState, l.SourceSkuPartNumber)
@@ -182,8 +182,8 @@ func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
 	var before sandbox.Ledger
 	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &before)
 
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: workflows.WorkflowID(sandbox.CustomerNoMarket), TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowType, workflows.TransferRequest{CustomerTenantID: sandbox.CustomerNoMarket, CustomerDomain: "woodgrove-br.onmicrosoft.com", Country: "BR"})
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: csptransfer.WorkflowID(sandbox.CustomerNoMarket), TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{CustomerTenantID: sandbox.CustomerNoMarket, CustomerDomain: "woodgrove-br.onmicrosoft.com", Country: "BR"})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -3,11 +3,11 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"github.com/csptransfer/csptransfer"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -27,39 +27,35 @@ const (
 	purchaseRetryDelay = 15 * time.Minute
 )
 
-// requestNamespace makes MS-RequestId values: a purchase's id is derived from the transfer's first run
-// and the purchase key, so it is the same on every retry and replay and different for a new transfer.
-var requestNamespace = uuid.MustParse("3f1d9a8e-5b0c-4d71-9a44-6c2f1b7e8d30")
-
 // fulfil runs everything after the plan is settled, in time order: buy each line when due (cart created
 // once, checkout idempotent), wait for provisioning, move users of substituted lines, remind about
 // recurring billing, and wait for each original's end date with one durable timer per distinct date.
-func (t *transfer) fulfil(ctx workflow.Context) (Stage, error) {
+func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 	for {
 		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return t.state.Status.Stage, nil
 		}
 		if t.mappingsDirty() {
-			return StagePlanning, nil
+			return csptransfer.StagePlanning, nil
 		}
 		now := workflow.Now(ctx).UTC()
 
 		if due := t.dueLines(now); len(due) > 0 {
-			t.enter(ctx, StageProvisioning)
+			t.enter(ctx, csptransfer.StageProvisioning)
 			if err := t.buy(ctx, due); err != nil {
 				return "", err
 			}
 			continue
 		}
 		if orders := t.awaitingProvisioning(); len(orders) > 0 {
-			t.enter(ctx, StageProvisioning)
+			t.enter(ctx, csptransfer.StageProvisioning)
 			if err := t.awaitProvisioning(ctx, orders); err != nil {
 				return "", err
 			}
 			continue
 		}
 		if i := t.nextMove(); i >= 0 {
-			t.enter(ctx, StageReassigningLicenses)
+			t.enter(ctx, csptransfer.StageReassigningLicenses)
 			if err := t.moveLicenses(ctx, i); err != nil {
 				return "", err
 			}
@@ -67,7 +63,7 @@ func (t *transfer) fulfil(ctx workflow.Context) (Stage, error) {
 		}
 		if t.allDone() {
 			t.notWaiting()
-			return StageCompleted, nil
+			return csptransfer.StageCompleted, nil
 		}
 		if acted, err := t.expiryActions(ctx, now); err != nil {
 			return "", err
@@ -77,9 +73,9 @@ func (t *transfer) fulfil(ctx workflow.Context) (Stage, error) {
 
 		wake, what := t.nextWake(now)
 		if t.anyUnordered() {
-			t.enter(ctx, StageProvisioning)
+			t.enter(ctx, csptransfer.StageProvisioning)
 		} else {
-			t.enter(ctx, StageAwaitingExpiry)
+			t.enter(ctx, csptransfer.StageAwaitingExpiry)
 		}
 		t.await(ctx, what, wake)
 		changes := t.changes
@@ -102,7 +98,7 @@ func (t *transfer) fulfil(ctx workflow.Context) (Stage, error) {
 }
 
 // enter changes stage only when it differs, so the timeline stays short.
-func (t *transfer) enter(ctx workflow.Context, stage Stage) {
+func (t *transfer) enter(ctx workflow.Context, stage csptransfer.Stage) {
 	if t.state.Status.Stage != stage {
 		t.setStage(ctx, stage, "")
 	}
@@ -235,9 +231,6 @@ func (t *transfer) retryDelay(ctx workflow.Context, line int, now time.Time) tim
 	return max(time.Minute, min(purchaseRetryDelay, left/4))
 }
 
-// Change IDs of workflow.GetVersion patches: each keeps transfers started before the change replaying.
-const changeRetryBeforeExpiry = "retry-failed-line-before-expiry"
-
 // purchaseFailed handles a cart or checkout that failed for a business reason: every line of the purchase
 // waits for an operator. Infrastructure failures never get here; Temporal retries them.
 func (t *transfer) purchaseFailed(ctx workflow.Context, key string, err error) error {
@@ -257,7 +250,7 @@ func (t *transfer) purchaseFailed(ctx workflow.Context, key string, err error) e
 		t.state.Status.Lines[i].Progress.Error = msg
 	}
 	t.state.Status.LastError = msg
-	t.setStage(ctx, t.state.Status.Stage, "purchase rejected: "+appErr.Type())
+	t.note(ctx, "purchase rejected: "+appErr.Type())
 	return nil
 }
 
@@ -272,9 +265,8 @@ func (t *transfer) openPurchase(ctx workflow.Context, due []int) (string, Purcha
 		}
 	}
 	key := "purchase-" + strconv.Itoa(len(t.state.Purchases)+1)
-	info := workflow.GetInfo(ctx)
 	p := Purchase{
-		RequestID: uuid.NewSHA1(requestNamespace, []byte(info.WorkflowExecution.ID+"/"+info.FirstRunID+"/"+key)).String(),
+		RequestID: t.requestID(ctx, key),
 		Lines:     due,
 		CreatedAt: workflow.Now(ctx).UTC(),
 	}
@@ -283,7 +275,13 @@ func (t *transfer) openPurchase(ctx workflow.Context, due []int) (string, Purcha
 }
 
 func checkoutRequestID(cartRequestID string) string {
-	return uuid.NewSHA1(requestNamespace, []byte(cartRequestID+"/checkout")).String()
+	return csptransfer.RequestID(cartRequestID, "checkout")
+}
+
+// requestID is the MS-RequestId of one step of this transfer, the same in every run.
+func (t *transfer) requestID(ctx workflow.Context, step string) string {
+	info := workflow.GetInfo(ctx)
+	return csptransfer.RequestID(info.WorkflowExecution.ID, info.FirstRunID, step)
 }
 
 func (t *transfer) awaitingProvisioning() []string {
@@ -302,7 +300,7 @@ func (t *transfer) awaitProvisioning(ctx workflow.Context, orders []string) erro
 	t.await(ctx, fmt.Sprintf("Partner Center to provision %d order(s)", len(orders)), time.Time{})
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
-		HeartbeatTimeout:    activityHeartbeatTimeout,
+		HeartbeatTimeout:    activities.HeartbeatTimeout,
 		Summary:             "Wait for the new subscriptions to be active",
 		RetryPolicy: &temporal.RetryPolicy{
 			// Provisioning takes minutes; the activity answers NotYet until it is done.
@@ -342,7 +340,7 @@ func (t *transfer) awaitProvisioning(ctx workflow.Context, orders []string) erro
 			l.Progress.Error = "provisioned, but Partner Center listed no subscription for this offer in the order"
 		}
 	}
-	t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("%d new subscription(s) active", len(res.Subscriptions)))
+	t.note(ctx, fmt.Sprintf("%d new subscription(s) active", len(res.Subscriptions)))
 	return nil
 }
 
@@ -359,10 +357,10 @@ func (t *transfer) nextMove() int {
 // heartbeats its progress and resumes from it after a crash.
 func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 	l := &t.state.Status.Lines[i]
-	t.await(ctx, fmt.Sprintf("users of %s to move to %s", sourceName(l.PlanLine), l.TargetTitleOrID()), time.Time{})
+	t.await(ctx, fmt.Sprintf("users of %s to move to %s", l.SourceName(), l.TargetTitleOrID()), time.Time{})
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    time.Minute,
+		HeartbeatTimeout:    activities.HeartbeatTimeout,
 		Summary:             "Move users to the new SKU",
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
@@ -374,6 +372,7 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 		CustomerTenantID: t.req.CustomerTenantID,
 		FromSkuID:        l.SourceSkuID,
 		ToSkuID:          l.TargetSkuID,
+		RequestID:        t.requestID(ctx, "move-licenses/"+lineKey(l.PlanLine)),
 	}).Get(ctx, &res)
 	if err != nil {
 		return err
@@ -383,16 +382,8 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_users_moved").Inc(int64(res.UsersMoved))
 	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_groups_moved").Inc(int64(res.GroupsMoved))
 	l.Progress.UsersToMove = res.UsersMoved + res.Remaining
-	t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("%d user(s) and %d group(s) moved from %s", res.UsersMoved, res.GroupsMoved, sourceName(l.PlanLine)))
+	t.note(ctx, fmt.Sprintf("%d user(s) and %d group(s) moved from %s", res.UsersMoved, res.GroupsMoved, l.SourceName()))
 	return nil
-}
-
-// TargetTitleOrID names a line's target for messages.
-func (l PlanLine) TargetTitleOrID() string {
-	if l.TargetTitle != "" {
-		return l.TargetTitle
-	}
-	return l.TargetCatalogItemID
 }
 
 func (t *transfer) lineDone(i int) bool {
@@ -443,7 +434,7 @@ func (t *transfer) expiryActions(ctx workflow.Context, now time.Time) (bool, err
 			t.state.RemindedExpiries[key] = true
 			t.remind(ctx, "renewal-reminder", "Please turn off recurring billing for your old subscription",
 				fmt.Sprintf("Your %s subscription ends on %s. Your users already use the new subscription; please turn off recurring billing for the old one so it is not renewed.",
-					sourceName(l.PlanLine), l.OriginalExpiresAt.Format("2 January 2006")))
+					l.SourceName(), l.OriginalExpiresAt.Format("2 January 2006")))
 			acted = true
 		}
 	}
@@ -488,7 +479,7 @@ func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
 	case activities.OriginalExpired:
 		l.Progress.OriginalState = activities.OriginalExpired
 		l.Progress.CheckAt = nil
-		t.setStage(ctx, t.state.Status.Stage, fmt.Sprintf("original %s expired", sourceName(l.PlanLine)))
+		t.note(ctx, fmt.Sprintf("original %s expired", l.SourceName()))
 	case activities.OriginalRenewed:
 		next := now.Add(recheckOriginalEvery)
 		if res.NextLifecycleAt != nil && res.NextLifecycleAt.After(now) {
@@ -499,9 +490,9 @@ func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
 		l.OriginalExpiresAt = next
 		l.Progress.CheckAt = nil
 		msg := fmt.Sprintf("original %s was renewed until %s: the customer pays for it twice until then; ask them to turn off recurring billing",
-			sourceName(l.PlanLine), next.Format("2006-01-02"))
+			l.SourceName(), next.Format("2006-01-02"))
 		t.state.Status.LastError = msg
-		t.setStage(ctx, t.state.Status.Stage, msg)
+		t.note(ctx, msg)
 	default:
 		next := now.Add(recheckOriginalEvery)
 		l.Progress.OriginalState = activities.OriginalActive
@@ -529,16 +520,16 @@ func (t *transfer) nextWake(now time.Time) (time.Time, string) {
 		case !l.Progress.Ordered && (l.Unresolved || t.blocked(i)):
 			blocked++
 		case !l.Progress.Ordered:
-			consider(t.provisionAt(i), fmt.Sprintf("the time to buy %s", sourceName(l.PlanLine)))
+			consider(t.provisionAt(i), fmt.Sprintf("the time to buy %s", l.SourceName()))
 		}
 	}
 	for _, i := range t.waitingOriginals() {
 		l := t.state.Status.Lines[i]
 		key := l.OriginalExpiresAt.UTC().Format(time.RFC3339)
 		if !t.state.RemindedExpiries[key] && now.Before(l.OriginalExpiresAt) {
-			consider(l.OriginalExpiresAt.Add(-renewalReminderLead), fmt.Sprintf("the renewal reminder for %s", sourceName(l.PlanLine)))
+			consider(l.OriginalExpiresAt.Add(-renewalReminderLead), fmt.Sprintf("the renewal reminder for %s", l.SourceName()))
 		}
-		consider(t.checkAt(i), fmt.Sprintf("the original %s to expire", sourceName(l.PlanLine)))
+		consider(t.checkAt(i), fmt.Sprintf("the original %s to expire", l.SourceName()))
 	}
 	if blocked > 0 {
 		if what == "" {
@@ -552,7 +543,7 @@ func (t *transfer) nextWake(now time.Time) (time.Time, string) {
 
 // aborted ends the transfer at an operator's request. Before anything was bought it simply stops; after,
 // new subscriptions are kept unless the operator asked to cancel those still inside their refund window.
-func (t *transfer) aborted(ctx workflow.Context, ab *Abort) (TransferReport, error) {
+func (t *transfer) aborted(ctx workflow.Context, ab *csptransfer.Abort) (csptransfer.TransferReport, error) {
 	reason := strings.TrimSpace(ab.Reason)
 	if reason == "" {
 		reason = "aborted by an operator"
@@ -570,6 +561,7 @@ func (t *transfer) aborted(ctx workflow.Context, ab *Abort) (TransferReport, err
 					PartnerTenantID:  t.state.Status.PartnerTenantID,
 					CustomerTenantID: t.req.CustomerTenantID,
 					SubscriptionIDs:  ids,
+					RequestID:        t.requestID(ctx, "cancel"),
 				}).Get(ctx, &res)
 			if err != nil {
 				return t.failed(ctx, fmt.Errorf("abort: cancel new subscriptions: %w", err))
@@ -580,7 +572,7 @@ func (t *transfer) aborted(ctx workflow.Context, ab *Abort) (TransferReport, err
 		}
 	}
 	t.state.Status.LastError = note
-	t.setStage(ctx, StageAborted, note)
+	t.setStage(ctx, csptransfer.StageAborted, note)
 	rep := t.report(ctx)
 	rep.Reason = note
 	return rep, nil

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"github.com/csptransfer/csptransfer"
 	"sort"
 	"strings"
 	"time"
@@ -15,50 +16,27 @@ import (
 type PlanInput struct {
 	// Originals are the subscriptions to replace, from the request or from discovery. Several originals of
 	// the same SKU are allowed.
-	Originals []OriginalSubscription `json:"originals"`
+	Originals []csptransfer.OriginalSubscription `json:"originals"`
 	// Catalog holds the catalog facts per source SKU, at most one entry per Graph skuId.
 	Catalog []activities.CatalogFacts `json:"catalog"`
 	// Overrides is the request's offerOverrides: a source SKU (Graph skuId or skuPartNumber, any letter
 	// case) to the catalog item to buy instead. An override always wins over what the catalog suggests; a
 	// skuId key wins over a skuPartNumber key for the same original.
 	Overrides map[string]string `json:"overrides,omitempty"`
-	// Mappings are the accepted set-offer-mapping updates in the order they arrived. They win over
-	// Overrides, and a later mapping wins over an earlier one, whether it names the SKU by skuId or by
-	// skuPartNumber.
-	Mappings []SetOfferMapping `json:"mappings,omitempty"`
 	// OverrideTargets are catalog facts about override targets that are neither the same SKU nor a known
 	// successor. Optional: without them an override's Graph skuId and service plans are unknown.
 	OverrideTargets []activities.CatalogOffer `json:"overrideTargets,omitempty"`
-	// Owned are the seats this partner already sells the customer in CSP that replace originals, e.g.
-	// bought by an earlier run of this transfer. They are subtracted so nothing is bought twice. Do not pass
-	// CSP seats the customer had before the transfer: they are not replacements, and subtracting them would
-	// leave users without a license when the originals expire.
-	Owned []OwnedSeats `json:"owned,omitempty"`
 	// Approval is the request's approval policy; empty means auto.
-	Approval ApprovalPolicy `json:"approval,omitempty"`
+	Approval csptransfer.ApprovalPolicy `json:"approval,omitempty"`
 	// Country is the customer's country, only used in notes.
 	Country string `json:"country,omitempty"`
-}
-
-// OwnedSeats is one CSP subscription this partner already holds for the customer. Its JSON shape matches
-// activities.Owned.
-type OwnedSeats struct {
-	// SkuID is the Graph skuId the subscription provisions (provisioningstatus.skuId).
-	SkuID    string `json:"skuId"`
-	Quantity int    `json:"quantity"`
 }
 
 // PlanResult is the offer plan.
 type PlanResult struct {
 	// Lines are what to buy: one per distinct (source SKU, original expiry), ordered by expiry then source
-	// SKU. Quantity is the number of seats still to buy.
-	Lines []PlanLine `json:"lines"`
-	// Covered are lines with nothing left to buy because this partner already owns all their seats. They
-	// are kept out of Lines so nothing is bought for them, but the workflow still waits for their
-	// originals' expiry and, when ReassignmentNeeded, still moves their users.
-	Covered []PlanLine `json:"covered,omitempty"`
-	// Notes concern the plan as a whole, e.g. owned seats matched to no original.
-	Notes []string `json:"notes,omitempty"`
+	// SKU. Quantity is the number of seats to buy.
+	Lines []csptransfer.PlanLine `json:"lines"`
 	// NeedsApproval says the workflow must wait for approve-plan before buying.
 	NeedsApproval bool `json:"needsApproval"`
 	// Ready is true when no line is unresolved, i.e. every line has a target an operator need not choose.
@@ -83,23 +61,17 @@ func Plan(in PlanInput) (PlanResult, error) {
 	}
 	facts := indexCatalog(in.Catalog)
 	overrides := indexOverrides(in.Overrides)
-	owned := newOwnedPool(in.Owned)
 
 	var res PlanResult
 	for _, g := range groupOriginals(in.Originals, facts) {
-		line := planLine(g, facts.byID[g.skuID], lookupOverride(in.Mappings, overrides, g), in.OverrideTargets, in.Country)
-		if owned.subtract(&line) {
-			res.Covered = append(res.Covered, line)
-			continue
-		}
+		line := planLine(g, facts.byID[g.skuID], lookupOverride(overrides, g), in.OverrideTargets, in.Country)
 		checkQuantity(&line, g.offer)
 		res.Lines = append(res.Lines, line)
 	}
-	res.Notes = owned.leftoverNotes()
 
 	res.Ready = true
 	anyChange := false
-	for _, l := range append(append([]PlanLine(nil), res.Lines...), res.Covered...) {
+	for _, l := range res.Lines {
 		if l.Unresolved {
 			res.Ready = false
 		}
@@ -108,15 +80,15 @@ func Plan(in PlanInput) (PlanResult, error) {
 		}
 	}
 	switch policy {
-	case ApprovalAlways:
+	case csptransfer.ApprovalAlways:
 		res.NeedsApproval = true
-	case ApprovalNever:
+	case csptransfer.ApprovalNever:
 		res.NeedsApproval = !res.Ready
 	default:
 		res.NeedsApproval = anyChange || !res.Ready
 	}
 	if res.Lines == nil {
-		res.Lines = []PlanLine{}
+		res.Lines = []csptransfer.PlanLine{}
 	}
 	return res, nil
 }
@@ -124,12 +96,12 @@ func Plan(in PlanInput) (PlanResult, error) {
 // ProvisionAt is when a line should be bought: now in immediately mode; in beforeExpiry mode the original's
 // expiry minus the lead time (7 days when not positive), never before now. An unknown mode buys now, the choice that
 // cannot leave users without a license.
-func ProvisionAt(line PlanLine, mode ProvisioningMode, leadTime Duration, now time.Time) time.Time {
-	if mode != ProvisionBeforeExpiry || line.OriginalExpiresAt.IsZero() {
+func ProvisionAt(line csptransfer.PlanLine, mode csptransfer.ProvisioningMode, leadTime csptransfer.Duration, now time.Time) time.Time {
+	if mode != csptransfer.ProvisionBeforeExpiry || line.OriginalExpiresAt.IsZero() {
 		return now
 	}
 	if leadTime <= 0 {
-		leadTime = DefaultLeadTime
+		leadTime = csptransfer.DefaultLeadTime
 	}
 	at := line.OriginalExpiresAt.Add(-leadTime.D())
 	if at.Before(now) {
@@ -138,37 +110,15 @@ func ProvisionAt(line PlanLine, mode ProvisioningMode, leadTime Duration, now ti
 	return at
 }
 
-// DistinctExpiries returns the lines' original expiry times, sorted and without duplicates (one durable
-// timer each). Zero times are skipped. Pass Covered lines too: their originals expire as well.
-func DistinctExpiries(lines []PlanLine) []time.Time {
-	var out []time.Time
-	for _, l := range lines {
-		if !l.OriginalExpiresAt.IsZero() {
-			out = append(out, l.OriginalExpiresAt.UTC())
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	uniq := out[:0]
-	for i, t := range out {
-		if i == 0 || !t.Equal(uniq[len(uniq)-1]) {
-			uniq = append(uniq, t)
-		}
-	}
-	if len(uniq) == 0 {
-		return nil
-	}
-	return uniq
-}
-
-// maxPlanQuantity bounds one original's or owned subscription's seats far above any real tenant, so sums
+// maxPlanQuantity bounds one original's seats far above any real tenant, so sums
 // of seats cannot overflow.
 const maxPlanQuantity = 1_000_000_000
 
-func checkPlanInput(in PlanInput) (ApprovalPolicy, error) {
+func checkPlanInput(in PlanInput) (csptransfer.ApprovalPolicy, error) {
 	var problems []string
-	policy, ok := canonicalApproval(in.Approval)
+	policy, ok := in.Approval.Canonical()
 	if !ok {
-		problems = append(problems, fmt.Sprintf("approval %s is not one of auto, always, never", quoteValue(string(in.Approval))))
+		problems = append(problems, fmt.Sprintf("approval %s is not one of auto, always, never", csptransfer.Quote(string(in.Approval))))
 	}
 	for i, o := range in.Originals {
 		if strings.TrimSpace(o.SkuID) == "" && strings.TrimSpace(o.SkuPartNumber) == "" {
@@ -192,16 +142,11 @@ func checkPlanInput(in PlanInput) (ApprovalPolicy, error) {
 		}
 		seen[id] = true
 	}
-	for i, o := range in.Owned {
-		if o.Quantity < 0 || o.Quantity > maxPlanQuantity {
-			problems = append(problems, fmt.Sprintf("owned[%d] has quantity %d", i, o.Quantity))
-		}
-	}
 	if len(problems) > 0 {
 		return "", fmt.Errorf("plan input: %s", strings.Join(problems, "; "))
 	}
 	if policy == "" {
-		policy = ApprovalAuto
+		policy = csptransfer.ApprovalAuto
 	}
 	return policy, nil
 }
@@ -243,7 +188,7 @@ func indexOverrides(m map[string]string) overrideIndex {
 	for _, k := range keys {
 		n := normSku(k)
 		if _, dup := idx[n]; n != "" && !dup {
-			idx[n] = override{what: "operator override " + quoteValue(k), target: strings.TrimSpace(m[k])}
+			idx[n] = override{what: "operator override " + csptransfer.Quote(k), target: strings.TrimSpace(m[k])}
 		}
 	}
 	return idx
@@ -258,7 +203,7 @@ type originalGroup struct {
 	offer *activities.CatalogOffer
 }
 
-func groupOriginals(originals []OriginalSubscription, facts catalogIndex) []*originalGroup {
+func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogIndex) []*originalGroup {
 	byKey := make(map[string]*originalGroup, len(originals))
 	var groups []*originalGroup
 	for _, o := range originals {
@@ -300,8 +245,8 @@ func groupOriginals(originals []OriginalSubscription, facts catalogIndex) []*ori
 	return groups
 }
 
-func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra []activities.CatalogOffer, country string) PlanLine {
-	line := PlanLine{
+func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra []activities.CatalogOffer, country string) csptransfer.PlanLine {
+	line := csptransfer.PlanLine{
 		SourceSkuID:         g.skuID,
 		SourceSkuPartNumber: g.partNumber,
 		Quantity:            g.quantity,
@@ -331,10 +276,10 @@ func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra 
 		line.Unresolved = true
 		line.Notes = append(line.Notes, fmt.Sprintf("this SKU is not sold in the catalog for %s: choose an offer available there with set-offer-mapping%s",
 			where, candidateList(f.Successors)))
-	case f.SameSku.Purchasable && !isCatalogItemID(f.SameSku.CatalogItemID):
+	case f.SameSku.Purchasable && !csptransfer.IsCatalogItemID(f.SameSku.CatalogItemID):
 		line.Unresolved = true
 		line.Notes = append(line.Notes, fmt.Sprintf("the catalog sells this SKU but gave no usable catalog item id (%s): choose the offer with set-offer-mapping",
-			quoteValue(f.SameSku.CatalogItemID)))
+			csptransfer.Quote(f.SameSku.CatalogItemID)))
 	case f.SameSku.Purchasable:
 		setTarget(&line, f.SameSku.CatalogItemID, f.SameSku)
 		g.offer = f.SameSku
@@ -367,14 +312,8 @@ func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra 
 	return line
 }
 
-func lookupOverride(mappings []SetOfferMapping, idx overrideIndex, g *originalGroup) *override {
+func lookupOverride(idx overrideIndex, g *originalGroup) *override {
 	pn := normSku(g.partNumber)
-	for i := len(mappings) - 1; i >= 0; i-- {
-		m := mappings[i]
-		if k := normSku(m.SourceSku); k != "" && (k == g.skuID || k == pn) {
-			return &override{what: "set-offer-mapping " + quoteValue(m.SourceSku), target: strings.TrimSpace(m.TargetCatalogItemID)}
-		}
-	}
 	if ov, ok := idx[g.skuID]; ok && g.skuID != "" {
 		return &ov
 	}
@@ -384,12 +323,12 @@ func lookupOverride(mappings []SetOfferMapping, idx overrideIndex, g *originalGr
 	return nil
 }
 
-func planOverride(line *PlanLine, g *originalGroup, f *activities.CatalogFacts, ov override, extra []activities.CatalogOffer, plans []string) {
+func planOverride(line *csptransfer.PlanLine, g *originalGroup, f *activities.CatalogFacts, ov override, extra []activities.CatalogOffer, plans []string) {
 	target := ov.target
-	if !isCatalogItemID(target) {
+	if !csptransfer.IsCatalogItemID(target) {
 		line.Unresolved = true
 		line.Notes = append(line.Notes, fmt.Sprintf("%s: %s is not a catalog item id (productId:skuId[:availabilityId]): correct it with set-offer-mapping",
-			ov.what, quoteValue(target)))
+			ov.what, csptransfer.Quote(target)))
 		return
 	}
 	offer := findOffer(target, f, extra)
@@ -441,7 +380,7 @@ func findOffer(target string, f *activities.CatalogFacts, extra []activities.Cat
 	return nil
 }
 
-func setTarget(line *PlanLine, catalogItemID string, offer *activities.CatalogOffer) {
+func setTarget(line *csptransfer.PlanLine, catalogItemID string, offer *activities.CatalogOffer) {
 	line.TargetCatalogItemID = catalogItemID
 	if offer != nil {
 		line.TargetSkuID = normSku(offer.SkuID)
@@ -454,7 +393,7 @@ func setTarget(line *PlanLine, catalogItemID string, offer *activities.CatalogOf
 func chooseSuccessor(successors []activities.CatalogOffer, plans []string) (*activities.CatalogOffer, []activities.CatalogOffer) {
 	var candidates []activities.CatalogOffer
 	for _, s := range successors {
-		if s.Purchasable && isCatalogItemID(s.CatalogItemID) {
+		if s.Purchasable && csptransfer.IsCatalogItemID(s.CatalogItemID) {
 			candidates = append(candidates, s)
 		}
 	}
@@ -567,7 +506,7 @@ func candidateList(offers []activities.CatalogOffer) string {
 }
 
 // checkQuantity refuses to clamp: a seat count the offer does not allow is for an operator to settle.
-func checkQuantity(line *PlanLine, offer *activities.CatalogOffer) {
+func checkQuantity(line *csptransfer.PlanLine, offer *activities.CatalogOffer) {
 	if offer == nil || line.Unresolved {
 		return
 	}
@@ -585,58 +524,6 @@ func checkQuantity(line *PlanLine, offer *activities.CatalogOffer) {
 	line.Unresolved = true
 	line.Notes = append(line.Notes, fmt.Sprintf("%d seats is outside what %s allows in one purchase (%s): choose another offer with set-offer-mapping or adjust the originals",
 		line.Quantity, describeOffer(offer), limits))
-}
-
-// ownedPool hands out already-owned seats per Graph skuId, earliest-expiring line first.
-type ownedPool struct {
-	remaining map[string]int
-	skus      []string
-}
-
-func newOwnedPool(owned []OwnedSeats) *ownedPool {
-	p := &ownedPool{remaining: make(map[string]int)}
-	for _, o := range owned {
-		id := normSku(o.SkuID)
-		if id == "" || o.Quantity <= 0 {
-			continue
-		}
-		if _, ok := p.remaining[id]; !ok {
-			p.skus = append(p.skus, id)
-		}
-		p.remaining[id] += o.Quantity
-	}
-	sort.Strings(p.skus)
-	return p
-}
-
-// subtract counts owned seats of the line's target SKU against it and reports whether nothing is left to buy.
-func (p *ownedPool) subtract(line *PlanLine) bool {
-	if line.Unresolved || line.TargetSkuID == "" {
-		return false
-	}
-	have := p.remaining[line.TargetSkuID]
-	if have <= 0 {
-		return false
-	}
-	used := min(have, line.Quantity)
-	p.remaining[line.TargetSkuID] = have - used
-	line.Quantity -= used
-	if line.Quantity == 0 {
-		line.Notes = append(line.Notes, fmt.Sprintf("all %d seats are already owned in this partner's CSP subscriptions of this SKU: nothing to buy", used))
-		return true
-	}
-	line.Notes = append(line.Notes, fmt.Sprintf("%d seats are already owned in this partner's CSP subscriptions of this SKU: buying the remaining %d", used, line.Quantity))
-	return false
-}
-
-func (p *ownedPool) leftoverNotes() []string {
-	var notes []string
-	for _, id := range p.skus {
-		if n := p.remaining[id]; n > 0 {
-			notes = append(notes, fmt.Sprintf("%d owned CSP seats of SKU %s match no original and are left as they are", n, id))
-		}
-	}
-	return notes
 }
 
 // normSku normalizes a Graph skuId or skuPartNumber for case-insensitive matching.

@@ -1,9 +1,9 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/csptransfer/csptransfer"
 	"testing"
 	"time"
 
@@ -21,7 +21,7 @@ func newReconcileEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(10 * time.Second)
-	env.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: ReconcileWorkflowType})
+	env.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: csptransfer.ReconcileWorkflowType})
 	env.RegisterActivity(&activities.Reconciler{})
 	return env
 }
@@ -46,13 +46,12 @@ func TestReconcileSignalsTransfersThatMayMoveOn(t *testing.T) {
 			env := newReconcileEnv(t)
 			ids := make([]string, tt.transfers)
 			for i := range ids {
-				ids[i] = WorkflowID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+				ids[i] = csptransfer.WorkflowID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 			}
-			env.OnActivity(rec.ListTransfers, mock.Anything, activities.ListTransfersInput{Query: AwaitingAcceptanceQuery(), Limit: 50}).
+			env.OnActivity(rec.ListTransfers, mock.Anything, activities.ListTransfersInput{Query: csptransfer.AwaitingAcceptanceQuery(), Limit: 50}).
 				Return(activities.ListTransfersResult{WorkflowIDs: ids}, nil).Once()
 			for i, id := range ids {
-				in := activities.ReconcileTransferInput{WorkflowID: id, StatusQuery: QueryStatus,
-					AwaitingStage: string(StageAwaitingAcceptance), Signal: SignalRelationshipAccepted, Source: ReconcileSource}
+				in := activities.ReconcileTransferInput{WorkflowID: id}
 				if tt.failing[i] {
 					env.OnActivity(rec.ReconcileTransfer, mock.Anything, in).
 						Return(activities.ReconcileTransferResult{}, temporal.NewNonRetryableApplicationError("partner center says no", activities.ErrTypeUnauthorized, nil))
@@ -62,10 +61,10 @@ func TestReconcileSignalsTransfersThatMayMoveOn(t *testing.T) {
 					Return(activities.ReconcileTransferResult{WorkflowID: id, Accepted: tt.accepted[i], Signalled: tt.accepted[i]}, nil).Once()
 			}
 
-			env.ExecuteWorkflow(ReconcileWorkflowType, ReconcileInput{MaxTransfers: 50})
+			env.ExecuteWorkflow(csptransfer.ReconcileWorkflowType, csptransfer.ReconcileInput{MaxTransfers: 50})
 			require.True(t, env.IsWorkflowCompleted())
 			require.NoError(t, env.GetWorkflowError())
-			var rep ReconcileReport
+			var rep csptransfer.ReconcileReport
 			require.NoError(t, env.GetWorkflowResult(&rep))
 			require.Equal(t, tt.transfers, rep.Checked)
 			require.Len(t, rep.Signalled, tt.wantSignalled)
@@ -84,25 +83,15 @@ func TestReconcileFailsWhenTransfersCannotBeListed(t *testing.T) {
 	var rec *activities.Reconciler
 	env.OnActivity(rec.ListTransfers, mock.Anything, mock.Anything).
 		Return(activities.ListTransfersResult{}, temporal.NewNonRetryableApplicationError("list transfers: bad query", activities.ErrTypeInvalidInput, nil))
-	env.ExecuteWorkflow(ReconcileWorkflowType, ReconcileInput{})
+	env.ExecuteWorkflow(csptransfer.ReconcileWorkflowType, csptransfer.ReconcileInput{})
 	require.True(t, env.IsWorkflowCompleted())
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
 	require.Contains(t, appErr.Error(), "bad query")
 }
 
-// The reconciler's signal payload is defined in activities (which cannot import this package); it must
-// keep the JSON shape of RelationshipAccepted.
-func TestReconcilerSignalMatchesTheWireContract(t *testing.T) {
-	raw, err := json.Marshal(activities.AcceptanceSignal{CustomerTenantID: customerID, Source: ReconcileSource})
-	require.NoError(t, err)
-	var got RelationshipAccepted
-	require.NoError(t, json.Unmarshal(raw, &got))
-	require.Equal(t, RelationshipAccepted{CustomerTenantID: customerID, Source: ReconcileSource}, got)
-}
-
 func TestAwaitingAcceptanceQueryNamesTheWireContract(t *testing.T) {
-	require.Equal(t, "WorkflowType = 'CSPTransfer' AND ExecutionStatus = 'Running' AND CspStage = 'AwaitingAcceptance'", AwaitingAcceptanceQuery())
-	_, isTransfer := CustomerTenantIDFromWorkflowID(ReconcileWorkflowID)
+	require.Equal(t, "WorkflowType = 'CSPTransfer' AND ExecutionStatus = 'Running' AND CspStage = 'AwaitingAcceptance'", csptransfer.AwaitingAcceptanceQuery())
+	_, isTransfer := csptransfer.CustomerTenantIDFromWorkflowID(csptransfer.ReconcileWorkflowID)
 	require.False(t, isTransfer, "reconciler runs must never look like a customer's transfer")
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/csptransfer/csptransfer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func TestReplayGoldenHistories(t *testing.T) {
 				DataConverter: codec.DataConverter(ring), FailureConverter: codec.FailureConverter(ring),
 			})
 			require.NoError(t, err)
-			r.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: WorkflowType})
+			r.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}

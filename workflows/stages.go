@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"github.com/csptransfer/csptransfer"
 	"sort"
 	"strings"
 	"time"
@@ -28,9 +29,6 @@ var nonRetryable = []string{
 	activities.ErrTypeUnauthorized, activities.ErrTypeNotCancellable,
 }
 
-// activityHeartbeatTimeout must exceed the worker's heartbeat interval (5s) with room for a slow tick.
-const activityHeartbeatTimeout = 20 * time.Second
-
 // withActivity sets options for a Partner Center or Graph call: a timeout per attempt and retries with
 // backoff until it succeeds or fails for a business reason. Outages of hours must not fail a transfer
 // that lives for months, so there is no overall deadline.
@@ -39,7 +37,7 @@ func withActivity(ctx workflow.Context, timeout time.Duration, summary string) w
 		StartToCloseTimeout: timeout,
 		// The worker heartbeats every running activity, so one stuck on a crashed worker is retried
 		// elsewhere after this, not after the whole start-to-close timeout.
-		HeartbeatTimeout: activityHeartbeatTimeout,
+		HeartbeatTimeout: activities.HeartbeatTimeout,
 		Summary:          summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
@@ -50,16 +48,20 @@ func withActivity(ctx workflow.Context, timeout time.Duration, summary string) w
 	})
 }
 
-func (t *transfer) validate(ctx workflow.Context) (Stage, error) {
+func (t *transfer) validate(ctx workflow.Context) (csptransfer.Stage, error) {
+	if t.forgedState {
+		return "", &csptransfer.ValidationError{Problems: []csptransfer.FieldProblem{{
+			Field: "continued", Message: "must not be set: only the workflow itself carries its state into a new run"}}}
+	}
 	req := t.req.WithDefaults()
 	if err := req.Validate(workflow.Now(ctx)); err != nil {
 		return "", err
 	}
 	t.req = req
-	return StageCheckingRegion, nil
+	return csptransfer.StageCheckingRegion, nil
 }
 
-func (t *transfer) checkRegion(ctx workflow.Context) (Stage, error) {
+func (t *transfer) checkRegion(ctx workflow.Context) (csptransfer.Stage, error) {
 	var res activities.SelectPartnerResult
 	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Pick the partner tenant in the customer's region"),
 		a.SelectPartner, activities.SelectPartnerInput{
@@ -73,13 +75,13 @@ func (t *transfer) checkRegion(ctx workflow.Context) (Stage, error) {
 	t.state.PartnerCountry = res.PartnerCountry
 	t.state.Market = res.Market
 	t.state.Status.PartnerTenantID = res.PartnerTenantID
-	t.upsert(ctx, SearchAttributePartnerTenantID.ValueSet(res.PartnerTenantID))
-	return StageInviting, nil
+	t.upsert(ctx, keyword(csptransfer.SearchAttributePartnerTenantID, res.PartnerTenantID))
+	return csptransfer.StageInviting, nil
 }
 
 // invite sends the invitation exactly once: the state flag is set in the same workflow task that records
 // the activity's completion, so neither a retry nor a new run sends it again.
-func (t *transfer) invite(ctx workflow.Context) (Stage, error) {
+func (t *transfer) invite(ctx workflow.Context) (csptransfer.Stage, error) {
 	if !t.state.Invited {
 		var res activities.InviteResult
 		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Send the reseller-relationship invitation"),
@@ -91,6 +93,7 @@ func (t *transfer) invite(ctx workflow.Context) (Stage, error) {
 				ContactEmail:       t.req.ContactEmail,
 				RequestAdminAccess: t.req.RequestAdminAccess,
 				Reference:          workflow.GetInfo(ctx).WorkflowExecution.ID,
+				RequestID:          t.requestID(ctx, "invite"),
 			}).Get(ctx, &res)
 		if err != nil {
 			return "", err
@@ -104,21 +107,21 @@ func (t *transfer) invite(ctx workflow.Context) (Stage, error) {
 		t.state.Status.AdminRelationshipID = res.AdminRelationshipID
 		t.state.Status.AdminApprovalURL = res.AdminApprovalURL
 	}
-	return StageAwaitingAcceptance, nil
+	return csptransfer.StageAwaitingAcceptance, nil
 }
 
 // awaitAcceptance waits for the customer to accept the reseller relationship (and approve admin access
 // when it was requested). A signal only prompts a check: nothing advances until Partner Center confirms.
-func (t *transfer) awaitAcceptance(ctx workflow.Context) (Stage, error) {
+func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, error) {
 	expires := t.state.InvitedAt.Add(t.req.InvitationTTL.D())
 	nextPoll := workflow.Now(ctx).Add(pollEvery)
 	for {
 		if t.state.Accepted && (t.state.AdminAccessActive || !t.req.RequestAdminAccess) {
 			t.notWaiting()
-			return StageCheckingAgreement, nil
+			return csptransfer.StageCheckingAgreement, nil
 		}
 		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return StageAwaitingAcceptance, nil
+			return csptransfer.StageAwaitingAcceptance, nil
 		}
 		now := workflow.Now(ctx)
 		if !now.Before(expires) {
@@ -128,7 +131,7 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (Stage, error) {
 			}
 			return "", temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("the customer did not accept %s within %s (invitation sent %s)", what, t.req.InvitationTTL,
-					t.state.InvitedAt.Format(time.RFC3339)), ErrTypeInvitationExpired, nil)
+					t.state.InvitedAt.Format(time.RFC3339)), csptransfer.ErrTypeInvitationExpired, nil)
 		}
 		wake := minTime(expires, nextPoll)
 		if t.req.ContactEmail != "" {
@@ -161,12 +164,9 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (Stage, error) {
 				return "", err
 			}
 		}
-		if t.req.ContactEmail != "" && !now.Before(t.state.NextReminderAt) {
-			t.remind(ctx, "invitation-reminder", "Reminder: please accept our reseller relationship",
-				fmt.Sprintf("Please accept the reseller relationship at %s so we can take over your subscriptions without interruption.",
-					t.state.Status.InvitationURL))
-			t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
-		}
+		t.remindIfDue(ctx, now, "invitation-reminder", "Reminder: please accept our reseller relationship",
+			fmt.Sprintf("Please accept the reseller relationship at %s so we can take over your subscriptions without interruption.",
+				t.state.Status.InvitationURL))
 	}
 }
 
@@ -184,11 +184,11 @@ func (t *transfer) checkRelationship(ctx workflow.Context, signalled bool) error
 	if res.Accepted && !t.state.Accepted {
 		t.state.Accepted = true
 		workflow.GetMetricsHandler(ctx).Timer("csp_transfer_acceptance_wait").Record(workflow.Now(ctx).Sub(t.state.InvitedAt))
-		t.setStage(ctx, StageAwaitingAcceptance, "reseller relationship verified in Partner Center")
+		t.note(ctx, "reseller relationship verified in Partner Center")
 	}
 	if res.AdminAccessActive && !t.state.AdminAccessActive {
 		t.state.AdminAccessActive = true
-		t.setStage(ctx, StageAwaitingAcceptance, "GDAP admin access verified")
+		t.note(ctx, "GDAP admin access verified")
 	}
 	if signalled && !res.Accepted {
 		t.state.Status.LastError = "an acceptance was reported, but Partner Center does not show the relationship yet; it is checked again"
@@ -196,6 +196,16 @@ func (t *transfer) checkRelationship(ctx workflow.Context, signalled bool) error
 		t.state.Status.LastError = fmt.Sprintf("admin access was reported approved, but its status is %q", res.AdminAccessStatus)
 	}
 	return nil
+}
+
+// remindIfDue sends the contact the reminder of the stage the transfer waits in, when one is due, and
+// schedules the next.
+func (t *transfer) remindIfDue(ctx workflow.Context, now time.Time, kind, subject, body string) {
+	if t.req.ContactEmail == "" || now.Before(t.state.NextReminderAt) {
+		return
+	}
+	t.remind(ctx, kind, subject, body)
+	t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
 }
 
 // remind sends a reminder to the contact. A reminder that cannot be sent is noted, never fatal.
@@ -218,8 +228,8 @@ func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
 }
 
 // checkAgreement makes sure the Microsoft Customer Agreement is in place before anything is bought.
-func (t *transfer) checkAgreement(ctx workflow.Context) (Stage, error) {
-	var attestation *activities.Attestation
+func (t *transfer) checkAgreement(ctx workflow.Context) (csptransfer.Stage, error) {
+	var attestation *csptransfer.Attestation
 	for {
 		var res activities.EnsureAgreementResult
 		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
@@ -227,6 +237,7 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (Stage, error) {
 				PartnerTenantID:  t.state.Status.PartnerTenantID,
 				CustomerTenantID: t.req.CustomerTenantID,
 				Attestation:      attestation,
+				RequestID:        t.requestID(ctx, "agreement"),
 			}).Get(ctx, &res)
 		if err != nil {
 			return "", err
@@ -234,7 +245,7 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (Stage, error) {
 		if res.Accepted {
 			t.state.AgreementAccepted = true
 			t.notWaiting()
-			return StageDiscovering, nil
+			return csptransfer.StageDiscovering, nil
 		}
 		attestation = nil
 		now := workflow.Now(ctx)
@@ -246,7 +257,7 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (Stage, error) {
 			return "", err
 		}
 		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return StageCheckingAgreement, nil
+			return csptransfer.StageCheckingAgreement, nil
 		}
 		for _, s := range t.agreementSignals {
 			if s.Attestation != nil {
@@ -254,19 +265,16 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (Stage, error) {
 			}
 		}
 		t.agreementSignals = nil
-		if t.req.ContactEmail != "" && !now.Before(t.state.NextReminderAt) {
-			t.remind(ctx, "agreement-reminder", "Reminder: please accept the Microsoft Customer Agreement",
-				"Please accept the Microsoft Customer Agreement in the Microsoft 365 admin center so we can provision your subscriptions.")
-			t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
-		}
+		t.remindIfDue(ctx, now, "agreement-reminder", "Reminder: please accept the Microsoft Customer Agreement",
+			"Please accept the Microsoft Customer Agreement in the Microsoft 365 admin center so we can provision your subscriptions.")
 	}
 }
 
 // discover lists the originals: from the request when given, otherwise from the customer's directory.
-func (t *transfer) discover(ctx workflow.Context) (Stage, error) {
+func (t *transfer) discover(ctx workflow.Context) (csptransfer.Stage, error) {
 	if len(t.req.Subscriptions) > 0 {
-		t.state.Originals = append([]OriginalSubscription(nil), t.req.Subscriptions...)
-		return StagePlanning, nil
+		t.state.Originals = append([]csptransfer.OriginalSubscription(nil), t.req.Subscriptions...)
+		return csptransfer.StagePlanning, nil
 	}
 	var res activities.DiscoverResult
 	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Discover the customer's subscriptions"),
@@ -277,11 +285,9 @@ func (t *transfer) discover(ctx workflow.Context) (Stage, error) {
 	if err != nil {
 		return "", err
 	}
+	t.state.Originals = res.Originals
 	t.state.OriginalIDs = map[string][]string{}
 	for _, o := range res.Originals {
-		t.state.Originals = append(t.state.Originals, OriginalSubscription{
-			SkuID: o.SkuID, SkuPartNumber: o.SkuPartNumber, Quantity: o.Quantity, ExpiresAt: o.ExpiresAt,
-		})
 		if o.SubscriptionID != "" {
 			key := strings.ToLower(o.SkuID)
 			t.state.OriginalIDs[key] = append(t.state.OriginalIDs[key], o.SubscriptionID)
@@ -289,13 +295,13 @@ func (t *transfer) discover(ctx workflow.Context) (Stage, error) {
 	}
 	if len(t.state.Originals) == 0 {
 		return "", temporal.NewNonRetryableApplicationError(
-			"the customer has no license-based subscriptions from another channel to transfer", ErrTypeTransferFailed, nil)
+			"the customer has no license-based subscriptions from another channel to transfer", csptransfer.ErrTypeTransferFailed, nil)
 	}
-	return StagePlanning, nil
+	return csptransfer.StagePlanning, nil
 }
 
 // plan reads the catalog for the originals and makes (or remakes) the plan.
-func (t *transfer) plan(ctx workflow.Context) (Stage, error) {
+func (t *transfer) plan(ctx workflow.Context) (csptransfer.Stage, error) {
 	var res activities.CatalogResult
 	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Read the catalog for the originals' offers"),
 		a.Catalog, activities.CatalogInput{
@@ -312,13 +318,13 @@ func (t *transfer) plan(ctx workflow.Context) (Stage, error) {
 	t.state.OverrideTargets = res.Targets
 	result, err := t.replan()
 	if err != nil {
-		return "", temporal.NewNonRetryableApplicationError("plan: "+err.Error(), ErrTypeTransferFailed, err)
+		return "", temporal.NewNonRetryableApplicationError("plan: "+err.Error(), csptransfer.ErrTypeTransferFailed, err)
 	}
 	if result.NeedsApproval || !result.Ready {
-		return StageAwaitingApproval, nil
+		return csptransfer.StageAwaitingApproval, nil
 	}
 	t.state.Planned = true
-	return StageProvisioning, nil
+	return csptransfer.StageProvisioning, nil
 }
 
 // replan recomputes the plan from the stored facts and overrides. Lines already ordered keep their target
@@ -335,32 +341,29 @@ func (t *transfer) replan() (PlanResult, error) {
 	if err != nil {
 		return PlanResult{}, err
 	}
-	old := map[string]Line{}
+	old := map[string]csptransfer.Line{}
 	for _, l := range t.state.Status.Lines {
 		old[lineKey(l.PlanLine)] = l
 	}
-	lines := make([]Line, 0, len(res.Lines))
+	lines := make([]csptransfer.Line, 0, len(res.Lines))
 	for _, pl := range res.Lines {
 		prev, ok := old[lineKey(pl)]
 		if ok && prev.Progress.Ordered {
 			lines = append(lines, prev)
 			continue
 		}
-		l := Line{PlanLine: pl}
+		l := csptransfer.Line{PlanLine: pl}
 		if ok {
 			l.Progress.Error = ""
 		}
 		lines = append(lines, l)
-	}
-	for _, n := range res.Notes {
-		t.state.Status.LastError = n
 	}
 	t.state.Status.Lines = lines
 	t.state.Status.PlanVersion++
 	return res, nil
 }
 
-func lineKey(l PlanLine) string {
+func lineKey(l csptransfer.PlanLine) string {
 	src := l.SourceSkuID
 	if src == "" {
 		src = l.SourceSkuPartNumber
@@ -409,7 +412,7 @@ func (t *transfer) targets() []string {
 }
 
 // awaitApproval waits for approve-plan on the current version, or for set-offer-mapping, which re-plans.
-func (t *transfer) awaitApproval(ctx workflow.Context) (Stage, error) {
+func (t *transfer) awaitApproval(ctx workflow.Context) (csptransfer.Stage, error) {
 	changes := t.changes
 	what := fmt.Sprintf("an operator to approve plan v%d (approve-plan)", t.state.Status.PlanVersion)
 	if t.unresolved() > 0 {
@@ -424,14 +427,14 @@ func (t *transfer) awaitApproval(ctx workflow.Context) (Stage, error) {
 	}
 	switch {
 	case t.mappingsDirty():
-		t.state.Status.Timeline = append(t.state.Status.Timeline, TimelineEntry{Stage: StagePlanning, At: workflow.Now(ctx).UTC(), Note: "offer mapping changed"})
-		return StagePlanning, nil
+		t.record(ctx, csptransfer.StagePlanning, "offer mapping changed")
+		return csptransfer.StagePlanning, nil
 	case t.state.ApprovedVersion == t.state.Status.PlanVersion && t.unresolved() == 0:
 		t.state.Planned = true
 		t.notWaiting()
-		return StageProvisioning, nil
+		return csptransfer.StageProvisioning, nil
 	}
-	return StageAwaitingApproval, nil
+	return csptransfer.StageAwaitingApproval, nil
 }
 
 func (t *transfer) unresolved() int {

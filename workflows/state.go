@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/csptransfer/csptransfer"
 	"time"
 
 	"github.com/csptransfer/csptransfer/activities"
@@ -9,7 +10,7 @@ import (
 // TransferState is everything a transfer knows beyond its request. It is one serialisable struct so it can
 // be carried into the next run on continue-as-new.
 type TransferState struct {
-	Status TransferStatus `json:"status"`
+	Status csptransfer.TransferStatus `json:"status"`
 
 	Country        string `json:"country,omitempty"`
 	PartnerCountry string `json:"partnerCountry,omitempty"`
@@ -24,7 +25,7 @@ type TransferState struct {
 	AgreementAccepted   bool      `json:"agreementAccepted"`
 
 	// Originals are the subscriptions being replaced, from the request or discovery.
-	Originals []OriginalSubscription `json:"originals,omitempty"`
+	Originals []csptransfer.OriginalSubscription `json:"originals,omitempty"`
 	// OriginalIDs maps a source skuId to the originals' subscription ids (for expiry checks).
 	OriginalIDs map[string][]string `json:"originalIds,omitempty"`
 	// Catalog and targets are the facts the current plan was made from.

@@ -10,57 +10,62 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 
 // a is used only for its method values: the worker registers the real *activities.Activities.
 var a *activities.Activities
 
-// Error types with which a transfer fails. Operators see them in the UI and the CLI.
-const (
-	// ErrTypeInvitationExpired: the customer did not accept within invitationTtl.
-	ErrTypeInvitationExpired = "InvitationExpired"
-	// ErrTypeTransferFailed: a step failed in a way no retry can fix; the reason says which.
-	ErrTypeTransferFailed = "TransferFailed"
-)
-
 // Transfer is the CSPTransfer workflow: one customer's move of license-based subscriptions into this
-// partner's CSP channel, from invitation to the last original's expiry.
-func Transfer(ctx workflow.Context, req TransferRequest) (TransferReport, error) {
-	t := newTransfer(ctx, req)
+// partner's CSP channel, from invitation to the last original's expiry. A start passes a
+// csptransfer.TransferRequest; the workflow itself passes its state along when it continues as new.
+func Transfer(ctx workflow.Context, in runInput) (csptransfer.TransferReport, error) {
+	t := newTransfer(ctx, in)
 	if err := t.setup(ctx); err != nil {
-		return TransferReport{}, err
+		return csptransfer.TransferReport{}, err
 	}
 	return t.run(ctx)
 }
 
+// runInput is what one run of the transfer receives: the operator's request and, on the runs after
+// continue-as-new, the state carried over. Its JSON is that of a TransferRequest with one more field, so a
+// TransferRequest starts a transfer and every history recorded so far replays.
+type runInput struct {
+	csptransfer.TransferRequest
+	// Continued is the previous run's state. Only the workflow sets it, when it continues as new.
+	Continued *TransferState `json:"continued,omitempty"`
+}
+
 // transfer holds a running transfer. Only state survives continue-as-new; the rest is rebuilt in setup.
 type transfer struct {
-	req   TransferRequest
+	req   csptransfer.TransferRequest
 	state TransferState
 	log   log.Logger
+	// forgedState is set when a start (not the workflow's own continue-as-new) carried a state.
+	forgedState bool
 
 	// Messages received and not yet acted on.
 	acceptSignals    int
 	adminSignals     int
-	agreementSignals []AgreementAccepted
-	abort            *Abort
+	agreementSignals []csptransfer.AgreementAccepted
+	abort            *csptransfer.Abort
 	// changes counts operator updates (mapping, approval, skip) so waits can wake on them.
 	changes int
 }
 
-func newTransfer(ctx workflow.Context, req TransferRequest) *transfer {
-	t := &transfer{req: req}
-	if req.Continued != nil {
-		t.state = *req.Continued
-		t.req.Continued = nil
+func newTransfer(ctx workflow.Context, in runInput) *transfer {
+	t := &transfer{req: in.TransferRequest}
+	if in.Continued != nil && workflow.GetInfo(ctx).ContinuedExecutionRunID != "" {
+		t.state = *in.Continued
 	} else {
+		t.forgedState = in.Continued != nil
 		now := workflow.Now(ctx).UTC()
-		t.state.Status = TransferStatus{
-			CustomerTenantID: strings.ToLower(strings.TrimSpace(req.CustomerTenantID)),
-			CustomerDomain:   strings.ToLower(strings.TrimSpace(req.CustomerDomain)),
-			Stage:            StageValidating,
-			Timeline:         []TimelineEntry{{Stage: StageValidating, At: now}},
+		t.state.Status = csptransfer.TransferStatus{
+			CustomerTenantID: strings.ToLower(strings.TrimSpace(in.CustomerTenantID)),
+			CustomerDomain:   strings.ToLower(strings.TrimSpace(in.CustomerDomain)),
+			Stage:            csptransfer.StageValidating,
+			Timeline:         []csptransfer.TimelineEntry{{Stage: csptransfer.StageValidating, At: now}},
 			StartedAt:        now,
 			UpdatedAt:        now,
 		}
@@ -72,7 +77,7 @@ func newTransfer(ctx workflow.Context, req TransferRequest) *transfer {
 // setup registers every handler before anything blocks, so signals, updates and queries sent right after
 // the start (or with it) are never lost.
 func (t *transfer) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (TransferStatus, error) {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, csptransfer.QueryStatus, func() (csptransfer.TransferStatus, error) {
 		return t.state.Status, nil
 	}, workflow.QueryHandlerOptions{Description: "Where the transfer stands: stage, plan, progress, what it waits for"}); err != nil {
 		return fmt.Errorf("register status query: %w", err)
@@ -81,56 +86,148 @@ func (t *transfer) setup(ctx workflow.Context) error {
 	return t.registerUpdates(ctx)
 }
 
-// listen drains the signal channels into the transfer's fields for as long as the run lasts.
-func (t *transfer) listen(ctx workflow.Context) {
-	accepted := workflow.GetSignalChannelWithOptions(ctx, SignalRelationshipAccepted, workflow.SignalChannelOptions{
-		Description: "The customer accepted the reseller relationship (verified against Partner Center before use)"})
-	admin := workflow.GetSignalChannelWithOptions(ctx, SignalAdminAccessApproved, workflow.SignalChannelOptions{
-		Description: "The customer approved GDAP admin access (verified before use)"})
-	agreement := workflow.GetSignalChannelWithOptions(ctx, SignalAgreementAccepted, workflow.SignalChannelOptions{
-		Description: "The customer accepted the Microsoft Customer Agreement (optionally with the partner's attestation)"})
-	abort := workflow.GetSignalChannelWithOptions(ctx, SignalAbort, workflow.SignalChannelOptions{
-		Description: "Stop the transfer; after purchase new subscriptions are kept unless cancelRefundable"})
+// run drives the transfer stage by stage. Each step returns the next stage; the loop can resume at any
+// stage, which is what continue-as-new relies on. A transfer passes the stages in this order:
+//
+//	Validating → CheckingRegion → Inviting → AwaitingAcceptance → CheckingAgreement → Discovering →
+//	Planning ⇄ AwaitingApproval → fulfil: Provisioning → ReassigningLicenses → AwaitingExpiry → Completed
+//
+// fulfil takes every line through its last three stages in time order: a line bought shortly before its
+// original's end (provisioning beforeExpiry) is provisioned while others already wait for their expiry,
+// so the stage shown is that of the step fulfil is doing. Any step may end in Failed; an abort in Aborted.
+func (t *transfer) run(ctx workflow.Context) (csptransfer.TransferReport, error) {
+	stage := t.state.Status.Stage
+	if stage == csptransfer.StageValidating {
+		t.upsertIdentity(ctx)
+	}
+	for !stage.Terminal() {
+		if t.abort != nil && stage != csptransfer.StageValidating {
+			return t.aborted(ctx, t.abort)
+		}
+		if can := t.continueAsNewIfSuggested(ctx); can != nil {
+			return csptransfer.TransferReport{}, can
+		}
+		var next csptransfer.Stage
+		var err error
+		switch stage {
+		case csptransfer.StageValidating:
+			next, err = t.validate(ctx)
+		case csptransfer.StageCheckingRegion:
+			next, err = t.checkRegion(ctx)
+		case csptransfer.StageInviting:
+			next, err = t.invite(ctx)
+		case csptransfer.StageAwaitingAcceptance:
+			next, err = t.awaitAcceptance(ctx)
+		case csptransfer.StageCheckingAgreement:
+			next, err = t.checkAgreement(ctx)
+		case csptransfer.StageDiscovering:
+			next, err = t.discover(ctx)
+		case csptransfer.StagePlanning:
+			next, err = t.plan(ctx)
+		case csptransfer.StageAwaitingApproval:
+			next, err = t.awaitApproval(ctx)
+		case csptransfer.StageProvisioning, csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
+			next, err = t.fulfil(ctx)
+		default:
+			err = fmt.Errorf("unknown stage %q", stage)
+		}
+		if err != nil {
+			if temporal.IsCanceledError(err) || errors.Is(err, workflow.ErrCanceled) {
+				return t.cancelled(ctx)
+			}
+			var can *workflow.ContinueAsNewError
+			if errors.As(err, &can) {
+				return csptransfer.TransferReport{}, err
+			}
+			return t.failed(ctx, err)
+		}
+		if next != stage {
+			t.setStage(ctx, next, "")
+		}
+		stage = next
+	}
+	return t.report(ctx), nil
+}
 
+// transferSignals are the signals a transfer takes, in the order listen registers them.
+var transferSignals = []struct{ name, description string }{
+	{csptransfer.SignalRelationshipAccepted, "The customer accepted the reseller relationship (verified against Partner Center before use)"},
+	{csptransfer.SignalAdminAccessApproved, "The customer approved GDAP admin access (verified before use)"},
+	{csptransfer.SignalAgreementAccepted, "The customer accepted the Microsoft Customer Agreement (optionally with the partner's attestation)"},
+	{csptransfer.SignalAbort, "Stop the transfer; after purchase new subscriptions are kept unless cancelRefundable"},
+}
+
+// listen takes in every signal as it arrives, for as long as the run lasts.
+func (t *transfer) listen(ctx workflow.Context) {
 	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(accepted, func(c workflow.ReceiveChannel, _ bool) {
-		var s RelationshipAccepted
-		c.Receive(ctx, &s)
-		if !t.forThisCustomer(SignalRelationshipAccepted, s.CustomerTenantID) {
-			return
-		}
-		t.acceptSignals++
-	})
-	sel.AddReceive(admin, func(c workflow.ReceiveChannel, _ bool) {
-		var s AdminAccessApproved
-		c.Receive(ctx, &s)
-		if !t.forThisCustomer(SignalAdminAccessApproved, s.CustomerTenantID) {
-			return
-		}
-		t.adminSignals++
-	})
-	sel.AddReceive(agreement, func(c workflow.ReceiveChannel, _ bool) {
-		var s AgreementAccepted
-		c.Receive(ctx, &s)
-		if !t.forThisCustomer(SignalAgreementAccepted, s.CustomerTenantID) {
-			return
-		}
-		t.agreementSignals = append(t.agreementSignals, s)
-	})
-	sel.AddReceive(abort, func(c workflow.ReceiveChannel, _ bool) {
-		var s Abort
-		c.Receive(ctx, &s)
-		if t.abort == nil {
-			t.abort = &s
-		} else if s.CancelRefundable {
-			t.abort.CancelRefundable = true
-		}
-	})
+	for _, s := range transferSignals {
+		ch := workflow.GetSignalChannelWithOptions(ctx, s.name, workflow.SignalChannelOptions{Description: s.description})
+		sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) {
+			t.receive(ctx, s.name, func(v any) bool { c.Receive(ctx, v); return true }, true)
+		})
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel.Select(ctx)
 		}
 	})
+}
+
+// drainSignals takes in the signals still buffered, before the run continues as new.
+func (t *transfer) drainSignals(ctx workflow.Context) {
+	for _, s := range transferSignals {
+		ch := workflow.GetSignalChannel(ctx, s.name)
+		for t.receive(ctx, s.name, func(v any) bool { return ch.ReceiveAsync(v) }, false) {
+		}
+	}
+}
+
+// receive takes in one signal with take, which decodes it into its payload and reports whether there was
+// one. It is the only place a signal's payload is read and acted on. live says the signal arrived while
+// the run was going, not drained before continue-as-new.
+func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr any) bool, live bool) bool {
+	switch name {
+	case csptransfer.SignalRelationshipAccepted:
+		var s csptransfer.RelationshipAccepted
+		if !take(&s) {
+			return false
+		}
+		if t.forThisCustomer(name, s.CustomerTenantID) {
+			t.acceptSignals++
+		}
+	case csptransfer.SignalAdminAccessApproved:
+		var s csptransfer.AdminAccessApproved
+		if !take(&s) {
+			return false
+		}
+		if t.forThisCustomer(name, s.CustomerTenantID) {
+			t.adminSignals++
+		}
+	case csptransfer.SignalAgreementAccepted:
+		var s csptransfer.AgreementAccepted
+		if !take(&s) {
+			return false
+		}
+		if t.forThisCustomer(name, s.CustomerTenantID) {
+			t.agreementSignals = append(t.agreementSignals, s)
+		}
+	case csptransfer.SignalAbort:
+		var s csptransfer.Abort
+		if !take(&s) {
+			return false
+		}
+		switch {
+		case t.abort == nil:
+			t.abort = &s
+		case s.CancelRefundable && (live || workflow.GetVersion(ctx, changeMergeDrainedAbort, workflow.DefaultVersion, 1) > workflow.DefaultVersion):
+			// A later abort may only ask for more: refunds. Runs recorded before the change ignored a
+			// second abort found while draining.
+			t.abort.CancelRefundable = true
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // forThisCustomer ignores a signal naming another customer: the invitation link is the same for every
@@ -145,87 +242,56 @@ func (t *transfer) forThisCustomer(signal, customerTenantID string) bool {
 	return false
 }
 
-// run drives the transfer stage by stage. Each stage returns the next; the loop is resumable from any
-// stage, which is what continue-as-new relies on.
-func (t *transfer) run(ctx workflow.Context) (TransferReport, error) {
-	stage := t.state.Status.Stage
-	if t.req.Continued == nil && stage == StageValidating {
-		t.upsertIdentity(ctx)
-	}
-	for !stage.Terminal() {
-		if t.abort != nil && stage != StageValidating {
-			return t.aborted(ctx, t.abort)
-		}
-		if can := t.continueAsNewIfSuggested(ctx); can != nil {
-			return TransferReport{}, can
-		}
-		var next Stage
-		var err error
-		switch stage {
-		case StageValidating:
-			next, err = t.validate(ctx)
-		case StageCheckingRegion:
-			next, err = t.checkRegion(ctx)
-		case StageInviting:
-			next, err = t.invite(ctx)
-		case StageAwaitingAcceptance:
-			next, err = t.awaitAcceptance(ctx)
-		case StageCheckingAgreement:
-			next, err = t.checkAgreement(ctx)
-		case StageDiscovering:
-			next, err = t.discover(ctx)
-		case StagePlanning:
-			next, err = t.plan(ctx)
-		case StageAwaitingApproval:
-			next, err = t.awaitApproval(ctx)
-		case StageProvisioning, StageReassigningLicenses, StageAwaitingExpiry:
-			next, err = t.fulfil(ctx)
-		default:
-			err = fmt.Errorf("unknown stage %q", stage)
-		}
-		if err != nil {
-			if temporal.IsCanceledError(err) || errors.Is(err, workflow.ErrCanceled) {
-				return t.cancelled(ctx)
-			}
-			var can *workflow.ContinueAsNewError
-			if errors.As(err, &can) {
-				return TransferReport{}, err
-			}
-			return t.failed(ctx, err)
-		}
-		if next != stage {
-			t.setStage(ctx, next, "")
-		}
-		stage = next
-	}
-	return t.report(ctx), nil
-}
-
 // setStage records a stage change in the status, the timeline, the search attributes and the UI details.
-func (t *transfer) setStage(ctx workflow.Context, stage Stage, note string) {
-	now := workflow.Now(ctx).UTC()
+// A note says why, when it is not obvious.
+func (t *transfer) setStage(ctx workflow.Context, stage csptransfer.Stage, note string) {
 	s := &t.state.Status
 	entered := s.Stage != stage
 	if entered || note != "" {
-		s.Timeline = append(s.Timeline, TimelineEntry{Stage: stage, At: now, Note: note})
-		if len(s.Timeline) > maxTimeline {
-			s.Timeline = append(s.Timeline[:1], s.Timeline[len(s.Timeline)-maxTimeline+1:]...)
-		}
+		t.record(ctx, stage, note)
 	}
 	s.Stage = stage
-	s.UpdatedAt = now
-	if stage.Terminal() {
+	s.UpdatedAt = workflow.Now(ctx).UTC()
+	stageUpdate := keyword(csptransfer.SearchAttributeStage, string(stage))
+	switch {
+	case !stage.Terminal():
+		t.upsert(ctx, stageUpdate)
+	case t.legacyUpserts(ctx):
 		s.Awaiting = nil
-	}
-	t.upsert(ctx, SearchAttributeStage.ValueSet(string(stage)))
-	if stage.Terminal() {
-		t.upsert(ctx, SearchAttributeNextActionAt.ValueUnset())
+		t.upsert(ctx, stageUpdate)
+		t.upsert(ctx, datetime(csptransfer.SearchAttributeNextActionAt, time.Time{}))
+	default:
+		s.Awaiting = nil
+		t.upsert(ctx, stageUpdate, datetime(csptransfer.SearchAttributeNextActionAt, time.Time{}))
 	}
 	t.refreshDetails(ctx)
 	if entered {
 		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"stage": string(stage)}).Counter("csp_transfer_stage_entered").Inc(1)
 	}
 	t.log.Info("Stage", "Stage", string(stage), "Note", note)
+}
+
+// note adds what just happened to the timeline, in the current stage. Transfers recorded before
+// changeUpsertOnlyChanges wrote the unchanged stage to the search attributes with every note; they still do.
+func (t *transfer) note(ctx workflow.Context, text string) {
+	if t.legacyUpserts(ctx) {
+		t.setStage(ctx, t.state.Status.Stage, text)
+		return
+	}
+	t.record(ctx, t.state.Status.Stage, text)
+	t.state.Status.UpdatedAt = workflow.Now(ctx).UTC()
+	t.refreshDetails(ctx)
+	t.log.Info("Note", "Stage", string(t.state.Status.Stage), "Note", text)
+}
+
+// record appends a timeline entry, keeping the first entry and the latest ones. It changes nothing else,
+// so update handlers may call it.
+func (t *transfer) record(ctx workflow.Context, stage csptransfer.Stage, text string) {
+	s := &t.state.Status
+	s.Timeline = append(s.Timeline, csptransfer.TimelineEntry{Stage: stage, At: workflow.Now(ctx).UTC(), Note: text})
+	if len(s.Timeline) > maxTimeline {
+		s.Timeline = append(s.Timeline[:1], s.Timeline[len(s.Timeline)-maxTimeline+1:]...)
+	}
 }
 
 // maxTimeline keeps the status small for transfers that renew and wait for many months.
@@ -235,7 +301,7 @@ const maxTimeline = 50
 // search attribute and the UI.
 func (t *transfer) await(ctx workflow.Context, what string, until time.Time) {
 	s := &t.state.Status
-	aw := &AwaitedThing{What: what}
+	aw := &csptransfer.AwaitedThing{What: what}
 	if !until.IsZero() {
 		u := until.UTC()
 		aw.Until = &u
@@ -245,11 +311,7 @@ func (t *transfer) await(ctx workflow.Context, what string, until time.Time) {
 	}
 	s.Awaiting = aw
 	s.UpdatedAt = workflow.Now(ctx).UTC()
-	if until.IsZero() {
-		t.upsert(ctx, SearchAttributeNextActionAt.ValueUnset())
-	} else {
-		t.upsert(ctx, SearchAttributeNextActionAt.ValueSet(until.UTC()))
-	}
+	t.upsert(ctx, datetime(csptransfer.SearchAttributeNextActionAt, until))
 	t.refreshDetails(ctx)
 }
 
@@ -264,21 +326,68 @@ func equalTimes(a, b *time.Time) bool {
 
 func (t *transfer) upsertIdentity(ctx workflow.Context) {
 	s := t.state.Status
-	updates := []temporal.SearchAttributeUpdate{SearchAttributeStage.ValueSet(string(s.Stage))}
-	if IsGUID(s.CustomerTenantID) {
-		updates = append(updates, SearchAttributeCustomerTenantID.ValueSet(s.CustomerTenantID))
+	updates := []indexed{keyword(csptransfer.SearchAttributeStage, string(s.Stage))}
+	if csptransfer.IsGUID(s.CustomerTenantID) {
+		updates = append(updates, keyword(csptransfer.SearchAttributeCustomerTenantID, s.CustomerTenantID))
 	}
-	if isDomainName(s.CustomerDomain) {
-		updates = append(updates, SearchAttributeCustomerDomain.ValueSet(s.CustomerDomain))
+	if csptransfer.IsDomainName(s.CustomerDomain) {
+		updates = append(updates, keyword(csptransfer.SearchAttributeCustomerDomain, s.CustomerDomain))
 	}
 	t.upsert(ctx, updates...)
 }
 
-func (t *transfer) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+// indexed is one search attribute value to write, with a test of whether it changes what is indexed.
+type indexed struct {
+	update  temporal.SearchAttributeUpdate
+	changes func(temporal.SearchAttributes) bool
+}
+
+func keyword(key temporal.SearchAttributeKeyKeyword, value string) indexed {
+	return indexed{update: key.ValueSet(value), changes: func(sa temporal.SearchAttributes) bool {
+		cur, ok := sa.GetKeyword(key)
+		return !ok || cur != value
+	}}
+}
+
+// datetime sets a time attribute, or removes it when at is zero.
+func datetime(key temporal.SearchAttributeKeyTime, at time.Time) indexed {
+	if at.IsZero() {
+		return indexed{update: key.ValueUnset(), changes: func(sa temporal.SearchAttributes) bool {
+			return sa.ContainsKey(key)
+		}}
+	}
+	at = at.UTC()
+	return indexed{update: key.ValueSet(at), changes: func(sa temporal.SearchAttributes) bool {
+		cur, ok := sa.GetTime(key)
+		return !ok || !cur.Equal(at)
+	}}
+}
+
+// upsert writes, in one command, the values that change what is indexed: every upsert is a billable
+// action, so one that changes nothing is not sent. Transfers recorded before changeUpsertOnlyChanges sent
+// every value; they keep doing so to replay.
+func (t *transfer) upsert(ctx workflow.Context, values ...indexed) {
+	legacy := t.legacyUpserts(ctx)
+	current := workflow.GetTypedSearchAttributes(ctx)
+	var updates []temporal.SearchAttributeUpdate
+	for _, v := range values {
+		if legacy || v.changes(current) {
+			updates = append(updates, v.update)
+		}
+	}
+	if len(updates) == 0 {
+		return
+	}
 	// A failed upsert only affects visibility, never the transfer; it is logged and the transfer goes on.
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		t.log.Warn("Search attributes not updated", "Error", err)
 	}
+}
+
+// legacyUpserts says this run began before changeUpsertOnlyChanges. Only the workflow's main coroutine
+// asks, never a handler, so the version marker lands at the same point on every replay.
+func (t *transfer) legacyUpserts(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeUpsertOnlyChanges, workflow.DefaultVersion, 1) == workflow.DefaultVersion
 }
 
 // refreshDetails sets the markdown the Temporal UI shows as the workflow's current details.
@@ -310,7 +419,7 @@ func (t *transfer) details() string {
 			if l.Unresolved {
 				target = "— (choose with set-offer-mapping)"
 			}
-			b.WriteString(fmt.Sprintf("| %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", sourceName(l.PlanLine), target, l.Quantity,
+			b.WriteString(fmt.Sprintf("| %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", l.SourceName(), target, l.Quantity,
 				l.SameOffer, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.UsersToMove,
 				orDash(l.Progress.OriginalState), l.OriginalExpiresAt.Format("2006-01-02")))
 		}
@@ -322,13 +431,6 @@ func (t *transfer) details() string {
 	return b.String()
 }
 
-func sourceName(l PlanLine) string {
-	if l.SourceSkuPartNumber != "" {
-		return l.SourceSkuPartNumber
-	}
-	return l.SourceSkuID
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "—"
@@ -337,13 +439,18 @@ func orDash(s string) string {
 }
 
 // continueAsNewIfSuggested starts a fresh run carrying the state once the history grows large. It waits
-// for running update handlers and drains pending signals first so nothing is lost.
+// for running update handlers and drains pending signals first so nothing is lost. It waits while a
+// re-plan is pending, because the set-offer-mapping handler that asked for it finishes only once the
+// main loop has planned again: waiting for that handler here would wait forever.
 func (t *transfer) continueAsNewIfSuggested(ctx workflow.Context) error {
-	if !workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+	if !workflow.GetInfo(ctx).GetContinueAsNewSuggested() || t.mappingsDirty() {
 		return nil
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || t.mappingsDirty() }); err != nil {
 		return err
+	}
+	if t.mappingsDirty() {
+		return nil // a mapping arrived while waiting: plan first
 	}
 	t.drainSignals(ctx)
 	if t.abort != nil {
@@ -354,56 +461,14 @@ func (t *transfer) continueAsNewIfSuggested(ctx workflow.Context) error {
 		t.state.NextReminderAt = workflow.Now(ctx)
 	}
 	t.state.Status.UpdatedAt = workflow.Now(ctx).UTC()
-	next := t.req
 	st := t.state
-	next.Continued = &st
 	t.log.Info("Continuing as new", "HistoryLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
-	return workflow.NewContinueAsNewError(ctx, WorkflowType, next)
-}
-
-// drainSignals moves any signal still buffered in a channel into the transfer's fields.
-func (t *transfer) drainSignals(ctx workflow.Context) {
-	for {
-		var s RelationshipAccepted
-		if !workflow.GetSignalChannel(ctx, SignalRelationshipAccepted).ReceiveAsync(&s) {
-			break
-		}
-		if t.forThisCustomer(SignalRelationshipAccepted, s.CustomerTenantID) {
-			t.acceptSignals++
-		}
-	}
-	for {
-		var s AdminAccessApproved
-		if !workflow.GetSignalChannel(ctx, SignalAdminAccessApproved).ReceiveAsync(&s) {
-			break
-		}
-		if t.forThisCustomer(SignalAdminAccessApproved, s.CustomerTenantID) {
-			t.adminSignals++
-		}
-	}
-	for {
-		var s AgreementAccepted
-		if !workflow.GetSignalChannel(ctx, SignalAgreementAccepted).ReceiveAsync(&s) {
-			break
-		}
-		if t.forThisCustomer(SignalAgreementAccepted, s.CustomerTenantID) {
-			t.agreementSignals = append(t.agreementSignals, s)
-		}
-	}
-	for {
-		var s Abort
-		if !workflow.GetSignalChannel(ctx, SignalAbort).ReceiveAsync(&s) {
-			break
-		}
-		if t.abort == nil {
-			t.abort = &s
-		}
-	}
+	return workflow.NewContinueAsNewError(ctx, csptransfer.WorkflowType, runInput{TransferRequest: t.req, Continued: &st})
 }
 
 // report is the workflow's result.
-func (t *transfer) report(ctx workflow.Context) TransferReport {
-	return TransferReport{
+func (t *transfer) report(ctx workflow.Context) csptransfer.TransferReport {
+	return csptransfer.TransferReport{
 		TransferStatus: t.state.Status,
 		Outcome:        t.state.Status.Stage,
 		Reason:         t.state.Status.LastError,
@@ -413,10 +478,10 @@ func (t *transfer) report(ctx workflow.Context) TransferReport {
 
 // failed ends the transfer as Failed. The error keeps its type (InvalidRequest, RegionMismatch, ...) so
 // operators and tests can tell failures apart; the report travels in its details.
-func (t *transfer) failed(ctx workflow.Context, cause error) (TransferReport, error) {
+func (t *transfer) failed(ctx workflow.Context, cause error) (csptransfer.TransferReport, error) {
 	msg, errType := describeFailure(cause)
 	t.state.Status.LastError = msg
-	t.setStage(ctx, StageFailed, msg)
+	t.setStage(ctx, csptransfer.StageFailed, msg)
 	rep := t.report(ctx)
 	rep.Reason = msg
 	return rep, temporal.NewNonRetryableApplicationError(msg, errType, nil, rep)
@@ -429,20 +494,30 @@ func describeFailure(err error) (string, string) {
 		if appErr.Type() != "" {
 			return appErr.Error(), appErr.Type()
 		}
-		return appErr.Error(), ErrTypeTransferFailed
+		return appErr.Error(), csptransfer.ErrTypeTransferFailed
 	}
-	var verr *ValidationError
+	var verr *csptransfer.ValidationError
 	if errors.As(err, &verr) {
-		return verr.Error(), ErrTypeInvalidRequest
+		return verr.Error(), csptransfer.ErrTypeInvalidRequest
 	}
-	return err.Error(), ErrTypeTransferFailed
+	return err.Error(), csptransfer.ErrTypeTransferFailed
 }
 
 // cancelled handles a Temporal cancellation like an abort without refunds: nothing is cancelled at
 // Microsoft, and the workflow ends as cancelled.
-func (t *transfer) cancelled(ctx workflow.Context) (TransferReport, error) {
+func (t *transfer) cancelled(ctx workflow.Context) (csptransfer.TransferReport, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	t.state.Status.LastError = "cancelled through Temporal"
-	t.setStage(dctx, StageAborted, "cancelled through Temporal; new subscriptions, if any, are kept")
+	t.setStage(dctx, csptransfer.StageAborted, "cancelled through Temporal; new subscriptions, if any, are kept")
 	return t.report(dctx), temporal.NewCanceledError(t.report(dctx))
 }
+
+// Change IDs of workflow.GetVersion patches: each keeps transfers started before the change replaying.
+const (
+	changeRetryBeforeExpiry = "retry-failed-line-before-expiry"
+	// changeUpsertOnlyChanges: search attributes are written once per change, never unchanged.
+	changeUpsertOnlyChanges = "upsert-only-changes"
+	// changeMergeDrainedAbort: a second abort asking for refunds counts even when drained before
+	// continue-as-new.
+	changeMergeDrainedAbort = "merge-drained-abort"
+)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"github.com/csptransfer/csptransfer"
 	"testing"
 	"time"
 
@@ -33,10 +34,10 @@ var day = 24 * time.Hour
 type harness struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
-	req TransferRequest
+	req csptransfer.TransferRequest
 
 	expiry    time.Time
-	originals []activities.Original
+	originals []csptransfer.OriginalSubscription
 	ordered   map[string][]string // order id → catalog items, as the default checkout mock bought them
 	facts     []activities.CatalogFacts
 }
@@ -45,14 +46,14 @@ func newHarness(t *testing.T) *harness {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(10 * time.Second)
-	env.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: WorkflowType})
+	env.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 	env.RegisterActivity(&activities.Activities{})
 	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	h := &harness{
 		t:   t,
 		env: env,
-		req: TransferRequest{
+		req: csptransfer.TransferRequest{
 			CustomerTenantID: customerID,
 			CustomerDomain:   "contoso.onmicrosoft.com",
 			Country:          "DE",
@@ -61,7 +62,7 @@ func newHarness(t *testing.T) *harness {
 		expiry:  start.Add(60 * day),
 		ordered: map[string][]string{},
 	}
-	h.originals = []activities.Original{{SubscriptionID: "orig-1", SkuID: e3Sku, SkuPartNumber: "ENTERPRISEPACK", Quantity: 25, ExpiresAt: h.expiry}}
+	h.originals = []csptransfer.OriginalSubscription{{SubscriptionID: "orig-1", SkuID: e3Sku, SkuPartNumber: "ENTERPRISEPACK", Quantity: 25, ExpiresAt: h.expiry}}
 	h.facts = []activities.CatalogFacts{{
 		SourceSkuID: e3Sku, SourceSkuPartNumber: "ENTERPRISEPACK", Country: "DE",
 		SameSku: &activities.CatalogOffer{CatalogItemID: e3Item, SkuID: e3Sku, Title: "Office 365 E3", Purchasable: true, MinQuantity: 1, MaxQuantity: 300},
@@ -117,29 +118,29 @@ func (h *harness) defaults() {
 // acceptAfter signals the customer's acceptance after d.
 func (h *harness) acceptAfter(d time.Duration) {
 	h.env.RegisterDelayedCallback(func() {
-		h.env.SignalWorkflow(SignalRelationshipAccepted, RelationshipAccepted{CustomerTenantID: customerID, Source: "webhook"})
+		h.env.SignalWorkflow(csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: customerID, Source: "webhook"})
 	}, d)
 }
 
 func (h *harness) run() {
 	h.defaults()
-	h.env.ExecuteWorkflow(WorkflowType, h.req)
+	h.env.ExecuteWorkflow(csptransfer.WorkflowType, h.req)
 	require.True(h.t, h.env.IsWorkflowCompleted())
 }
 
-func (h *harness) report() TransferReport {
+func (h *harness) report() csptransfer.TransferReport {
 	h.t.Helper()
 	require.NoError(h.t, h.env.GetWorkflowError())
-	var rep TransferReport
+	var rep csptransfer.TransferReport
 	require.NoError(h.t, h.env.GetWorkflowResult(&rep))
 	return rep
 }
 
-func (h *harness) status() TransferStatus {
+func (h *harness) status() csptransfer.TransferStatus {
 	h.t.Helper()
-	v, err := h.env.QueryWorkflow(QueryStatus)
+	v, err := h.env.QueryWorkflow(csptransfer.QueryStatus)
 	require.NoError(h.t, err)
-	var s TransferStatus
+	var s csptransfer.TransferStatus
 	require.NoError(h.t, v.Get(&s))
 	return s
 }
@@ -151,8 +152,8 @@ func appErrorType(t *testing.T, err error) (string, string) {
 	return appErr.Type(), appErr.Error()
 }
 
-func stagesOf(tl []TimelineEntry) []Stage {
-	var out []Stage
+func stagesOf(tl []csptransfer.TimelineEntry) []csptransfer.Stage {
+	var out []csptransfer.Stage
 	for _, e := range tl {
 		if len(out) == 0 || out[len(out)-1] != e.Stage {
 			out = append(out, e.Stage)
@@ -167,7 +168,7 @@ func TestSameOfferTransferCompletesAtTheOriginalsExpiry(t *testing.T) {
 	h.run()
 
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.Equal(t, partnerID, rep.PartnerTenantID)
 	require.Len(t, rep.Lines, 1)
 	l := rep.Lines[0]
@@ -178,8 +179,8 @@ func TestSameOfferTransferCompletesAtTheOriginalsExpiry(t *testing.T) {
 	require.True(t, l.Progress.Ordered)
 	require.True(t, l.Progress.Provisioned)
 	require.Equal(t, activities.OriginalExpired, l.Progress.OriginalState)
-	require.Equal(t, []Stage{StageValidating, StageCheckingRegion, StageInviting, StageAwaitingAcceptance, StageCheckingAgreement,
-		StageDiscovering, StagePlanning, StageProvisioning, StageAwaitingExpiry, StageCompleted}, stagesOf(rep.Timeline))
+	require.Equal(t, []csptransfer.Stage{csptransfer.StageValidating, csptransfer.StageCheckingRegion, csptransfer.StageInviting, csptransfer.StageAwaitingAcceptance, csptransfer.StageCheckingAgreement,
+		csptransfer.StageDiscovering, csptransfer.StagePlanning, csptransfer.StageProvisioning, csptransfer.StageAwaitingExpiry, csptransfer.StageCompleted}, stagesOf(rep.Timeline))
 	// The transfer slept until the original's end date: no sooner (no money lost), no busy polling.
 	require.False(t, h.env.Now().Before(h.expiry))
 	h.env.AssertNumberOfCalls(t, "Invite", 1)
@@ -192,11 +193,11 @@ func TestSameOfferTransferCompletesAtTheOriginalsExpiry(t *testing.T) {
 func TestInvalidRequestFailsAtOnceNamingTheField(t *testing.T) {
 	h := newHarness(t)
 	h.req.CustomerTenantID = "not-a-guid"
-	h.req.Subscriptions = []OriginalSubscription{{SkuID: e3Sku, Quantity: 0, ExpiresAt: h.expiry}}
+	h.req.Subscriptions = []csptransfer.OriginalSubscription{{SkuID: e3Sku, Quantity: 0, ExpiresAt: h.expiry}}
 	h.run()
 
 	typ, msg := appErrorType(t, h.env.GetWorkflowError())
-	require.Equal(t, ErrTypeInvalidRequest, typ)
+	require.Equal(t, csptransfer.ErrTypeInvalidRequest, typ)
 	require.Contains(t, msg, "customerTenantId")
 	require.Contains(t, msg, "subscriptions[0].quantity")
 	h.env.AssertNumberOfCalls(t, "SelectPartner", 0)
@@ -217,13 +218,13 @@ func TestRegionMismatchFailsBeforeAnyInvitation(t *testing.T) {
 
 func TestInvitationExpiresWithReasonAndReminders(t *testing.T) {
 	h := newHarness(t)
-	h.req.InvitationTTL = Duration(10 * day)
-	h.req.ReminderEvery = Duration(3 * day)
+	h.req.InvitationTTL = csptransfer.Duration(10 * day)
+	h.req.ReminderEvery = csptransfer.Duration(3 * day)
 	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
 	h.run()
 
 	typ, msg := appErrorType(t, h.env.GetWorkflowError())
-	require.Equal(t, ErrTypeInvitationExpired, typ)
+	require.Equal(t, csptransfer.ErrTypeInvitationExpired, typ)
 	require.Contains(t, msg, "did not accept the reseller relationship within 10d")
 	h.env.AssertNumberOfCalls(t, "Notify", 3) // days 3, 6, 9
 	h.env.AssertNumberOfCalls(t, "CreateCart", 0)
@@ -238,7 +239,7 @@ func TestUnverifiedAcceptanceDoesNotAdvanceUntilPartnerCenterConfirms(t *testing
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageAwaitingAcceptance, s.Stage)
+		require.Equal(t, csptransfer.StageAwaitingAcceptance, s.Stage)
 		require.Contains(t, s.LastError, "Partner Center does not show the relationship yet")
 		require.NotNil(t, s.Awaiting)
 		verified = true // the customer really accepts now; the slow poll finds it
@@ -246,7 +247,7 @@ func TestUnverifiedAcceptanceDoesNotAdvanceUntilPartnerCenterConfirms(t *testing
 	h.run()
 
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	var acceptedAt time.Time
 	for _, e := range rep.Timeline {
 		if e.Note == "reseller relationship verified in Partner Center" {
@@ -265,16 +266,16 @@ func TestSignalForAnotherCustomerIsIgnored(t *testing.T) {
 		return activities.CheckRelationshipResult{Accepted: true}, nil
 	})
 	h.env.RegisterDelayedCallback(func() {
-		h.env.SignalWorkflow(SignalRelationshipAccepted, RelationshipAccepted{CustomerTenantID: "00000000-0000-4000-8000-000000000000"})
+		h.env.SignalWorkflow(csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: "00000000-0000-4000-8000-000000000000"})
 	}, time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageAwaitingAcceptance, s.Stage)
+		require.Equal(t, csptransfer.StageAwaitingAcceptance, s.Stage)
 		require.Contains(t, s.LastError, "named another customer tenant")
 		require.Equal(t, 0, checks)
 	}, 2*time.Hour)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
 }
 
 func TestEarlyAndDuplicateSignalsAreNotLostAndInviteOnce(t *testing.T) {
@@ -285,14 +286,14 @@ func TestEarlyAndDuplicateSignalsAreNotLostAndInviteOnce(t *testing.T) {
 	h.acceptAfter(time.Minute)
 	h.run()
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	h.env.AssertNumberOfCalls(t, "Invite", 1)
 	require.Less(t, rep.Timeline[4].At.Sub(rep.StartedAt), time.Hour, "acceptance acted on at once")
 }
 
 func TestDiscontinuedOfferNeedsApprovalAndMovesUsers(t *testing.T) {
 	h := newHarness(t)
-	h.originals = []activities.Original{{SubscriptionID: "orig-e1", SkuID: oldSku, SkuPartNumber: "STANDARDPACK", Quantity: 25, ExpiresAt: h.expiry}}
+	h.originals = []csptransfer.OriginalSubscription{{SubscriptionID: "orig-e1", SkuID: oldSku, SkuPartNumber: "STANDARDPACK", Quantity: 25, ExpiresAt: h.expiry}}
 	h.facts = []activities.CatalogFacts{{
 		SourceSkuID: oldSku, SourceSkuPartNumber: "STANDARDPACK", SourceServicePlans: []string{"EXCHANGE_S_STANDARD", "SHAREPOINTSTANDARD", "YAMMER_ENTERPRISE"},
 		SameSku:    &activities.CatalogOffer{CatalogItemID: "CFQ7TTC0LF8R:0001", SkuID: oldSku, Purchasable: false},
@@ -301,79 +302,81 @@ func TestDiscontinuedOfferNeedsApprovalAndMovesUsers(t *testing.T) {
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageAwaitingApproval, s.Stage)
+		require.Equal(t, csptransfer.StageAwaitingApproval, s.Stage)
 		require.Equal(t, 1, s.PlanVersion)
 		require.True(t, s.Lines[0].ReassignmentNeeded)
 		require.False(t, s.Lines[0].SameOffer)
 		require.NotEmpty(t, s.Lines[0].Notes, "data-loss risk stated")
 
-		h.env.UpdateWorkflow(UpdateApprovePlan, "stale", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(csptransfer.UpdateApprovePlan, "stale", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { require.ErrorContains(t, err, "planVersion 7 is stale") },
 			OnAccept:   func() { t.Error("stale approval accepted") },
 			OnComplete: func(any, error) {},
-		}, ApprovePlan{PlanVersion: 7})
-		h.env.UpdateWorkflow(UpdateApprovePlan, "ok", &testsuite.TestUpdateCallback{
+		}, csptransfer.ApprovePlan{PlanVersion: 7})
+		h.env.UpdateWorkflow(csptransfer.UpdateApprovePlan, "ok", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { t.Errorf("approval rejected: %v", err) },
 			OnAccept:   func() {},
 			OnComplete: func(any, error) {},
-		}, ApprovePlan{PlanVersion: 1})
+		}, csptransfer.ApprovePlan{PlanVersion: 1})
 	}, 3*day)
 	h.run()
 
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	l := rep.Lines[0]
 	require.Equal(t, newItem, l.TargetCatalogItemID)
 	require.True(t, l.Progress.Moved)
 	require.Equal(t, 20, l.Progress.UsersMoved)
-	require.Contains(t, stagesOf(rep.Timeline), StageReassigningLicenses)
-	h.env.AssertCalled(t, "MoveLicenses", mock.Anything, activities.MoveLicensesInput{CustomerTenantID: customerID, FromSkuID: oldSku, ToSkuID: newSku})
+	require.Contains(t, stagesOf(rep.Timeline), csptransfer.StageReassigningLicenses)
+	h.env.AssertCalled(t, "MoveLicenses", mock.Anything, mock.MatchedBy(func(in activities.MoveLicensesInput) bool {
+		return in.CustomerTenantID == customerID && in.FromSkuID == oldSku && in.ToSkuID == newSku && in.RequestID != ""
+	}))
 }
 
 func TestApprovalOutsideItsStageIsRejected(t *testing.T) {
 	h := newHarness(t)
 	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(UpdateApprovePlan, "early", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(csptransfer.UpdateApprovePlan, "early", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { require.ErrorContains(t, err, "is in stage AwaitingAcceptance, not AwaitingApproval") },
 			OnAccept:   func() { t.Error("accepted") },
 			OnComplete: func(any, error) {},
-		}, ApprovePlan{PlanVersion: 0})
+		}, csptransfer.ApprovePlan{PlanVersion: 0})
 	}, time.Hour)
 	h.acceptAfter(2 * time.Hour)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
 }
 
 func TestUnresolvedLineWaitsForOfferMappingThenReplans(t *testing.T) {
 	h := newHarness(t)
-	h.req.Approval = ApprovalNever
+	h.req.Approval = csptransfer.ApprovalNever
 	h.facts = []activities.CatalogFacts{{SourceSkuID: e3Sku, SourceSkuPartNumber: "ENTERPRISEPACK", Country: "DE"}}
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageAwaitingApproval, s.Stage)
+		require.Equal(t, csptransfer.StageAwaitingApproval, s.Stage)
 		require.True(t, s.Lines[0].Unresolved)
 		require.Contains(t, s.Awaiting.What, "set-offer-mapping")
-		h.env.UpdateWorkflow(UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(csptransfer.UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("mapping rejected: %v", err) },
 			OnAccept: func() {},
 			OnComplete: func(v any, err error) {
 				require.NoError(t, err)
-				require.Equal(t, 2, v.(SetOfferMappingResult).PlanVersion)
+				require.Equal(t, 2, v.(csptransfer.SetOfferMappingResult).PlanVersion)
 			},
-		}, SetOfferMapping{SourceSku: "ENTERPRISEPACK", TargetCatalogItemID: newItem})
+		}, csptransfer.SetOfferMapping{SourceSku: "ENTERPRISEPACK", TargetCatalogItemID: newItem})
 	}, day)
 	h.run()
 
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.Equal(t, newItem, rep.Lines[0].TargetCatalogItemID)
 	require.Equal(t, 2, rep.PlanVersion)
 }
 
 func TestPartialCheckoutRetriesOnlyTheFailedLine(t *testing.T) {
 	h := newHarness(t)
-	h.originals = append(h.originals, activities.Original{SkuID: newSku, SkuPartNumber: "O365_BUSINESS_ESSENTIALS", Quantity: 5, ExpiresAt: h.expiry})
+	h.originals = append(h.originals, csptransfer.OriginalSubscription{SkuID: newSku, SkuPartNumber: "O365_BUSINESS_ESSENTIALS", Quantity: 5, ExpiresAt: h.expiry})
 	h.facts = append(h.facts, activities.CatalogFacts{SourceSkuID: newSku, SourceSkuPartNumber: "O365_BUSINESS_ESSENTIALS",
 		SameSku: &activities.CatalogOffer{CatalogItemID: newItem, SkuID: newSku, Purchasable: true}})
 	var carts []activities.CheckoutInput
@@ -397,7 +400,7 @@ func TestPartialCheckoutRetriesOnlyTheFailedLine(t *testing.T) {
 	h.run()
 
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.Len(t, carts, 2)
 	require.Len(t, carts[0].Lines, 2)
 	require.Len(t, carts[1].Lines, 1, "only the failed line is bought again")
@@ -416,23 +419,23 @@ func TestRejectedPurchaseWaitsForAnOperator(t *testing.T) {
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageProvisioning, s.Stage)
+		require.Equal(t, csptransfer.StageProvisioning, s.Stage)
 		require.Contains(t, s.LastError, "needs an operator")
 		require.Contains(t, s.Awaiting.What, "cannot be bought")
-		h.env.UpdateWorkflow(UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(csptransfer.UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("mapping rejected: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, SetOfferMapping{SourceSku: e3Sku, TargetCatalogItemID: newItem})
+		}, csptransfer.SetOfferMapping{SourceSku: e3Sku, TargetCatalogItemID: newItem})
 	}, 2*day)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageAwaitingApproval, s.Stage, "a changed offer is approved under the auto policy")
-		h.env.UpdateWorkflow(UpdateApprovePlan, "approve", &testsuite.TestUpdateCallback{
+		require.Equal(t, csptransfer.StageAwaitingApproval, s.Stage, "a changed offer is approved under the auto policy")
+		h.env.UpdateWorkflow(csptransfer.UpdateApprovePlan, "approve", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("approval rejected: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, ApprovePlan{PlanVersion: s.PlanVersion})
+		}, csptransfer.ApprovePlan{PlanVersion: s.PlanVersion})
 	}, 3*day)
 	h.run()
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.Equal(t, newItem, rep.Lines[0].TargetCatalogItemID)
 }
 
@@ -443,14 +446,14 @@ func TestRenewedOriginalIsReportedAndAwaitedAgain(t *testing.T) {
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
 		s := h.status()
-		require.Equal(t, StageAwaitingExpiry, s.Stage)
+		require.Equal(t, csptransfer.StageAwaitingExpiry, s.Stage)
 		require.Equal(t, activities.OriginalRenewed, s.Lines[0].Progress.OriginalState)
 		require.Contains(t, s.LastError, "was renewed until")
 		require.True(t, s.Awaiting.Until.Equal(renewedTo.Add(-renewalReminderLead)), "next: the reminder before the new end date")
 	}, 61*day)
 	h.run()
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.False(t, h.env.Now().Before(renewedTo))
 	h.env.AssertNumberOfCalls(t, "CheckOriginal", 2)
 	h.env.AssertNumberOfCalls(t, "Notify", 2) // a renewal reminder before each end date
@@ -460,18 +463,18 @@ func TestSkipExpiryWaitNeedsTheAcknowledgement(t *testing.T) {
 	h := newHarness(t)
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(UpdateSkipExpiryWait, "no-ack", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { require.ErrorContains(t, err, NoRefundAcknowledgement) },
+		h.env.UpdateWorkflow(csptransfer.UpdateSkipExpiryWait, "no-ack", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { require.ErrorContains(t, err, csptransfer.NoRefundAcknowledgement) },
 			OnAccept: func() { t.Error("skip without acknowledgement accepted") }, OnComplete: func(any, error) {},
-		}, SkipExpiryWait{Acknowledgement: "yes"})
-		h.env.UpdateWorkflow(UpdateSkipExpiryWait, "ack", &testsuite.TestUpdateCallback{
+		}, csptransfer.SkipExpiryWait{Acknowledgement: "yes"})
+		h.env.UpdateWorkflow(csptransfer.UpdateSkipExpiryWait, "ack", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnAccept: func() {},
-			OnComplete: func(v any, err error) { require.Equal(t, 1, v.(SkipExpiryWaitResult).Skipped) },
-		}, SkipExpiryWait{Acknowledgement: NoRefundAcknowledgement, Reason: "customer cancelled it themselves"})
+			OnComplete: func(v any, err error) { require.Equal(t, 1, v.(csptransfer.SkipExpiryWaitResult).Skipped) },
+		}, csptransfer.SkipExpiryWait{Acknowledgement: csptransfer.NoRefundAcknowledgement, Reason: "customer cancelled it themselves"})
 	}, 5*day)
 	h.run()
 	rep := h.report()
-	require.Equal(t, StageCompleted, rep.Outcome)
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.True(t, h.env.Now().Before(h.expiry))
 	h.env.AssertNumberOfCalls(t, "CheckOriginal", 0)
 }
@@ -480,11 +483,11 @@ func TestAbortBeforePurchaseEndsCleanly(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
 	h.env.RegisterDelayedCallback(func() {
-		h.env.SignalWorkflow(SignalAbort, Abort{Reason: "customer changed their mind"})
+		h.env.SignalWorkflow(csptransfer.SignalAbort, csptransfer.Abort{Reason: "customer changed their mind"})
 	}, 2*day)
 	h.run()
 	rep := h.report()
-	require.Equal(t, StageAborted, rep.Outcome)
+	require.Equal(t, csptransfer.StageAborted, rep.Outcome)
 	require.Equal(t, "customer changed their mind", rep.Reason)
 	h.env.AssertNumberOfCalls(t, "CreateCart", 0)
 	h.env.AssertNumberOfCalls(t, "CancelSubscriptions", 0)
@@ -496,12 +499,12 @@ func TestAbortAfterPurchaseKeepsOrCancelsRefundable(t *testing.T) {
 			h := newHarness(t)
 			h.acceptAfter(time.Hour)
 			h.env.RegisterDelayedCallback(func() {
-				require.Equal(t, StageAwaitingExpiry, h.status().Stage)
-				h.env.SignalWorkflow(SignalAbort, Abort{Reason: "stop", CancelRefundable: cancel})
+				require.Equal(t, csptransfer.StageAwaitingExpiry, h.status().Stage)
+				h.env.SignalWorkflow(csptransfer.SignalAbort, csptransfer.Abort{Reason: "stop", CancelRefundable: cancel})
 			}, 3*day)
 			h.run()
 			rep := h.report()
-			require.Equal(t, StageAborted, rep.Outcome)
+			require.Equal(t, csptransfer.StageAborted, rep.Outcome)
 			if cancel {
 				h.env.AssertNumberOfCalls(t, "CancelSubscriptions", 1)
 				require.Contains(t, rep.Reason, "cancelled for a refund")
@@ -515,7 +518,7 @@ func TestAbortAfterPurchaseKeepsOrCancelsRefundable(t *testing.T) {
 
 func TestBeforeExpiryModeBuysAtExpiryMinusLeadTime(t *testing.T) {
 	h := newHarness(t)
-	h.req.Provisioning = Provisioning{Mode: ProvisionBeforeExpiry, LeadTime: Duration(10 * day)}
+	h.req.Provisioning = csptransfer.Provisioning{Mode: csptransfer.ProvisionBeforeExpiry, LeadTime: csptransfer.Duration(10 * day)}
 	var boughtAt time.Time
 	h.env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.CreateCartInput) (activities.CreateCartResult, error) {
 		boughtAt = h.env.Now()
@@ -523,7 +526,7 @@ func TestBeforeExpiryModeBuysAtExpiryMinusLeadTime(t *testing.T) {
 	})
 	h.acceptAfter(time.Hour)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
 	require.Equal(t, h.expiry.Add(-10*day), boughtAt.UTC())
 }
 
@@ -535,12 +538,12 @@ func TestAgreementMissingWaitsForAttestation(t *testing.T) {
 		Return(activities.EnsureAgreementResult{Accepted: true, How: "attested"}, nil)
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		require.Equal(t, StageCheckingAgreement, h.status().Stage)
-		h.env.SignalWorkflow(SignalAgreementAccepted, AgreementAccepted{CustomerTenantID: customerID,
-			Attestation: &activities.Attestation{FirstName: "A", LastName: "B", Email: "a@contoso.example", DateAgreed: h.env.Now()}})
+		require.Equal(t, csptransfer.StageCheckingAgreement, h.status().Stage)
+		h.env.SignalWorkflow(csptransfer.SignalAgreementAccepted, csptransfer.AgreementAccepted{CustomerTenantID: customerID,
+			Attestation: &csptransfer.Attestation{FirstName: "A", LastName: "B", Email: "a@contoso.example", DateAgreed: h.env.Now()}})
 	}, day)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
 }
 
 func TestCancellationEndsAsAbortedWithoutBuying(t *testing.T) {
@@ -557,26 +560,26 @@ func TestSearchAttributesFollowTheStage(t *testing.T) {
 	current := map[string]any{}
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
-		for _, k := range []temporal.SearchAttributeKeyKeyword{SearchAttributeStage, SearchAttributeCustomerTenantID, SearchAttributeCustomerDomain, SearchAttributePartnerTenantID} {
+		for _, k := range []temporal.SearchAttributeKeyKeyword{csptransfer.SearchAttributeStage, csptransfer.SearchAttributeCustomerTenantID, csptransfer.SearchAttributeCustomerDomain, csptransfer.SearchAttributePartnerTenantID} {
 			if v, ok := sa.GetKeyword(k); ok {
 				current[k.GetName()] = v
 			}
 		}
-		if v, ok := sa.GetTime(SearchAttributeNextActionAt); ok {
-			current[SearchAttributeNextActionAt.GetName()] = v
+		if v, ok := sa.GetTime(csptransfer.SearchAttributeNextActionAt); ok {
+			current[csptransfer.SearchAttributeNextActionAt.GetName()] = v
 		}
 	}).Return(nil)
 	h.acceptAfter(time.Hour)
 	h.env.RegisterDelayedCallback(func() {
-		require.Equal(t, string(StageAwaitingExpiry), current["CspStage"])
+		require.Equal(t, string(csptransfer.StageAwaitingExpiry), current["CspStage"])
 		require.Equal(t, customerID, current["CspCustomerTenantId"])
 		require.Equal(t, "contoso.onmicrosoft.com", current["CspCustomerDomain"])
 		require.Equal(t, partnerID, current["CspPartnerTenantId"])
 		require.True(t, current["CspNextActionAt"].(time.Time).Equal(h.expiry.Add(-renewalReminderLead)))
 	}, 10*day)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
-	require.Equal(t, string(StageCompleted), current["CspStage"])
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
+	require.Equal(t, string(csptransfer.StageCompleted), current["CspStage"])
 	// Clearing CspNextActionAt at the end is checked against a real server in the integration test: the
 	// test environment's mock never sees unset values.
 }
@@ -588,16 +591,12 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	h.run()
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(h.env.GetWorkflowError(), &can))
-	var next TransferRequest
-	require.NoError(t, converterDecode(can, &next))
+	var next runInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	require.NotNil(t, next.Continued)
 	require.True(t, next.Continued.Invited)
-	require.Equal(t, StageAwaitingAcceptance, next.Continued.Status.Stage)
+	require.Equal(t, csptransfer.StageAwaitingAcceptance, next.Continued.Status.Stage)
 	h.env.AssertNumberOfCalls(t, "Invite", 1)
-}
-
-func converterDecode(can *workflow.ContinueAsNewError, out *TransferRequest) error {
-	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
 }
 
 // TestCheckoutRetriedAfterALostAnswerUsesTheSameCart: the worker crashes (or the answer is lost) after
@@ -620,7 +619,7 @@ func TestCheckoutRetriedAfterALostAnswerUsesTheSameCart(t *testing.T) {
 	})
 	h.acceptAfter(time.Hour)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
 	require.Len(t, calls, 2)
 	require.Equal(t, calls[0].CartID, calls[1].CartID)
 	require.Equal(t, calls[0].RequestID, calls[1].RequestID)
@@ -649,10 +648,107 @@ func TestFailedLineIsRetriedBeforeTheOriginalEnds(t *testing.T) {
 	})
 	h.acceptAfter(time.Minute)
 	h.run()
-	require.Equal(t, StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
 	require.Len(t, attempts, 2)
 	gap := attempts[1].Sub(attempts[0])
 	require.Less(t, gap, purchaseRetryDelay, "retried sooner than usual")
 	require.GreaterOrEqual(t, gap, time.Minute)
 	require.True(t, attempts[1].Before(h.expiry), "bought again before the original ended")
+}
+
+// TestContinueAsNewWaitsForAPendingReplan: continue-as-new is suggested while an operator's
+// set-offer-mapping waits for the re-plan. The transfer plans first (the update gets the new version), then
+// continues as new; before, both waited for each other and the transfer hung.
+func TestContinueAsNewWaitsForAPendingReplan(t *testing.T) {
+	h := newHarness(t)
+	h.req.Approval = csptransfer.ApprovalAlways
+	h.acceptAfter(time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, csptransfer.StageAwaitingApproval, h.status().Stage)
+		h.env.UpdateWorkflow(csptransfer.UpdateSetOfferMapping, "map", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("mapping rejected: %v", err) },
+			OnAccept:   func() { h.env.SetContinueAsNewSuggested(true) },
+			OnComplete: func(_ any, err error) { require.NoError(t, err) },
+		}, csptransfer.SetOfferMapping{SourceSku: "ENTERPRISEPACK", TargetCatalogItemID: newItem})
+	}, day)
+	h.run()
+
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &can), "got %v", h.env.GetWorkflowError())
+	var next runInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.Equal(t, 2, next.Continued.Status.PlanVersion)
+	require.Equal(t, newItem, next.Continued.Status.Lines[0].TargetCatalogItemID)
+}
+
+// TestSecondAbortAsksForRefundsEvenWhenDrained: two aborts are still buffered when the run drains its
+// signals before continue-as-new; the second asks for refunds, and that counts as it does when the
+// signals arrive while the run goes on.
+func TestSecondAbortAsksForRefundsEvenWhenDrained(t *testing.T) {
+	drain := func(ctx workflow.Context) (csptransfer.Abort, error) {
+		tr := &transfer{log: workflow.GetLogger(ctx)}
+		if err := workflow.Sleep(ctx, time.Hour); err != nil {
+			return csptransfer.Abort{}, err
+		}
+		tr.drainSignals(ctx)
+		if tr.abort == nil {
+			return csptransfer.Abort{}, errors.New("no abort drained")
+		}
+		return *tr.abort, nil
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(drain, workflow.RegisterOptions{Name: "drain"})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflowSkippingWorkflowTask(csptransfer.SignalAbort, csptransfer.Abort{Reason: "customer withdrew"})
+		env.SignalWorkflowSkippingWorkflowTask(csptransfer.SignalAbort, csptransfer.Abort{Reason: "changed their mind", CancelRefundable: true})
+	}, time.Minute)
+	env.ExecuteWorkflow("drain")
+	require.NoError(t, env.GetWorkflowError())
+	var got csptransfer.Abort
+	require.NoError(t, env.GetWorkflowResult(&got))
+	require.Equal(t, csptransfer.Abort{Reason: "customer withdrew", CancelRefundable: true}, got)
+}
+
+// TestStartWithAStateIsRefused: a start from the Temporal UI cannot smuggle in a transfer state; only the
+// workflow's own continue-as-new carries one.
+func TestStartWithAStateIsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.defaults()
+	forged := &TransferState{Invited: true, Accepted: true, Status: csptransfer.TransferStatus{Stage: csptransfer.StageAwaitingExpiry}}
+	h.env.ExecuteWorkflow(csptransfer.WorkflowType, runInput{TransferRequest: h.req, Continued: forged})
+	require.True(t, h.env.IsWorkflowCompleted())
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &appErr))
+	require.Equal(t, csptransfer.ErrTypeInvalidRequest, appErr.Type())
+	require.Contains(t, appErr.Error(), "continued")
+	h.env.AssertNumberOfCalls(t, "SelectPartner", 0)
+}
+
+// TestUnchangedSearchAttributesAreNotWritten: every upsert is a billable action; notes in the same stage
+// and waits for the same moment write nothing.
+func TestUnchangedSearchAttributesAreNotWritten(t *testing.T) {
+	h := newHarness(t)
+	var upserts []map[string]any
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		values := map[string]any{}
+		for k, v := range sa.GetUntypedValues() {
+			values[k.GetName()] = v
+		}
+		upserts = append(upserts, values)
+	}).Return(nil)
+	h.acceptAfter(time.Hour)
+	h.run()
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
+
+	stages := 0
+	for _, u := range upserts {
+		if _, ok := u["CspStage"]; ok {
+			stages++
+		}
+	}
+	// Validating (with the identity), CheckingRegion, Inviting, AwaitingAcceptance, CheckingAgreement,
+	// Discovering, Planning, Provisioning, AwaitingExpiry, Completed: one write per stage entered.
+	require.Equal(t, 10, stages, "%v", upserts)
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"github.com/csptransfer/csptransfer"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -11,32 +12,32 @@ import (
 // registerUpdates adds the operator updates. Validators reject an update before it enters history, so a
 // stale or misdirected request leaves no trace and gets a clear answer.
 func (t *transfer) registerUpdates(ctx workflow.Context) error {
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprovePlan, t.approvePlan, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, csptransfer.UpdateApprovePlan, t.approvePlan, workflow.UpdateHandlerOptions{
 		Validator:   t.validateApprovePlan,
 		Description: "Approve the plan version you reviewed",
 	}); err != nil {
-		return fmt.Errorf("register %s: %w", UpdateApprovePlan, err)
+		return fmt.Errorf("register %s: %w", csptransfer.UpdateApprovePlan, err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSetOfferMapping, t.setOfferMapping, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, csptransfer.UpdateSetOfferMapping, t.setOfferMapping, workflow.UpdateHandlerOptions{
 		Validator:   t.validateSetOfferMapping,
 		Description: "Choose the catalog item that replaces an original SKU; the plan is made again",
 	}); err != nil {
-		return fmt.Errorf("register %s: %w", UpdateSetOfferMapping, err)
+		return fmt.Errorf("register %s: %w", csptransfer.UpdateSetOfferMapping, err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSkipExpiryWait, t.skipExpiryWait, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, csptransfer.UpdateSkipExpiryWait, t.skipExpiryWait, workflow.UpdateHandlerOptions{
 		Validator:   t.validateSkipExpiryWait,
 		Description: "Stop waiting for originals to expire (requires acknowledging that no refund is due)",
 	}); err != nil {
-		return fmt.Errorf("register %s: %w", UpdateSkipExpiryWait, err)
+		return fmt.Errorf("register %s: %w", csptransfer.UpdateSkipExpiryWait, err)
 	}
 	return nil
 }
 
-func (t *transfer) validateApprovePlan(_ workflow.Context, in ApprovePlan) error {
+func (t *transfer) validateApprovePlan(_ workflow.Context, in csptransfer.ApprovePlan) error {
 	s := t.state.Status
 	switch {
-	case s.Stage != StageAwaitingApproval:
-		return fmt.Errorf("approve-plan: the transfer is in stage %s, not %s", s.Stage, StageAwaitingApproval)
+	case s.Stage != csptransfer.StageAwaitingApproval:
+		return fmt.Errorf("approve-plan: the transfer is in stage %s, not %s", s.Stage, csptransfer.StageAwaitingApproval)
 	case in.PlanVersion != s.PlanVersion:
 		return fmt.Errorf("approve-plan: planVersion %d is stale: the current plan is version %d; review it and approve that", in.PlanVersion, s.PlanVersion)
 	case t.unresolved() > 0:
@@ -45,29 +46,29 @@ func (t *transfer) validateApprovePlan(_ workflow.Context, in ApprovePlan) error
 	return nil
 }
 
-func (t *transfer) approvePlan(ctx workflow.Context, in ApprovePlan) (ApprovePlanResult, error) {
+func (t *transfer) approvePlan(ctx workflow.Context, in csptransfer.ApprovePlan) (csptransfer.ApprovePlanResult, error) {
 	t.state.ApprovedVersion = in.PlanVersion
 	t.changes++
 	note := fmt.Sprintf("plan v%d approved", in.PlanVersion)
 	if c := strings.TrimSpace(in.Comment); c != "" {
-		note += ": " + truncate(c, 200)
+		note += ": " + csptransfer.Truncate(c, 200)
 	}
-	t.state.Status.Timeline = append(t.state.Status.Timeline, TimelineEntry{Stage: t.state.Status.Stage, At: workflow.Now(ctx).UTC(), Note: note})
-	return ApprovePlanResult{PlanVersion: in.PlanVersion, Stage: t.state.Status.Stage}, nil
+	t.record(ctx, t.state.Status.Stage, note)
+	return csptransfer.ApprovePlanResult{PlanVersion: in.PlanVersion, Stage: t.state.Status.Stage}, nil
 }
 
-func (t *transfer) validateSetOfferMapping(_ workflow.Context, in SetOfferMapping) error {
+func (t *transfer) validateSetOfferMapping(_ workflow.Context, in csptransfer.SetOfferMapping) error {
 	s := t.state.Status
-	if err := ValidateSourceSku(in.SourceSku); err != nil {
+	if err := csptransfer.ValidateSourceSku(in.SourceSku); err != nil {
 		return fmt.Errorf("set-offer-mapping: sourceSku: %w", err)
 	}
-	if err := ValidateCatalogItemID(in.TargetCatalogItemID); err != nil {
+	if err := csptransfer.ValidateCatalogItemID(in.TargetCatalogItemID); err != nil {
 		return fmt.Errorf("set-offer-mapping: targetCatalogItemId: %w", err)
 	}
 	if len(t.state.Mappings) >= 100 {
 		return errors.New("set-offer-mapping: at most 100 mappings per transfer")
 	}
-	var line *Line
+	var line *csptransfer.Line
 	for i := range s.Lines {
 		l := &s.Lines[i]
 		if strings.EqualFold(l.SourceSkuID, in.SourceSku) || strings.EqualFold(l.SourceSkuPartNumber, in.SourceSku) {
@@ -84,7 +85,7 @@ func (t *transfer) validateSetOfferMapping(_ workflow.Context, in SetOfferMappin
 		return fmt.Errorf("set-offer-mapping: %s is already ordered; what was bought cannot change", in.SourceSku)
 	}
 	switch s.Stage {
-	case StagePlanning, StageAwaitingApproval, StageProvisioning, StageReassigningLicenses, StageAwaitingExpiry:
+	case csptransfer.StagePlanning, csptransfer.StageAwaitingApproval, csptransfer.StageProvisioning, csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
 		return nil
 	}
 	return fmt.Errorf("set-offer-mapping: the transfer is in stage %s; mappings can change from Planning until a line is ordered", s.Stage)
@@ -92,7 +93,7 @@ func (t *transfer) validateSetOfferMapping(_ workflow.Context, in SetOfferMappin
 
 // setOfferMapping records the choice and waits until the plan has been made again with it, so the caller
 // gets the new plan version to review.
-func (t *transfer) setOfferMapping(ctx workflow.Context, in SetOfferMapping) (SetOfferMappingResult, error) {
+func (t *transfer) setOfferMapping(ctx workflow.Context, in csptransfer.SetOfferMapping) (csptransfer.SetOfferMappingResult, error) {
 	if t.state.Mappings == nil {
 		t.state.Mappings = map[string]string{}
 	}
@@ -100,19 +101,19 @@ func (t *transfer) setOfferMapping(ctx workflow.Context, in SetOfferMapping) (Se
 	t.state.Mappings[strings.ToLower(strings.TrimSpace(in.SourceSku))] = strings.TrimSpace(in.TargetCatalogItemID)
 	t.changes++
 	if !t.mappingsDirty() {
-		return SetOfferMappingResult{PlanVersion: version}, nil
+		return csptransfer.SetOfferMappingResult{PlanVersion: version}, nil
 	}
 	if err := workflow.Await(ctx, func() bool {
 		return t.state.Status.PlanVersion > version || t.abort != nil || t.state.Status.Stage.Terminal()
 	}); err != nil {
-		return SetOfferMappingResult{}, err
+		return csptransfer.SetOfferMappingResult{}, err
 	}
-	return SetOfferMappingResult{PlanVersion: t.state.Status.PlanVersion}, nil
+	return csptransfer.SetOfferMappingResult{PlanVersion: t.state.Status.PlanVersion}, nil
 }
 
-func (t *transfer) validateSkipExpiryWait(_ workflow.Context, in SkipExpiryWait) error {
-	if in.Acknowledgement != NoRefundAcknowledgement {
-		return fmt.Errorf("skip-expiry-wait: acknowledgement must be exactly %q: the originals are not cancelled for a refund", NoRefundAcknowledgement)
+func (t *transfer) validateSkipExpiryWait(_ workflow.Context, in csptransfer.SkipExpiryWait) error {
+	if in.Acknowledgement != csptransfer.NoRefundAcknowledgement {
+		return fmt.Errorf("skip-expiry-wait: acknowledgement must be exactly %q: the originals are not cancelled for a refund", csptransfer.NoRefundAcknowledgement)
 	}
 	if n := len(t.skippable(in.SourceSku)); n == 0 {
 		if in.SourceSku != "" {
@@ -123,7 +124,7 @@ func (t *transfer) validateSkipExpiryWait(_ workflow.Context, in SkipExpiryWait)
 	return nil
 }
 
-func (t *transfer) skipExpiryWait(ctx workflow.Context, in SkipExpiryWait) (SkipExpiryWaitResult, error) {
+func (t *transfer) skipExpiryWait(ctx workflow.Context, in csptransfer.SkipExpiryWait) (csptransfer.SkipExpiryWaitResult, error) {
 	lines := t.skippable(in.SourceSku)
 	if t.state.Skipped == nil {
 		t.state.Skipped = map[int]bool{}
@@ -134,10 +135,10 @@ func (t *transfer) skipExpiryWait(ctx workflow.Context, in SkipExpiryWait) (Skip
 	t.changes++
 	note := fmt.Sprintf("expiry wait skipped for %d line(s); no refund is due", len(lines))
 	if r := strings.TrimSpace(in.Reason); r != "" {
-		note += ": " + truncate(r, 200)
+		note += ": " + csptransfer.Truncate(r, 200)
 	}
-	t.state.Status.Timeline = append(t.state.Status.Timeline, TimelineEntry{Stage: t.state.Status.Stage, At: workflow.Now(ctx).UTC(), Note: note})
-	return SkipExpiryWaitResult{Skipped: len(lines)}, nil
+	t.record(ctx, t.state.Status.Stage, note)
+	return csptransfer.SkipExpiryWaitResult{Skipped: len(lines)}, nil
 }
 
 // skippable are lines whose users are on new subscriptions and which only wait for the original.

@@ -19,9 +19,9 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // Options configure Run.
@@ -42,7 +42,7 @@ type Options struct {
 
 // Result is what the demo proved.
 type Result struct {
-	Report workflows.TransferReport
+	Report csptransfer.TransferReport
 	Ledger sandbox.CustomerLedger
 	OK     bool
 }
@@ -75,7 +75,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 		domain, tenant, expires.Format(time.RFC3339))
 
 	svc := transfers.Service{Client: d.o.Client}
-	started, err := svc.Start(ctx, workflows.TransferRequest{
+	started, err := svc.Start(ctx, csptransfer.TransferRequest{
 		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", CustomerName: "Demo SARL",
 		ContactEmail: "it-admin@" + domain, RequestAdminAccess: true,
 	})
@@ -85,8 +85,8 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	id := started.WorkflowID
 	d.say("2. Started transfer %s.", id)
 
-	st, err := d.waitFor(ctx, svc, id, func(s workflows.TransferStatus) bool {
-		return s.Stage == workflows.StageAwaitingAcceptance && s.AdminRelationshipID != ""
+	st, err := d.waitFor(ctx, svc, id, func(s csptransfer.TransferStatus) bool {
+		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminRelationshipID != ""
 	})
 	if err != nil {
 		return Result{}, err
@@ -104,15 +104,15 @@ func (d *run) do(ctx context.Context) (Result, error) {
 		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center;\n" +
 			"   the sandbox sent Partner Center's signed webhooks, and the trigger service verified them and signalled the transfer.")
 	} else {
-		if err := d.o.Client.SignalWorkflow(ctx, id, "", workflows.SignalRelationshipAccepted,
-			workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
+		if err := d.o.Client.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
+			csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
 			return Result{}, fmt.Errorf("signal acceptance: %w", err)
 		}
 		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center.")
 	}
 
-	st, err = d.waitFor(ctx, svc, id, func(s workflows.TransferStatus) bool {
-		return s.Stage == workflows.StageAwaitingApproval || s.Stage.Terminal()
+	st, err = d.waitFor(ctx, svc, id, func(s csptransfer.TransferStatus) bool {
+		return s.Stage == csptransfer.StageAwaitingApproval || s.Stage.Terminal()
 	})
 	if err != nil {
 		return Result{}, err
@@ -124,10 +124,10 @@ func (d *run) do(ctx context.Context) (Result, error) {
 			d.say("      note: %s", n)
 		}
 	}
-	if st.Stage == workflows.StageAwaitingApproval {
+	if st.Stage == csptransfer.StageAwaitingApproval {
 		h, err := d.o.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: id, UpdateName: workflows.UpdateApprovePlan, WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{workflows.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "approved by the demo"}},
+			WorkflowID: id, UpdateName: csptransfer.UpdateApprovePlan, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{csptransfer.ApprovePlan{PlanVersion: st.PlanVersion, Comment: "approved by the demo"}},
 		})
 		if err == nil {
 			err = h.Get(ctx, nil)
@@ -139,7 +139,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	}
 
 	d.say("7. Buying, moving licenses, then sleeping until the originals end (about %s)...", time.Until(expires).Round(time.Second))
-	var rep workflows.TransferReport
+	var rep csptransfer.TransferReport
 	if err := d.o.Client.GetWorkflow(ctx, id, "").Get(ctx, &rep); err != nil {
 		return Result{}, fmt.Errorf("transfer result: %w", err)
 	}
@@ -155,7 +155,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 			res.Ledger = c
 		}
 	}
-	res.OK = rep.Outcome == workflows.StageCompleted && res.Ledger.DuplicatePurchases == 0 && res.Ledger.OriginalsCancelled == 0 &&
+	res.OK = rep.Outcome == csptransfer.StageCompleted && res.Ledger.DuplicatePurchases == 0 && res.Ledger.OriginalsCancelled == 0 &&
 		len(res.Ledger.LicenseShortfalls) == 0 && len(res.Ledger.UsersWithoutLicense) == 0
 	d.say("\nSandbox ledger for %s: orders %d, duplicate purchases %d, originals cancelled %d, license shortfalls %d, users left without a license %d.",
 		domain, res.Ledger.Orders, res.Ledger.DuplicatePurchases, res.Ledger.OriginalsCancelled, len(res.Ledger.LicenseShortfalls), len(res.Ledger.UsersWithoutLicense))
@@ -166,7 +166,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-func (d *run) report(rep workflows.TransferReport) {
+func (d *run) report(rep csptransfer.TransferReport) {
 	d.say("\nFinal report: %s", rep.Outcome)
 	for _, l := range rep.Lines {
 		d.say("  %-20s → %-22s %3d seats  ordered %t  provisioned %t  users moved %d  original %s",
@@ -182,7 +182,7 @@ func (d *run) report(rep workflows.TransferReport) {
 	}
 }
 
-func (d *run) waitFor(ctx context.Context, svc transfers.Service, id string, cond func(workflows.TransferStatus) bool) (workflows.TransferStatus, error) {
+func (d *run) waitFor(ctx context.Context, svc transfers.Service, id string, cond func(csptransfer.TransferStatus) bool) (csptransfer.TransferStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // repoRoot is the repository root seen from this package's directory, where `go test` runs.
@@ -701,7 +701,7 @@ func TestNamespaceScriptRegistersSearchAttributes(t *testing.T) {
 	require.ElementsMatch(t, want, got)
 
 	var written []attribute
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		written = append(written, attribute{name: sa.Name, kind: sa.Type})
 	}
 	require.ElementsMatch(t, written, got, "the script must register exactly what the workflow writes")

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // Service starts and looks up transfers.
@@ -35,42 +35,51 @@ type Started struct {
 	WorkflowID string `json:"workflowId"`
 	RunID      string `json:"runId"`
 	// Existing is true when a transfer for the customer was already running and nothing was started.
-	Existing bool            `json:"existing"`
-	Stage    workflows.Stage `json:"stage"`
-	UILink   string          `json:"uiLink,omitempty"`
+	Existing bool              `json:"existing"`
+	Stage    csptransfer.Stage `json:"stage"`
+	UILink   string            `json:"uiLink,omitempty"`
 }
 
-// Start validates req and starts its transfer, or returns the one already running for the customer
-// tenant. A failed, cancelled or terminated transfer may be started again; a completed one is not
-// restarted by accident (Temporal refuses it).
-//
-// Returns a *workflows.ValidationError for a bad request.
-func (s Service) Start(ctx context.Context, req workflows.TransferRequest) (Started, error) {
+// Prepare returns req normalized (tenant id and domain in lower case, defaults filled in) or a
+// *csptransfer.ValidationError naming every bad field. It is the one check every surface (CLI, onboarding
+// API, bulk import) applies before a transfer starts; the workflow checks again, for starts from the
+// Temporal UI.
+func (s Service) Prepare(req csptransfer.TransferRequest) (csptransfer.TransferRequest, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
 	req = req.WithDefaults()
 	if err := req.Validate(now()); err != nil {
+		return csptransfer.TransferRequest{}, err
+	}
+	return req, nil
+}
+
+// Start prepares req and starts its transfer, or returns the one already running for the customer
+// tenant. A failed, cancelled or terminated transfer may be started again; a completed one is not
+// restarted by accident (Temporal refuses it).
+//
+// Returns a *csptransfer.ValidationError for a bad request.
+func (s Service) Start(ctx context.Context, req csptransfer.TransferRequest) (Started, error) {
+	req, err := s.Prepare(req)
+	if err != nil {
 		return Started{}, err
 	}
-	if req.Continued != nil {
-		return Started{}, errors.New("continued: must not be set when starting a transfer")
-	}
-	id := workflows.WorkflowID(req.CustomerTenantID)
+	id := csptransfer.WorkflowID(req.CustomerTenantID)
 	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       id,
-		TaskQueue:                                workflows.TaskQueue,
+		TaskQueue:                                csptransfer.TaskQueue,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		StaticSummary:                            Summary(req),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchAttributeCustomerTenantID.ValueSet(req.CustomerTenantID),
-			workflows.SearchAttributeCustomerDomain.ValueSet(req.CustomerDomain),
-			workflows.SearchAttributeStage.ValueSet(string(workflows.StageValidating)),
+			csptransfer.SearchAttributeCustomerTenantID.ValueSet(req.CustomerTenantID),
+			csptransfer.SearchAttributeCustomerDomain.ValueSet(req.CustomerDomain),
+			csptransfer.SearchAttributeStage.ValueSet(string(csptransfer.StageValidating)),
 		),
-	}, workflows.WorkflowType, req)
+	}, csptransfer.WorkflowType, req)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &already):
@@ -78,7 +87,7 @@ func (s Service) Start(ctx context.Context, req workflows.TransferRequest) (Star
 	case err != nil:
 		return Started{}, fmt.Errorf("start transfer %s: %w", id, err)
 	}
-	return Started{WorkflowID: id, RunID: run.GetRunID(), Stage: workflows.StageValidating, UILink: s.UILink(id)}, nil
+	return Started{WorkflowID: id, RunID: run.GetRunID(), Stage: csptransfer.StageValidating, UILink: s.UILink(id)}, nil
 }
 
 func (s Service) existing(ctx context.Context, id string) (Started, error) {
@@ -86,14 +95,14 @@ func (s Service) existing(ctx context.Context, id string) (Started, error) {
 	if err != nil {
 		return Started{}, fmt.Errorf("describe transfer %s: %w", id, err)
 	}
-	stage, _ := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeStage)
-	return Started{WorkflowID: id, RunID: desc.WorkflowExecution.RunID, Existing: true, Stage: workflows.Stage(stage), UILink: s.UILink(id)}, nil
+	stage, _ := desc.TypedSearchAttributes.GetKeyword(csptransfer.SearchAttributeStage)
+	return Started{WorkflowID: id, RunID: desc.WorkflowExecution.RunID, Existing: true, Stage: csptransfer.Stage(stage), UILink: s.UILink(id)}, nil
 }
 
 // Summary is the one-line summary the Temporal UI shows for a transfer. It names the customer by domain
-// and tenant id only: no personal data.
-func Summary(req workflows.TransferRequest) string {
-	return fmt.Sprintf("CSP transfer of %s (%s)", strings.ToLower(req.CustomerDomain), strings.ToLower(req.CustomerTenantID))
+// and tenant id only: no personal data. req is a prepared request.
+func Summary(req csptransfer.TransferRequest) string {
+	return fmt.Sprintf("CSP transfer of %s (%s)", req.CustomerDomain, req.CustomerTenantID)
 }
 
 // UILink is the Temporal UI page of a transfer, or "" without a UI base URL.
@@ -109,14 +118,14 @@ func (s Service) UILink(workflowID string) string {
 }
 
 // Status queries a transfer's status.
-func (s Service) Status(ctx context.Context, workflowID string) (workflows.TransferStatus, error) {
-	v, err := s.Client.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+func (s Service) Status(ctx context.Context, workflowID string) (csptransfer.TransferStatus, error) {
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, "", csptransfer.QueryStatus)
 	if err != nil {
-		return workflows.TransferStatus{}, fmt.Errorf("query %s: %w", workflowID, err)
+		return csptransfer.TransferStatus{}, fmt.Errorf("query %s: %w", workflowID, err)
 	}
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	if err := v.Get(&st); err != nil {
-		return workflows.TransferStatus{}, fmt.Errorf("decode status of %s: %w", workflowID, err)
+		return csptransfer.TransferStatus{}, fmt.Errorf("decode status of %s: %w", workflowID, err)
 	}
 	return st, nil
 }

@@ -10,37 +10,37 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // parked stands in for CSPTransfer so these tests exercise starting and finding transfers without
 // Partner Center: it reports its stage and waits.
-func parked(ctx workflow.Context, req workflows.TransferRequest) (workflows.TransferReport, error) {
-	_ = workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.TransferStatus, error) {
-		return workflows.TransferStatus{CustomerTenantID: req.CustomerTenantID, Stage: workflows.StageAwaitingAcceptance}, nil
+func parked(ctx workflow.Context, req csptransfer.TransferRequest) (csptransfer.TransferReport, error) {
+	_ = workflow.SetQueryHandler(ctx, csptransfer.QueryStatus, func() (csptransfer.TransferStatus, error) {
+		return csptransfer.TransferStatus{CustomerTenantID: req.CustomerTenantID, Stage: csptransfer.StageAwaitingAcceptance}, nil
 	})
 	_ = workflow.Await(ctx, func() bool { return false })
-	return workflows.TransferReport{}, nil
+	return csptransfer.TransferReport{}, nil
 }
 
 func TestStartIsIdempotentPerCustomer(t *testing.T) {
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
 	c := srv.Client()
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(parked, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	w := worker.New(c, csptransfer.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(parked, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
 	svc := transfers.Service{Client: c, UIBaseURL: "http://localhost:8233"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	req := workflows.TransferRequest{CustomerTenantID: "6B1F0A52-3F5E-4A0E-9A9E-0A4F4C1D2E3F", CustomerDomain: "Contoso.onmicrosoft.com", Country: "de"}
+	req := csptransfer.TransferRequest{CustomerTenantID: "6B1F0A52-3F5E-4A0E-9A9E-0A4F4C1D2E3F", CustomerDomain: "Contoso.onmicrosoft.com", Country: "de"}
 
 	first, err := svc.Start(ctx, req)
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestStartIsIdempotentPerCustomer(t *testing.T) {
 
 	desc, err := c.DescribeWorkflow(ctx, first.WorkflowID, "")
 	require.NoError(t, err)
-	domain, _ := desc.TypedSearchAttributes.GetKeyword(workflows.SearchAttributeCustomerDomain)
+	domain, _ := desc.TypedSearchAttributes.GetKeyword(csptransfer.SearchAttributeCustomerDomain)
 	require.Equal(t, "contoso.onmicrosoft.com", domain)
 	summary, err := desc.GetStaticSummary()
 	require.NoError(t, err)
@@ -63,13 +63,13 @@ func TestStartIsIdempotentPerCustomer(t *testing.T) {
 
 	st, err := svc.Status(ctx, first.WorkflowID)
 	require.NoError(t, err)
-	require.Equal(t, workflows.StageAwaitingAcceptance, st.Stage)
+	require.Equal(t, csptransfer.StageAwaitingAcceptance, st.Stage)
 }
 
 func TestStartRejectsABadRequestWithoutStarting(t *testing.T) {
 	svc := transfers.Service{} // no client: validation comes first
-	_, err := svc.Start(context.Background(), workflows.TransferRequest{CustomerTenantID: "x"})
-	var verr *workflows.ValidationError
+	_, err := svc.Start(context.Background(), csptransfer.TransferRequest{CustomerTenantID: "x"})
+	var verr *csptransfer.ValidationError
 	require.True(t, errors.As(err, &verr))
 	require.Contains(t, err.Error(), "customerTenantId")
 	require.Contains(t, err.Error(), "customerDomain")

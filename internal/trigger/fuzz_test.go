@@ -15,8 +15,11 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"continued":{"status":{"stage":"Completed"}}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := decodeRequest(body)
-		if err != nil {
+		req, problem := decodeRequest(body)
+		if problem != nil {
+			if problem.Message == "" {
+				t.Fatal("decode problem without a message")
+			}
 			return
 		}
 		if err := req.WithDefaults().Validate(time.Now()); err != nil && err.Error() == "" {

@@ -20,12 +20,12 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/workerapp"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 const testToken = "integration-test-onboarding-token"
@@ -41,7 +41,7 @@ type stack struct {
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	sas := map[string]string{}
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range csptransfer.SearchAttributes() {
 		sas[sa.Name] = sa.Type
 	}
 	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
@@ -151,18 +151,18 @@ func (s *stack) newCustomer(t *testing.T) (tenant, domain string) {
 	return tenant, domain
 }
 
-func (s *stack) status(t *testing.T, id string) workflows.TransferStatus {
+func (s *stack) status(t *testing.T, id string) csptransfer.TransferStatus {
 	t.Helper()
-	v, err := s.c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+	v, err := s.c.QueryWorkflow(context.Background(), id, "", csptransfer.QueryStatus)
 	require.NoError(t, err)
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.NoError(t, v.Get(&st))
 	return st
 }
 
-func (s *stack) waitFor(t *testing.T, id, what string, cond func(workflows.TransferStatus) bool) workflows.TransferStatus {
+func (s *stack) waitFor(t *testing.T, id, what string, cond func(csptransfer.TransferStatus) bool) csptransfer.TransferStatus {
 	t.Helper()
-	var st workflows.TransferStatus
+	var st csptransfer.TransferStatus
 	require.Eventually(t, func() bool {
 		st = s.status(t, id)
 		return cond(st)
@@ -237,7 +237,7 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		req := map[string]any{"customerTenantId": strings.ToUpper(tenant), "customerDomain": domain, "country": "FR", "requestAdminAccess": true}
 		first := s.call(t, http.MethodPost, start, testToken, req)
 		require.Equal(t, http.StatusCreated, first.status, first.raw)
-		id := workflows.WorkflowID(tenant)
+		id := csptransfer.WorkflowID(tenant)
 		require.Equal(t, id, first.body["workflowId"])
 		require.Equal(t, "http://localhost:8233/namespaces/default/workflows/"+id, first.body["uiLink"])
 		second := s.call(t, http.MethodPost, start, testToken, req)
@@ -245,17 +245,17 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		require.Equal(t, true, second.body["existing"])
 		require.Equal(t, first.body["runId"], second.body["runId"], "the same request twice starts one workflow")
 
-		st := s.waitFor(t, id, "the invitation", func(st workflows.TransferStatus) bool {
-			return st.Stage == workflows.StageAwaitingAcceptance && st.AdminRelationshipID != ""
+		st := s.waitFor(t, id, "the invitation", func(st csptransfer.TransferStatus) bool {
+			return st.Stage == csptransfer.StageAwaitingAcceptance && st.AdminRelationshipID != ""
 		})
 		a := s.call(t, http.MethodGet, start+"/"+tenant, testToken, nil)
 		require.Equal(t, http.StatusOK, a.status, a.raw)
-		require.Equal(t, string(workflows.StageAwaitingAcceptance), a.body["stage"])
+		require.Equal(t, string(csptransfer.StageAwaitingAcceptance), a.body["stage"])
 
 		// The customer accepts and approves admin access; the sandbox delivers both signed events.
 		require.Equal(t, http.StatusOK, s.call(t, http.MethodPost, s.sandboxURL+"/sandbox/customers/"+tenant+"/accept", "",
 			map[string]any{"partnerTenantId": sandbox.PartnerEU}).status)
-		s.waitFor(t, id, "the acceptance to be verified", func(st workflows.TransferStatus) bool {
+		s.waitFor(t, id, "the acceptance to be verified", func(st csptransfer.TransferStatus) bool {
 			for _, e := range st.Timeline {
 				if strings.Contains(e.Note, "reseller relationship verified") {
 					return true
@@ -267,10 +267,10 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		// a customer approves in real life.
 		s.waitVisible(t, id)
 		require.Equal(t, http.StatusOK, s.call(t, http.MethodPost, s.sandboxURL+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", "", nil).status)
-		s.waitFor(t, id, "the transfer to move past acceptance", func(st workflows.TransferStatus) bool {
-			return st.Stage != workflows.StageAwaitingAcceptance
+		s.waitFor(t, id, "the transfer to move past acceptance", func(st csptransfer.TransferStatus) bool {
+			return st.Stage != csptransfer.StageAwaitingAcceptance
 		})
-		require.Equal(t, []string{workflows.SignalRelationshipAccepted + "/webhook", workflows.SignalAdminAccessApproved + "/webhook"}, s.signals(t, id))
+		require.Equal(t, []string{csptransfer.SignalRelationshipAccepted + "/webhook", csptransfer.SignalAdminAccessApproved + "/webhook"}, s.signals(t, id))
 
 		var hooks struct {
 			RecentDeliveries []struct {
@@ -301,17 +301,17 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		tenant, domain := s.newCustomer(t)
 		a := s.call(t, http.MethodPost, start, testToken, map[string]any{"customerTenantId": tenant, "customerDomain": domain, "country": "FR"})
 		require.Equal(t, http.StatusCreated, a.status, a.raw)
-		id := workflows.WorkflowID(tenant)
-		s.waitFor(t, id, "the invitation", func(st workflows.TransferStatus) bool { return st.Stage == workflows.StageAwaitingAcceptance })
+		id := csptransfer.WorkflowID(tenant)
+		s.waitFor(t, id, "the invitation", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingAcceptance })
 		s.waitVisible(t, id)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		reconcile := func() workflows.ReconcileReport {
-			run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReconcileWorkflowID + "-" + uuid.NewString(), TaskQueue: workflows.TaskQueue},
-				workflows.ReconcileWorkflowType, workflows.ReconcileInput{})
+		reconcile := func() csptransfer.ReconcileReport {
+			run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: csptransfer.ReconcileWorkflowID + "-" + uuid.NewString(), TaskQueue: csptransfer.TaskQueue},
+				csptransfer.ReconcileWorkflowType, csptransfer.ReconcileInput{})
 			require.NoError(t, err)
-			var rep workflows.ReconcileReport
+			var rep csptransfer.ReconcileReport
 			require.NoError(t, run.Get(ctx, &rep))
 			return rep
 		}
@@ -325,26 +325,26 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 			map[string]any{"partnerTenantId": sandbox.PartnerEU}).status)
 		rep = reconcile()
 		require.Contains(t, rep.Signalled, id, "%+v", rep)
-		s.waitFor(t, id, "the transfer to move past acceptance", func(st workflows.TransferStatus) bool {
-			return st.Stage != workflows.StageAwaitingAcceptance
+		s.waitFor(t, id, "the transfer to move past acceptance", func(st csptransfer.TransferStatus) bool {
+			return st.Stage != csptransfer.StageAwaitingAcceptance
 		})
-		require.Equal(t, []string{workflows.SignalRelationshipAccepted + "/" + workflows.ReconcileSource}, s.signals(t, id))
+		require.Equal(t, []string{csptransfer.SignalRelationshipAccepted + "/" + csptransfer.ReconcileSource}, s.signals(t, id))
 	})
 
 	t.Run("the reconciliation schedule is created once and kept current", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		desc, err := s.c.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID).Describe(ctx)
+		desc, err := s.c.ScheduleClient().GetHandle(ctx, csptransfer.ReconcileScheduleID).Describe(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 15*time.Minute, desc.Schedule.Spec.Intervals[0].Every, "started by the service with the default interval")
 		action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
 		require.True(t, ok)
-		require.Equal(t, workflows.TaskQueue, action.TaskQueue)
+		require.Equal(t, csptransfer.TaskQueue, action.TaskQueue)
 
 		created, err := EnsureSchedule(ctx, s.c, 5*time.Minute)
 		require.NoError(t, err)
 		require.False(t, created)
-		desc, err = s.c.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID).Describe(ctx)
+		desc, err = s.c.ScheduleClient().GetHandle(ctx, csptransfer.ReconcileScheduleID).Describe(ctx)
 		require.NoError(t, err)
 		require.Len(t, desc.Schedule.Spec.Intervals, 1)
 		require.Equal(t, 5*time.Minute, desc.Schedule.Spec.Intervals[0].Every)
@@ -358,7 +358,7 @@ func (s *stack) waitVisible(t *testing.T, id string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		resp, err := s.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
-			Query: workflows.AwaitingAcceptanceQuery() + " AND WorkflowId = '" + id + "'"})
+			Query: csptransfer.AwaitingAcceptanceQuery() + " AND WorkflowId = '" + id + "'"})
 		if err != nil {
 			require.False(t, errors.Is(err, context.Canceled))
 			return false

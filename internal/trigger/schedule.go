@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/csptransfer/csptransfer/workflows"
+	"github.com/csptransfer/csptransfer"
 )
 
 // EnsureSchedule creates the reconciliation schedule, or brings an existing one to the given interval
@@ -22,17 +22,17 @@ func EnsureSchedule(ctx context.Context, c client.Client, every time.Duration) (
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
 	action := &client.ScheduleWorkflowAction{
-		ID:        workflows.ReconcileWorkflowID,
-		Workflow:  workflows.ReconcileWorkflowType,
-		Args:      []any{workflows.ReconcileInput{}},
-		TaskQueue: workflows.TaskQueue,
+		ID:        csptransfer.ReconcileWorkflowID,
+		Workflow:  csptransfer.ReconcileWorkflowType,
+		Args:      []any{csptransfer.ReconcileInput{}},
+		TaskQueue: csptransfer.TaskQueue,
 		// A run checks at most a thousand transfers a minute each; one that hangs must not block the next.
 		WorkflowExecutionTimeout: every,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.ReconcileScheduleID,
+		ID:      csptransfer.ReconcileScheduleID,
 		Spec:    spec,
 		Action:  action,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -42,9 +42,9 @@ func EnsureSchedule(ctx context.Context, c client.Client, every time.Duration) (
 	case err == nil:
 		return true, nil
 	case !errors.Is(err, temporal.ErrScheduleAlreadyRunning):
-		return false, fmt.Errorf("create schedule %s: %w", workflows.ReconcileScheduleID, err)
+		return false, fmt.Errorf("create schedule %s: %w", csptransfer.ReconcileScheduleID, err)
 	}
-	h := c.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID)
+	h := c.ScheduleClient().GetHandle(ctx, csptransfer.ReconcileScheduleID)
 	err = h.Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
@@ -58,7 +58,7 @@ func EnsureSchedule(ctx context.Context, c client.Client, every time.Duration) (
 		},
 	})
 	if err != nil {
-		return false, fmt.Errorf("update schedule %s: %w", workflows.ReconcileScheduleID, err)
+		return false, fmt.Errorf("update schedule %s: %w", csptransfer.ReconcileScheduleID, err)
 	}
 	return false, nil
 }

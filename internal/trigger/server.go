@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,9 +26,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 const (
@@ -249,14 +250,14 @@ func (s *Server) dispatch(ctx context.Context, ev pcwebhook.Event) (webhookAnswe
 	switch ev.EventName {
 	case pcwebhook.EventResellerRelationshipAccepted:
 		tenant, ok := lastSegmentAfter(ev.ResourceURI, "customers")
-		if !ok || !workflows.IsGUID(tenant) {
+		if !ok || !csptransfer.IsGUID(tenant) {
 			return webhookAnswer{Status: "rejected", Event: ev.EventName, Error: "ResourceUri: expected .../customers/{customer tenant id}"}, http.StatusBadRequest
 		}
-		id := workflows.WorkflowID(tenant)
+		id := csptransfer.WorkflowID(tenant)
 		sctx, cancel := context.WithTimeout(ctx, temporalTimeout)
 		defer cancel()
-		err := s.opts.Client.SignalWorkflow(sctx, id, "", workflows.SignalRelationshipAccepted,
-			workflows.RelationshipAccepted{CustomerTenantID: strings.ToLower(tenant), Source: "webhook"})
+		err := s.opts.Client.SignalWorkflow(sctx, id, "", csptransfer.SignalRelationshipAccepted,
+			csptransfer.RelationshipAccepted{CustomerTenantID: strings.ToLower(tenant), Source: "webhook"})
 		var nf *serviceerror.NotFound
 		switch {
 		case errors.As(err, &nf):
@@ -300,7 +301,7 @@ func (s *Server) signalAdminApproved(ctx context.Context, relID string) ([]strin
 	var token []byte
 	for len(candidates) < 1000 {
 		page, err := s.opts.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: workflows.AwaitingAcceptanceQuery(), PageSize: 100, NextPageToken: token,
+			Query: csptransfer.AwaitingAcceptanceQuery(), PageSize: 100, NextPageToken: token,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list transfers awaiting acceptance: %w", err)
@@ -314,7 +315,7 @@ func (s *Server) signalAdminApproved(ctx context.Context, relID string) ([]strin
 	}
 	type found struct {
 		id     string
-		status workflows.TransferStatus
+		status csptransfer.TransferStatus
 		err    error
 	}
 	results := make([]found, len(candidates))
@@ -340,7 +341,7 @@ func (s *Server) signalAdminApproved(ctx context.Context, relID string) ([]strin
 		if !strings.EqualFold(f.status.AdminRelationshipID, relID) {
 			continue
 		}
-		err := s.opts.Client.SignalWorkflow(ctx, f.id, "", workflows.SignalAdminAccessApproved, workflows.AdminAccessApproved{
+		err := s.opts.Client.SignalWorkflow(ctx, f.id, "", csptransfer.SignalAdminAccessApproved, csptransfer.AdminAccessApproved{
 			CustomerTenantID: f.status.CustomerTenantID, RelationshipID: relID, Source: "webhook",
 		})
 		var nf *serviceerror.NotFound
@@ -365,20 +366,15 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	req, err := decodeRequest(body)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorAnswer{Error: "invalid transfer request", Problems: []workflows.FieldProblem{{Message: err.Error()}}})
-		return
-	}
-	if req.Continued != nil {
-		writeJSON(w, http.StatusBadRequest, errorAnswer{Error: "invalid transfer request",
-			Problems: []workflows.FieldProblem{{Field: "continued", Message: "must not be set when starting a transfer"}}})
+	req, problem := decodeRequest(body)
+	if problem != nil {
+		writeJSON(w, http.StatusBadRequest, errorAnswer{Error: "invalid transfer request", Problems: []csptransfer.FieldProblem{*problem}})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), temporalTimeout)
 	defer cancel()
 	started, err := s.opts.Transfers.Start(ctx, req)
-	var verr *workflows.ValidationError
+	var verr *csptransfer.ValidationError
 	switch {
 	case errors.As(err, &verr):
 		writeJSON(w, http.StatusBadRequest, errorAnswer{Error: "invalid transfer request", Problems: verr.Problems})
@@ -398,25 +394,26 @@ func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
 
 // decodeRequest reads exactly one JSON TransferRequest and refuses unknown fields, so a misspelt option
 // is reported rather than silently defaulted.
-func decodeRequest(body []byte) (workflows.TransferRequest, error) {
+func decodeRequest(body []byte) (csptransfer.TransferRequest, *csptransfer.FieldProblem) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	var req workflows.TransferRequest
+	var req csptransfer.TransferRequest
 	if err := dec.Decode(&req); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return req, fmt.Errorf("body is not valid JSON (at byte %d)", syn.Offset)
+			return req, &csptransfer.FieldProblem{Message: fmt.Sprintf("body is not valid JSON (at byte %d)", syn.Offset)}
 		case errors.As(err, &typ):
-			return req, fmt.Errorf("%s: expected a JSON %s", typ.Field, typ.Type)
+			return req, &csptransfer.FieldProblem{Field: typ.Field, Message: "expected a JSON " + typ.Type.String()}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return req, fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+			field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return req, &csptransfer.FieldProblem{Field: csptransfer.Truncate(field, 64), Message: "unknown field: not part of a TransferRequest"}
 		}
-		return req, fmt.Errorf("body: %w", err)
+		return req, &csptransfer.FieldProblem{Message: "body: " + err.Error()}
 	}
 	if dec.More() {
-		return req, errors.New("body holds more than one JSON value")
+		return req, &csptransfer.FieldProblem{Message: "body holds more than one JSON value"}
 	}
 	return req, nil
 }
@@ -425,14 +422,14 @@ func decodeRequest(body []byte) (workflows.TransferRequest, error) {
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	raw := strings.ToLower(strings.TrimSpace(r.PathValue("id")))
 	tenant := raw
-	if t, ok := workflows.CustomerTenantIDFromWorkflowID(raw); ok {
+	if t, ok := csptransfer.CustomerTenantIDFromWorkflowID(raw); ok {
 		tenant = t
 	}
-	if !workflows.IsGUID(tenant) {
+	if !csptransfer.IsGUID(tenant) {
 		writeError(w, http.StatusBadRequest, "id: expected a customer tenant id (GUID) or a workflow ID csp-transfer-<tenant id>")
 		return
 	}
-	id := workflows.WorkflowID(tenant)
+	id := csptransfer.WorkflowID(tenant)
 	ctx, cancel := context.WithTimeout(r.Context(), temporalTimeout)
 	defer cancel()
 	st, err := s.opts.Transfers.Status(ctx, id)
@@ -453,13 +450,13 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 type statusAnswer struct {
 	WorkflowID string `json:"workflowId"`
 	UILink     string `json:"uiLink,omitempty"`
-	workflows.TransferStatus
+	csptransfer.TransferStatus
 }
 
 // errorAnswer is the body of every refusal.
 type errorAnswer struct {
-	Error    string                   `json:"error"`
-	Problems []workflows.FieldProblem `json:"problems,omitempty"`
+	Error    string                     `json:"error"`
+	Problems []csptransfer.FieldProblem `json:"problems,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

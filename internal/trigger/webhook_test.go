@@ -30,8 +30,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
-	"github.com/csptransfer/csptransfer/workflows"
 )
 
 // testPKI is a root CA and RSA signing certificates served over HTTP, like Partner Center's.
@@ -281,8 +281,8 @@ func TestWebhookEndpoint(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &mocks.Client{}
 			if tt.wantSignal {
-				c.On("SignalWorkflow", mock.Anything, workflows.WorkflowID(tenant), "", workflows.SignalRelationshipAccepted,
-					workflows.RelationshipAccepted{CustomerTenantID: tenant, Source: "webhook"}).Return(tt.signal).Once()
+				c.On("SignalWorkflow", mock.Anything, csptransfer.WorkflowID(tenant), "", csptransfer.SignalRelationshipAccepted,
+					csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "webhook"}).Return(tt.signal).Once()
 			}
 			s := webhookServer(t, pki, c)
 			h := signed(t, good, tt.body)
@@ -309,7 +309,7 @@ func TestWebhookReplayIsAnsweredWithoutSignallingTwice(t *testing.T) {
 	const tenant = "a1b2c3d4-0001-4000-8000-000000000001"
 	body := event(pcwebhook.EventResellerRelationshipAccepted, "https://x/v1/customers/"+tenant, now)
 	c := &mocks.Client{}
-	c.On("SignalWorkflow", mock.Anything, workflows.WorkflowID(tenant), "", workflows.SignalRelationshipAccepted, mock.Anything).Return(nil).Once()
+	c.On("SignalWorkflow", mock.Anything, csptransfer.WorkflowID(tenant), "", csptransfer.SignalRelationshipAccepted, mock.Anything).Return(nil).Once()
 	s := webhookServer(t, pki, c)
 
 	rec, out := post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
@@ -371,15 +371,15 @@ func TestGDAPWebhookAsksForARetryWhenTransfersCannotBeRead(t *testing.T) {
 	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
 	const relID = "5e5594d3-6f82-458b-b567-77db4811f0cd"
 	body := event(pcwebhook.EventGranularAdminRelationshipApproved, "https://x/granularAdminRelationships/"+relID, now)
-	id := workflows.WorkflowID("a1b2c3d4-0001-4000-8000-000000000001")
+	id := csptransfer.WorkflowID("a1b2c3d4-0001-4000-8000-000000000001")
 
 	c := &mocks.Client{}
 	c.On("ListWorkflow", mock.Anything, mock.MatchedBy(func(r *workflowservice.ListWorkflowExecutionsRequest) bool {
-		return r.GetQuery() == workflows.AwaitingAcceptanceQuery()
+		return r.GetQuery() == csptransfer.AwaitingAcceptanceQuery()
 	})).Return(&workflowservice.ListWorkflowExecutionsResponse{Executions: []*workflowpb.WorkflowExecutionInfo{
 		{Execution: &commonpb.WorkflowExecution{WorkflowId: id}},
 	}}, nil)
-	c.On("QueryWorkflow", mock.Anything, id, "", workflows.QueryStatus).Return(nil, serviceerror.NewUnavailable("no worker")).Once()
+	c.On("QueryWorkflow", mock.Anything, id, "", csptransfer.QueryStatus).Return(nil, serviceerror.NewUnavailable("no worker")).Once()
 	s := webhookServer(t, pki, c)
 	rec, out := post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())

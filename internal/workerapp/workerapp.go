@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 	"github.com/csptransfer/csptransfer/internal/codec"
 	"github.com/csptransfer/csptransfer/internal/config"
@@ -101,14 +102,14 @@ func (m *Main) Run(ctx context.Context) error {
 
 	// The cache is process-wide in the SDK and must be sized before the first worker starts.
 	worker.SetStickyWorkflowCacheSize(m.Config.WorkflowCacheSize)
-	w := worker.New(c, workflows.TaskQueue, worker.Options{
+	w := worker.New(c, csptransfer.TaskQueue, worker.Options{
 		WorkerStopTimeout: m.Config.StopTimeout,
 		// A bug in workflow code fails the workflow task and is retried after a fix is deployed; it never
 		// fails a months-long transfer on its own.
 		WorkflowPanicPolicy: worker.BlockWorkflow,
 		Interceptors: []interceptor.WorkerInterceptor{
 			met.Interceptor(),
-			&liveness{self: map[string]bool{"MoveLicenses": true}},
+			activities.NewLivenessInterceptor(),
 		},
 	})
 	register(w, acts)
@@ -116,7 +117,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	m.Log.Info("worker polling", zap.String("taskQueue", workflows.TaskQueue),
+	m.Log.Info("worker polling", zap.String("taskQueue", csptransfer.TaskQueue),
 		zap.String("namespace", namespaceOf(opts)), zap.Bool("sandbox", !m.Config.PartnerCenter.Configured()))
 	o.polling.Store(true)
 	if m.Ready != nil {
@@ -136,9 +137,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 // register adds the workflow and activities to a worker.
 func register(r worker.Registry, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 	r.RegisterActivity(acts)
-	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowType})
+	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: csptransfer.ReconcileWorkflowType})
 	r.RegisterActivity(&activities.Reconciler{Partners: acts.Partners})
 }
 

@@ -1,4 +1,4 @@
-package workflows
+package csptransfer
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Duration is a time.Duration that reads and writes as text an operator can type: Go's duration syntax
@@ -66,7 +67,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string such as \"72h\" or \"14d\", got %s", truncate(string(b), 32))
+		return fmt.Errorf("duration must be a string such as \"72h\" or \"14d\", got %s", Truncate(string(b), 32))
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
@@ -76,9 +77,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
+// Truncate shortens s to at most n characters (runes, never splitting one), marking a cut with "…".
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return string([]rune(s)[:n]) + "…"
 }

@@ -1,4 +1,4 @@
-package workflows
+package csptransfer
 
 // iso3166Alpha2 holds the 249 officially assigned ISO 3166-1 alpha-2 codes. Exceptionally reserved or
 // transitional codes (UK, EU, AC, XK, …) are left out: Partner Center addresses use the assigned codes.

@@ -1,4 +1,4 @@
-package workflows
+package csptransfer
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package workflows
+package csptransfer
 
 import (
 	"fmt"
@@ -11,10 +11,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 )
-
-// ErrTypeInvalidRequest is the Temporal application error type of a TransferRequest that fails validation.
-// The error is not retryable: the same request fails the same way every time.
-const ErrTypeInvalidRequest = "InvalidRequest"
 
 // Bounds on a TransferRequest. They keep workflow history, search attributes and error messages small.
 const (
@@ -91,6 +87,8 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 		for i, s := range r.Subscriptions {
 			s.SkuID = strings.ToLower(strings.TrimSpace(s.SkuID))
 			s.SkuPartNumber = strings.TrimSpace(s.SkuPartNumber)
+			s.SubscriptionID = strings.ToLower(strings.TrimSpace(s.SubscriptionID))
+			s.OwnerTenantID = strings.ToLower(strings.TrimSpace(s.OwnerTenantID))
 			if !s.ExpiresAt.IsZero() {
 				s.ExpiresAt = s.ExpiresAt.UTC()
 			}
@@ -116,7 +114,7 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 		}
 	}
 
-	if m, ok := canonicalMode(r.Provisioning.Mode); ok {
+	if m, ok := r.Provisioning.Mode.Canonical(); ok {
 		n.Provisioning.Mode = m
 	}
 	if n.Provisioning.Mode == "" {
@@ -125,7 +123,7 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 	if n.Provisioning.LeadTime == 0 {
 		n.Provisioning.LeadTime = DefaultLeadTime
 	}
-	if a, ok := canonicalApproval(r.Approval); ok {
+	if a, ok := r.Approval.Canonical(); ok {
 		n.Approval = a
 	}
 	if n.Approval == "" {
@@ -152,8 +150,8 @@ func (r TransferRequest) Validate(now time.Time) error {
 		v.guid("customerTenantId", r.CustomerTenantID)
 	}
 	if v.text("customerDomain", r.CustomerDomain, true) {
-		if d := strings.TrimSpace(r.CustomerDomain); !isDomainName(d) {
-			v.addf("customerDomain", "%s is not a domain name (expected e.g. contoso.onmicrosoft.com)", quoteValue(d))
+		if d := strings.TrimSpace(r.CustomerDomain); !IsDomainName(d) {
+			v.addf("customerDomain", "%s is not a domain name (expected e.g. contoso.onmicrosoft.com)", Quote(d))
 		}
 	}
 	v.personal("customerName", r.CustomerName)
@@ -169,15 +167,15 @@ func (r TransferRequest) Validate(now time.Time) error {
 	v.subscriptions(r.Subscriptions, now)
 	v.overrides(r.OfferOverrides)
 
-	if _, ok := canonicalMode(r.Provisioning.Mode); !ok {
-		v.addf("provisioning.mode", "%s is not one of %s, %s", quoteValue(string(r.Provisioning.Mode)),
+	if _, ok := r.Provisioning.Mode.Canonical(); !ok {
+		v.addf("provisioning.mode", "%s is not one of %s, %s", Quote(string(r.Provisioning.Mode)),
 			ProvisionImmediately, ProvisionBeforeExpiry)
 	}
 	if lt := r.Provisioning.LeadTime.D(); lt != 0 && (lt < minLeadTime || lt > maxLeadTime) {
 		v.addf("provisioning.leadTime", "must be between 1d and 60d, got %s", r.Provisioning.LeadTime)
 	}
-	if _, ok := canonicalApproval(r.Approval); !ok {
-		v.addf("approval", "%s is not one of %s, %s, %s", quoteValue(string(r.Approval)),
+	if _, ok := r.Approval.Canonical(); !ok {
+		v.addf("approval", "%s is not one of %s, %s, %s", Quote(string(r.Approval)),
 			ApprovalAuto, ApprovalAlways, ApprovalNever)
 	}
 
@@ -207,8 +205,8 @@ func (r TransferRequest) Validate(now time.Time) error {
 // ValidateCatalogItemID checks the shape "productId:skuId[:availabilityId]" of a target catalog item id, e.g.
 // for the set-offer-mapping update.
 func ValidateCatalogItemID(id string) error {
-	if !isCatalogItemID(id) {
-		return fmt.Errorf("catalog item id must look like productId:skuId[:availabilityId], got %s", quoteValue(id))
+	if !IsCatalogItemID(id) {
+		return fmt.Errorf("catalog item id must look like productId:skuId[:availabilityId], got %s", Quote(id))
 	}
 	return nil
 }
@@ -216,7 +214,7 @@ func ValidateCatalogItemID(id string) error {
 // ValidateSourceSku checks that s can name an original SKU: a Graph skuId GUID or a skuPartNumber.
 func ValidateSourceSku(s string) error {
 	if !IsGUID(s) && !isSkuPartNumber(s) {
-		return fmt.Errorf("%s is neither a Graph skuId (GUID) nor a skuPartNumber such as ENTERPRISEPACK", quoteValue(s))
+		return fmt.Errorf("%s is neither a Graph skuId (GUID) nor a skuPartNumber such as ENTERPRISEPACK", Quote(s))
 	}
 	return nil
 }
@@ -276,7 +274,7 @@ func (v *validator) guid(field, s string) {
 	s = strings.TrimSpace(s)
 	switch {
 	case !IsGUID(s):
-		v.addf(field, "%s is not a GUID (expected 8-4-4-4-12 hexadecimal digits)", quoteValue(s))
+		v.addf(field, "%s is not a GUID (expected 8-4-4-4-12 hexadecimal digits)", Quote(s))
 	case s == "00000000-0000-0000-0000-000000000000":
 		v.add(field, "must not be the nil GUID")
 	}
@@ -290,7 +288,7 @@ func (v *validator) country(c string) {
 	if strings.EqualFold(c, "UK") {
 		hint = " (the United Kingdom is GB)"
 	}
-	v.addf("country", "%s is not an ISO 3166-1 alpha-2 code%s", quoteValue(c), hint)
+	v.addf("country", "%s is not an ISO 3166-1 alpha-2 code%s", Quote(c), hint)
 }
 
 func (v *validator) subscriptions(subs []OriginalSubscription, now time.Time) {
@@ -312,13 +310,20 @@ func (v *validator) subscriptions(subs []OriginalSubscription, now time.Time) {
 		}
 		if idOK && id != "" {
 			if !IsGUID(id) {
-				v.addf(field+".skuId", "%s is not a GUID (expected 8-4-4-4-12 hexadecimal digits)", quoteValue(id))
+				v.addf(field+".skuId", "%s is not a GUID (expected 8-4-4-4-12 hexadecimal digits)", Quote(id))
 				idOK = false
 			}
 		}
 		if pnOK && pn != "" && !isSkuPartNumber(pn) {
-			v.addf(field+".skuPartNumber", "%s is not a SKU part number (expected printable ASCII without spaces, e.g. ENTERPRISEPACK)", quoteValue(pn))
+			v.addf(field+".skuPartNumber", "%s is not a SKU part number (expected printable ASCII without spaces, e.g. ENTERPRISEPACK)", Quote(pn))
 			pnOK = false
+		}
+		for _, id := range []struct{ field, value string }{
+			{field + ".subscriptionId", s.SubscriptionID}, {field + ".ownerTenantId", s.OwnerTenantID},
+		} {
+			if v.text(id.field, id.value, false) {
+				v.guid(id.field, id.value)
+			}
 		}
 		switch {
 		case s.Quantity < 1:
@@ -369,7 +374,7 @@ func (v *validator) overrides(m map[string]string) {
 	keys := workflow.DeterministicKeys(m)
 	seen := make(map[string]string, len(m))
 	for _, k := range keys {
-		field := "offerOverrides[" + quoteValue(k) + "]"
+		field := "offerOverrides[" + Quote(k) + "]"
 		if !utf8.ValidString(k) || utf8.RuneCountInString(k) > MaxStringLength {
 			v.addf("offerOverrides", "key must be valid UTF-8 of at most %d characters", MaxStringLength)
 			continue
@@ -378,20 +383,22 @@ func (v *validator) overrides(m map[string]string) {
 		if err := ValidateSourceSku(tk); err != nil {
 			v.add(field, "key must be a Graph skuId (GUID) or a skuPartNumber such as ENTERPRISEPACK")
 		} else if prev, dup := seen[strings.ToLower(tk)]; dup {
-			v.addf(field, "duplicates offerOverrides[%s]: keys are case-insensitive", quoteValue(prev))
+			v.addf(field, "duplicates offerOverrides[%s]: keys are case-insensitive", Quote(prev))
 		} else {
 			seen[strings.ToLower(tk)] = k
 		}
 		if !v.text(field, m[k], true) {
 			continue
 		}
-		if !isCatalogItemID(strings.TrimSpace(m[k])) {
-			v.addf(field, "catalog item id must look like productId:skuId[:availabilityId], got %s", quoteValue(m[k]))
+		if !IsCatalogItemID(strings.TrimSpace(m[k])) {
+			v.addf(field, "catalog item id must look like productId:skuId[:availabilityId], got %s", Quote(m[k]))
 		}
 	}
 }
 
-func canonicalMode(m ProvisioningMode) (ProvisioningMode, bool) {
+// Canonical returns the mode in its canonical spelling (any letter case and surrounding spaces are
+// accepted; empty stays empty) and whether it is one of the modes.
+func (m ProvisioningMode) Canonical() (ProvisioningMode, bool) {
 	switch s := strings.TrimSpace(string(m)); {
 	case s == "":
 		return "", true
@@ -403,7 +410,9 @@ func canonicalMode(m ProvisioningMode) (ProvisioningMode, bool) {
 	return m, false
 }
 
-func canonicalApproval(a ApprovalPolicy) (ApprovalPolicy, bool) {
+// Canonical returns the policy in its canonical spelling (any letter case and surrounding spaces are
+// accepted; empty stays empty) and whether it is one of the policies.
+func (a ApprovalPolicy) Canonical() (ApprovalPolicy, bool) {
 	s := strings.TrimSpace(string(a))
 	if s == "" {
 		return "", true
@@ -446,9 +455,9 @@ func isASCIIAlnum(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-// isDomainName accepts an ASCII host name of at least two labels (international names in their punycode
+// IsDomainName accepts an ASCII host name of at least two labels (international names in their punycode
 // form), as Microsoft Entra verified domains are.
-func isDomainName(s string) bool {
+func IsDomainName(s string) bool {
 	if len(s) == 0 || len(s) > 253 {
 		return false
 	}
@@ -486,7 +495,7 @@ func isEmailAddress(s string) bool {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at <= 64 && isDomainName(s[at+1:])
+	return at > 0 && at <= 64 && IsDomainName(s[at+1:])
 }
 
 // isSkuPartNumber accepts printable ASCII without spaces: Graph part numbers include _ - + . ( ) and /,
@@ -503,9 +512,9 @@ func isSkuPartNumber(s string) bool {
 	return true
 }
 
-// isCatalogItemID accepts "productId:skuId" or "productId:skuId:availabilityId", each part alphanumeric,
+// IsCatalogItemID accepts "productId:skuId" or "productId:skuId:availabilityId", each part alphanumeric,
 // e.g. "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ".
-func isCatalogItemID(s string) bool {
+func IsCatalogItemID(s string) bool {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
 		return false
@@ -523,9 +532,9 @@ func isCatalogItemID(s string) bool {
 	return true
 }
 
-// quoteValue writes a value for an error message: Go-quoted, so control characters cannot forge output, and
+// Quote writes a value for an error message: Go-quoted, so control characters cannot forge output, and
 // shortened so a huge value cannot blow up the message.
-func quoteValue(s string) string {
+func Quote(s string) string {
 	const limit = 64
 	if utf8.RuneCountInString(s) > limit {
 		s = string([]rune(s)[:limit]) + "…"

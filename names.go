@@ -1,0 +1,93 @@
+package csptransfer
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+)
+
+// The wire contract of the CSPTransfer workflow. Operators, the Temporal UI, triggers and tests depend on
+// these names; they are defined here once and imported everywhere else.
+const (
+	// WorkflowType is the registered name of the transfer workflow.
+	WorkflowType = "CSPTransfer"
+	// TaskQueue is the queue the worker polls.
+	TaskQueue = "csp-transfer"
+
+	// QueryStatus answers a TransferStatus.
+	QueryStatus = "status"
+
+	// SignalRelationshipAccepted reports that the customer accepted the reseller relationship. The
+	// workflow verifies it against Partner Center before acting on it.
+	SignalRelationshipAccepted = "relationship-accepted"
+	// SignalAdminAccessApproved reports that the customer approved the GDAP admin relationship.
+	SignalAdminAccessApproved = "admin-access-approved"
+	// SignalAgreementAccepted reports that the customer accepted the Microsoft Customer Agreement.
+	SignalAgreementAccepted = "agreement-accepted"
+	// SignalAbort asks the transfer to stop.
+	SignalAbort = "abort"
+
+	// UpdateApprovePlan approves the current plan version.
+	UpdateApprovePlan = "approve-plan"
+	// UpdateSetOfferMapping chooses the target offer for an original SKU.
+	UpdateSetOfferMapping = "set-offer-mapping"
+	// UpdateSkipExpiryWait ends the wait for an original's expiry early.
+	UpdateSkipExpiryWait = "skip-expiry-wait"
+
+	// workflowIDPrefix starts every transfer's workflow ID; the rest is the customer tenant id in lower case,
+	// so Temporal itself guarantees one open transfer per customer tenant.
+	workflowIDPrefix = "csp-transfer-"
+)
+
+// Search attributes kept current by the workflow. They are indexed in plain text: never put personal
+// data (names, e-mail addresses) in them.
+var (
+	SearchAttributeCustomerTenantID = temporal.NewSearchAttributeKeyKeyword("CspCustomerTenantId")
+	SearchAttributeCustomerDomain   = temporal.NewSearchAttributeKeyKeyword("CspCustomerDomain")
+	SearchAttributePartnerTenantID  = temporal.NewSearchAttributeKeyKeyword("CspPartnerTenantId")
+	SearchAttributeStage            = temporal.NewSearchAttributeKeyKeyword("CspStage")
+	SearchAttributeNextActionAt     = temporal.NewSearchAttributeKeyTime("CspNextActionAt")
+)
+
+// SearchAttribute describes a custom search attribute for registration on a namespace.
+type SearchAttribute struct {
+	Name string
+	// Type is the name the Temporal CLI and operator API use: Keyword or Datetime.
+	Type string
+}
+
+// SearchAttributes lists every custom search attribute the workflow writes, for registration by `make run`,
+// the compose setup and tests.
+func SearchAttributes() []SearchAttribute {
+	return []SearchAttribute{
+		{Name: SearchAttributeCustomerTenantID.GetName(), Type: "Keyword"},
+		{Name: SearchAttributeCustomerDomain.GetName(), Type: "Keyword"},
+		{Name: SearchAttributePartnerTenantID.GetName(), Type: "Keyword"},
+		{Name: SearchAttributeStage.GetName(), Type: "Keyword"},
+		{Name: SearchAttributeNextActionAt.GetName(), Type: "Datetime"},
+	}
+}
+
+// WorkflowID is the ID of the transfer for a customer tenant.
+func WorkflowID(customerTenantID string) string {
+	return workflowIDPrefix + strings.ToLower(strings.TrimSpace(customerTenantID))
+}
+
+// CustomerTenantIDFromWorkflowID returns the customer tenant id a workflow ID was made from.
+func CustomerTenantIDFromWorkflowID(workflowID string) (string, bool) {
+	id, ok := strings.CutPrefix(workflowID, workflowIDPrefix)
+	return id, ok && id != ""
+}
+
+// requestNamespace makes MS-RequestId values; it must never change, or retries after a deploy would not be
+// recognised as retries.
+var requestNamespace = uuid.MustParse("3f1d9a8e-5b0c-4d71-9a44-6c2f1b7e8d30")
+
+// RequestID derives an MS-RequestId from parts: the workflow derives one per step from its workflow ID, its
+// first run ID and the step, and activities derive the ids of their calls from that. The same parts give
+// the same id on every retry, replay and continue-as-new, so Microsoft recognises a repeated call; two
+// transfers never share one.
+func RequestID(parts ...string) string {
+	return uuid.NewSHA1(requestNamespace, []byte(strings.Join(parts, "/"))).String()
+}
