@@ -8,15 +8,16 @@ export GOTOOLCHAIN ?= local
 
 TEMPORAL      := $(BIN)/temporal
 WORKFLOWCHECK := $(BIN)/workflowcheck
+STATICCHECK   := $(BIN)/staticcheck
 
-.PHONY: run test build tools fmt-check vet workflowcheck unit fuzz chaos demo clean
+.PHONY: run test build tools fmt-check vet workflowcheck lint tidy-check unit fuzz chaos demo clean
 
 ## run: start the Temporal dev server (UI on :8233), the sandbox and the worker; Ctrl-C stops everything.
 run: tools build
 	@scripts/run.sh
 
 ## test: everything CI runs.
-test: fmt-check vet workflowcheck unit fuzz demo
+test: fmt-check tidy-check vet lint workflowcheck unit fuzz demo
 
 ## chaos: the worker-kill and server-restart chaos tests at a larger size (CHAOS_TRANSFERS, default 20).
 chaos: $(TEMPORAL)
@@ -34,7 +35,7 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./worker ./starter
 
-tools: $(TEMPORAL) $(WORKFLOWCHECK)
+tools: $(TEMPORAL) $(WORKFLOWCHECK) $(STATICCHECK)
 
 # The Temporal CLI embeds the dev server and the UI; the first build takes a few minutes.
 $(TEMPORAL): tools/go.mod tools/go.sum
@@ -52,6 +53,18 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+$(STATICCHECK): tools/staticcheck/go.mod tools/staticcheck/go.sum
+	@mkdir -p $(BIN)
+	cd tools/staticcheck && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+
+# lint: staticcheck's default checks; a deliberate exception carries a //lint:ignore with its reason.
+lint: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+# tidy-check: go.mod and go.sum say exactly what the code imports.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 workflowcheck: $(WORKFLOWCHECK)
 	$(WORKFLOWCHECK) -show-pos ./...

@@ -36,6 +36,7 @@ type session struct {
 func (a *app) connect(ctx context.Context, errOut io.Writer) (*session, error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.env})
 	if err != nil {
+		//lint:ignore ST1005 Temporal is a name
 		return nil, usageError(fmt.Errorf("Temporal settings (TEMPORAL_* or temporal.toml): %w", err))
 	}
 	addr := opts.HostPort

@@ -388,7 +388,7 @@ func TestGDAPValidation(t *testing.T) {
 	_, err := c.DelegatedAdminRelationship(context.Background(), relID)
 	require.ErrorContains(t, err, "partner tenant id is not configured")
 
-	c, f = setup(t)
+	c, _ = setup(t)
 	_, err = c.CreateDelegatedAdminRelationship(context.Background(), graph.DelegatedAdminRelationship{DisplayName: "x", Duration: "P1D"}, "r")
 	require.ErrorContains(t, err, "at least one role")
 	_, err = c.LockForApproval(context.Background(), "", "r")

@@ -298,6 +298,7 @@ func TestConfigNeverRevealsSecrets(t *testing.T) {
 	require.NoError(t, err)
 	outputs := []string{
 		fmt.Sprint(cfg), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg),
+		//lint:ignore S1025 every formatting verb is tried on purpose: each must redact the secret
 		fmt.Sprintf("%s", cfg), fmt.Sprintf("%v", &cfg), string(js), logs.String(),
 	}
 	for _, out := range outputs {
