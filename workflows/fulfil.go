@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"github.com/csptransfer/csptransfer"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 
@@ -298,16 +298,9 @@ func (t *transfer) awaitingProvisioning() []string {
 
 func (t *transfer) awaitProvisioning(ctx workflow.Context, orders []string) error {
 	t.await(ctx, fmt.Sprintf("Partner Center to provision %d order(s)", len(orders)), time.Time{})
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		HeartbeatTimeout:    activities.HeartbeatTimeout,
-		Summary:             "Wait for the new subscriptions to be active",
-		RetryPolicy: &temporal.RetryPolicy{
-			// Provisioning takes minutes; the activity answers NotYet until it is done.
-			InitialInterval: 15 * time.Second, BackoffCoefficient: 1.5, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: nonRetryable,
-		},
-	})
+	// Provisioning takes minutes; the activity answers NotYet until it is done.
+	actx := withRetries(ctx, time.Minute, "Wait for the new subscriptions to be active",
+		temporal.RetryPolicy{InitialInterval: 15 * time.Second, BackoffCoefficient: 1.5, MaximumInterval: 5 * time.Minute})
 	var res activities.AwaitProvisioningResult
 	err := workflow.ExecuteActivity(actx, a.AwaitProvisioning, activities.AwaitProvisioningInput{
 		PartnerTenantID:  t.state.Status.PartnerTenantID,
@@ -358,15 +351,8 @@ func (t *transfer) nextMove() int {
 func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 	l := &t.state.Status.Lines[i]
 	t.await(ctx, fmt.Sprintf("users of %s to move to %s", l.SourceName(), l.TargetTitleOrID()), time.Time{})
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    activities.HeartbeatTimeout,
-		Summary:             "Move users to the new SKU",
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
-			NonRetryableErrorTypes: nonRetryable,
-		},
-	})
+	actx := withRetries(ctx, 2*time.Hour, "Move users to the new SKU",
+		temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute})
 	var res activities.MoveLicensesResult
 	err := workflow.ExecuteActivity(actx, a.MoveLicenses, activities.MoveLicensesInput{
 		CustomerTenantID: t.req.CustomerTenantID,

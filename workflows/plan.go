@@ -2,11 +2,11 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/csptransfer/csptransfer"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 	"go.temporal.io/sdk/workflow"
 )

@@ -3,13 +3,13 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/csptransfer/csptransfer"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 

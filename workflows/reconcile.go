@@ -2,12 +2,12 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/csptransfer/csptransfer"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"github.com/csptransfer/csptransfer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/codec"
 )
 

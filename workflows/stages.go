@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/csptransfer/csptransfer"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 
@@ -33,18 +33,19 @@ var nonRetryable = []string{
 // backoff until it succeeds or fails for a business reason. Outages of hours must not fail a transfer
 // that lives for months, so there is no overall deadline.
 func withActivity(ctx workflow.Context, timeout time.Duration, summary string) workflow.Context {
+	return withRetries(ctx, timeout, summary, temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute})
+}
+
+// withRetries is withActivity with the activity's own retry schedule. Every activity heartbeats through
+// the worker's liveness interceptor, so one stuck on a crashed worker is retried elsewhere after
+// activities.HeartbeatTimeout, not after the whole start-to-close timeout.
+func withRetries(ctx workflow.Context, timeout time.Duration, summary string, retry temporal.RetryPolicy) workflow.Context {
+	retry.NonRetryableErrorTypes = nonRetryable
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
-		// The worker heartbeats every running activity, so one stuck on a crashed worker is retried
-		// elsewhere after this, not after the whole start-to-close timeout.
-		HeartbeatTimeout: activities.HeartbeatTimeout,
-		Summary:          summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        2 * time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        10 * time.Minute,
-			NonRetryableErrorTypes: nonRetryable,
-		},
+		HeartbeatTimeout:    activities.HeartbeatTimeout,
+		Summary:             summary,
+		RetryPolicy:         &retry,
 	})
 }
 

@@ -1,9 +1,9 @@
 package workflows
 
 import (
-	"github.com/csptransfer/csptransfer"
 	"time"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 

@@ -188,29 +188,14 @@ func (t *transfer) drainSignals(ctx workflow.Context) {
 func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr any) bool, live bool) bool {
 	switch name {
 	case csptransfer.SignalRelationshipAccepted:
-		var s csptransfer.RelationshipAccepted
-		if !take(&s) {
-			return false
-		}
-		if t.forThisCustomer(name, s.CustomerTenantID) {
-			t.acceptSignals++
-		}
+		return takeForCustomer(t, name, take, func(s csptransfer.RelationshipAccepted) string { return s.CustomerTenantID },
+			func(csptransfer.RelationshipAccepted) { t.acceptSignals++ })
 	case csptransfer.SignalAdminAccessApproved:
-		var s csptransfer.AdminAccessApproved
-		if !take(&s) {
-			return false
-		}
-		if t.forThisCustomer(name, s.CustomerTenantID) {
-			t.adminSignals++
-		}
+		return takeForCustomer(t, name, take, func(s csptransfer.AdminAccessApproved) string { return s.CustomerTenantID },
+			func(csptransfer.AdminAccessApproved) { t.adminSignals++ })
 	case csptransfer.SignalAgreementAccepted:
-		var s csptransfer.AgreementAccepted
-		if !take(&s) {
-			return false
-		}
-		if t.forThisCustomer(name, s.CustomerTenantID) {
-			t.agreementSignals = append(t.agreementSignals, s)
-		}
+		return takeForCustomer(t, name, take, func(s csptransfer.AgreementAccepted) string { return s.CustomerTenantID },
+			func(s csptransfer.AgreementAccepted) { t.agreementSignals = append(t.agreementSignals, s) })
 	case csptransfer.SignalAbort:
 		var s csptransfer.Abort
 		if !take(&s) {
@@ -226,6 +211,19 @@ func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr
 		}
 	default:
 		return false
+	}
+	return true
+}
+
+// takeForCustomer takes in a signal whose payload names a customer tenant and acts on it when it names this
+// transfer's customer. It reports whether there was a signal.
+func takeForCustomer[T any](t *transfer, name string, take func(valuePtr any) bool, tenant func(T) string, act func(T)) bool {
+	var s T
+	if !take(&s) {
+		return false
+	}
+	if t.forThisCustomer(name, tenant(s)) {
+		act(s)
 	}
 	return true
 }

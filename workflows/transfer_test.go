@@ -3,7 +3,6 @@ package workflows
 import (
 	"context"
 	"errors"
-	"github.com/csptransfer/csptransfer"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
 )
 

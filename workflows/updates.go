@@ -3,10 +3,11 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"github.com/csptransfer/csptransfer"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/csptransfer/csptransfer"
 )
 
 // registerUpdates adds the operator updates. Validators reject an update before it enters history, so a
