@@ -87,6 +87,18 @@ func (a *app) withSession(cmd *cobra.Command, bounded bool, fn func(ctx context.
 	return fn(ctx, s)
 }
 
+// onTransfer is the RunE of a command about one transfer: it resolves the ID argument and runs fn in a
+// session, bounded by --timeout when bounded is set.
+func (a *app) onTransfer(bounded bool, fn func(ctx context.Context, cmd *cobra.Command, s *session, id string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		id, err := resolveID(args[0])
+		if err != nil {
+			return err
+		}
+		return a.withSession(cmd, bounded, func(ctx context.Context, s *session) error { return fn(ctx, cmd, s, id) })
+	}
+}
+
 // resolveID turns an operator's ID argument into a workflow ID: a workflow ID as it is, a bare customer
 // tenant id through the workflow-ID scheme.
 func resolveID(arg string) (string, error) {

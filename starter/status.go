@@ -22,23 +22,17 @@ func (a *app) statusCmd() *cobra.Command {
 		Example: "  starter status 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f\n" +
 			"  starter status csp-transfer-6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --json",
 		Args: exactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := resolveID(args[0])
+		RunE: a.onTransfer(true, func(ctx context.Context, cmd *cobra.Command, s *session, id string) error {
+			st, err := s.svc.Status(ctx, id)
 			if err != nil {
-				return err
+				return s.explain(ctx, id, "status", err)
 			}
-			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				st, err := s.svc.Status(ctx, id)
-				if err != nil {
-					return s.explain(ctx, id, "status", err)
-				}
-				if a.jsonOut {
-					return writeJSON(cmd.OutOrStdout(), st)
-				}
-				renderStatus(cmd.OutOrStdout(), id, st, s.svc.UILink(id), a.now())
-				return nil
-			})
-		},
+			if a.jsonOut {
+				return writeJSON(cmd.OutOrStdout(), st)
+			}
+			renderStatus(cmd.OutOrStdout(), id, st, s.svc.UILink(id), a.now())
+			return nil
+		}),
 	}
 }
 
@@ -128,15 +122,9 @@ func (a *app) reportCmd() *cobra.Command {
 		Example: "  starter report 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f\n" +
 			"  starter report 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --json > report.json",
 		Args: exactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := resolveID(args[0])
-			if err != nil {
-				return err
-			}
-			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				return a.report(ctx, cmd, s, id)
-			})
-		},
+		RunE: a.onTransfer(true, func(ctx context.Context, cmd *cobra.Command, s *session, id string) error {
+			return a.report(ctx, cmd, s, id)
+		}),
 	}
 }
 

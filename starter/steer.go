@@ -24,25 +24,19 @@ func (a *app) acceptCmd() *cobra.Command {
 the report: it checks Partner Center and goes on only once the relationship shows there.`,
 		Example: "  starter accept 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f",
 		Args:    exactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := resolveID(args[0])
-			if err != nil {
+		RunE: a.onTransfer(true, func(ctx context.Context, cmd *cobra.Command, s *session, id string) error {
+			if err := s.requireOpen(ctx, id, csptransfer.SignalRelationshipAccepted); err != nil {
 				return err
 			}
-			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				if err := s.requireOpen(ctx, id, csptransfer.SignalRelationshipAccepted); err != nil {
-					return err
-				}
-				tenant, _ := csptransfer.CustomerTenantIDFromWorkflowID(id)
-				err := s.c.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
-					csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: operatorSource})
-				if err != nil {
-					return s.explain(ctx, id, csptransfer.SignalRelationshipAccepted, err)
-				}
-				return a.done(cmd, map[string]any{"workflowId": id, "signal": csptransfer.SignalRelationshipAccepted},
-					"Acceptance reported for %s. The transfer verifies it with Partner Center before it goes on; see `starter status %s`.\n", id, id)
-			})
-		},
+			tenant, _ := csptransfer.CustomerTenantIDFromWorkflowID(id)
+			err := s.c.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
+				csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: operatorSource})
+			if err != nil {
+				return s.explain(ctx, id, csptransfer.SignalRelationshipAccepted, err)
+			}
+			return a.done(cmd, map[string]any{"workflowId": id, "signal": csptransfer.SignalRelationshipAccepted},
+				"Acceptance reported for %s. The transfer verifies it with Partner Center before it goes on; see `starter status %s`.\n", id, id)
+		}),
 	}
 }
 
@@ -57,47 +51,41 @@ plan changed after it was shown (e.g. an offer mapping), the workflow rejects th
 review it again.`,
 		Example: "  starter approve 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f\n  starter approve csp-transfer-6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --yes --comment \"checked with the customer\"",
 		Args:    exactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := resolveID(args[0])
+		RunE: a.onTransfer(false, func(ctx context.Context, cmd *cobra.Command, s *session, id string) error {
+			qctx, cancel := context.WithTimeout(ctx, a.timeout)
+			st, err := s.svc.Status(qctx, id)
+			cancel()
 			if err != nil {
-				return err
+				return s.explain(ctx, id, "status", err)
 			}
-			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
-				qctx, cancel := context.WithTimeout(ctx, a.timeout)
-				st, err := s.svc.Status(qctx, id)
-				cancel()
+			if st.Stage != csptransfer.StageAwaitingApproval {
+				return withCode(exitRefused, fmt.Errorf("approve %s: the transfer is in stage %s, not %s", id, st.Stage, csptransfer.StageAwaitingApproval))
+			}
+			if !a.jsonOut || !yes {
+				w := cmd.OutOrStdout()
+				if a.jsonOut {
+					w = cmd.ErrOrStderr()
+				}
+				fmt.Fprintf(w, "Plan v%d of %s (%s)\n", st.PlanVersion, st.CustomerDomain, id)
+				renderPlan(w, st, a.now())
+			}
+			if !yes {
+				ok, err := a.confirm(cmd, fmt.Sprintf("Approve plan v%d? [y/N] ", st.PlanVersion))
 				if err != nil {
-					return s.explain(ctx, id, "status", err)
-				}
-				if st.Stage != csptransfer.StageAwaitingApproval {
-					return withCode(exitRefused, fmt.Errorf("approve %s: the transfer is in stage %s, not %s", id, st.Stage, csptransfer.StageAwaitingApproval))
-				}
-				if !a.jsonOut || !yes {
-					w := cmd.OutOrStdout()
-					if a.jsonOut {
-						w = cmd.ErrOrStderr()
-					}
-					fmt.Fprintf(w, "Plan v%d of %s (%s)\n", st.PlanVersion, st.CustomerDomain, id)
-					renderPlan(w, st, a.now())
-				}
-				if !yes {
-					ok, err := a.confirm(cmd, fmt.Sprintf("Approve plan v%d? [y/N] ", st.PlanVersion))
-					if err != nil {
-						return err
-					}
-					if !ok {
-						return fmt.Errorf("plan v%d not approved: nothing was sent", st.PlanVersion)
-					}
-				}
-				uctx, cancel := context.WithTimeout(ctx, a.timeout)
-				defer cancel()
-				var res csptransfer.ApprovePlanResult
-				if err := s.update(uctx, id, csptransfer.UpdateApprovePlan, csptransfer.ApprovePlan{PlanVersion: st.PlanVersion, Comment: comment}, &res); err != nil {
 					return err
 				}
-				return a.done(cmd, res, "Plan v%d approved.\n", res.PlanVersion)
-			})
-		},
+				if !ok {
+					return fmt.Errorf("plan v%d not approved: nothing was sent", st.PlanVersion)
+				}
+			}
+			uctx, cancel := context.WithTimeout(ctx, a.timeout)
+			defer cancel()
+			var res csptransfer.ApprovePlanResult
+			if err := s.update(uctx, id, csptransfer.UpdateApprovePlan, csptransfer.ApprovePlan{PlanVersion: st.PlanVersion, Comment: comment}, &res); err != nil {
+				return err
+			}
+			return a.done(cmd, res, "Plan v%d approved.\n", res.PlanVersion)
+		}),
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "approve without asking (for scripts)")
 	cmd.Flags().StringVar(&comment, "comment", "", "note recorded in the transfer's timeline")
