@@ -58,6 +58,11 @@ func (a *Activities) now() time.Time {
 }
 
 func (a *Activities) partner(tenantID string) (Partner, error) {
+	if tenantID == "" && len(a.Partners) > 0 {
+		// Only activities scheduled by workflow code older than the partner tenant in every input get
+		// here; that code used the first partner tenant.
+		return a.Partners[0], nil
+	}
 	for _, p := range a.Partners {
 		if strings.EqualFold(p.TenantID, tenantID) {
 			return p, nil
@@ -775,10 +780,11 @@ func (a *Activities) AwaitProvisioning(ctx context.Context, in AwaitProvisioning
 // Users licensed through a group are moved by changing the group. Progress is heartbeated; a retried
 // attempt skips what is done. It fails (retryably) while anyone still holds the old SKU afterwards.
 func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (MoveLicensesResult, error) {
-	if len(a.Partners) == 0 {
-		return MoveLicensesResult{}, temporal.NewNonRetryableApplicationError("no partner tenant is configured", ErrTypeInvalidInput, nil)
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return MoveLicensesResult{}, err
 	}
-	g := a.Partners[0].Graph
+	g := p.Graph
 	if in.FromSkuID == "" || in.ToSkuID == "" {
 		return MoveLicensesResult{}, temporal.NewNonRetryableApplicationError("move licenses: fromSkuId and toSkuId are required", ErrTypeInvalidInput, nil)
 	}
@@ -892,10 +898,11 @@ func swap(in MoveLicensesInput, disabled []string, planMap map[string]string) gr
 // CheckOriginal reads the original's state at its end date from the customer's directory: expired (past
 // its end, or gone), renewed (its end date moved forward), or still active.
 func (a *Activities) CheckOriginal(ctx context.Context, in CheckOriginalInput) (CheckOriginalResult, error) {
-	if len(a.Partners) == 0 {
-		return CheckOriginalResult{}, temporal.NewNonRetryableApplicationError("no partner tenant is configured", ErrTypeInvalidInput, nil)
+	p, err := a.partner(in.PartnerTenantID)
+	if err != nil {
+		return CheckOriginalResult{}, err
 	}
-	subs, err := a.Partners[0].Graph.DirectorySubscriptions(ctx, in.CustomerTenantID)
+	subs, err := p.Graph.DirectorySubscriptions(ctx, in.CustomerTenantID)
 	if err != nil {
 		return CheckOriginalResult{}, classify("directory subscriptions", err)
 	}

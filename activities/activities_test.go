@@ -32,16 +32,30 @@ type fixture struct {
 	calls *callLog
 }
 
-// callLog records the Partner Center and Graph paths the clients called.
+// callLog records the Partner Center and Graph paths the clients called, and through which partner
+// tenant's clients.
 type callLog struct {
-	mu    sync.Mutex
-	paths []string
+	mu        sync.Mutex
+	paths     []string
+	byPartner map[string]int
 }
 
-func (l *callLog) observe(c msrest.Call) {
+func (l *callLog) observer(partner string) func(msrest.Call) {
+	return func(c msrest.Call) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.paths = append(l.paths, c.Path)
+		if l.byPartner == nil {
+			l.byPartner = map[string]int{}
+		}
+		l.byPartner[partner]++
+	}
+}
+
+func (l *callLog) through(partner string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.paths = append(l.paths, c.Path)
+	return l.byPartner[partner]
 }
 
 func (l *callLog) count(path string) int {
@@ -73,10 +87,10 @@ func newFixture(t *testing.T, partners ...string) *fixture {
 	acts := &activities.Activities{}
 	calls := &callLog{}
 	for _, p := range partners {
-		pc, err := partnercenter.New(partnercenter.Config{BaseURL: srv.URL, HTTPClient: hc, Observe: calls.observe,
+		pc, err := partnercenter.New(partnercenter.Config{BaseURL: srv.URL, HTTPClient: hc, Observe: calls.observer(p),
 			AppTokens: ids.AppOnly(p, identity.ScopePartnerCenterApp), UserTokens: ids.AppUser(p, identity.ScopePartnerCenterUser)})
 		require.NoError(t, err)
-		gr, err := graph.New(graph.Config{BaseURL: srv.URL + "/graph/v1.0", HTTPClient: hc, Tokens: ids.GraphTokens, PartnerTenantID: p})
+		gr, err := graph.New(graph.Config{BaseURL: srv.URL + "/graph/v1.0", HTTPClient: hc, Tokens: ids.GraphTokens, PartnerTenantID: p, Observe: calls.observer(p)})
 		require.NoError(t, err)
 		acts.Partners = append(acts.Partners, activities.Partner{TenantID: p, PartnerCenter: pc, Graph: gr})
 	}
@@ -386,4 +400,31 @@ func TestCatalogIsReadOncePerCountry(t *testing.T) {
 	_, err := f.env.ExecuteActivity(f.acts.Catalog, in)
 	require.NoError(t, err)
 	require.Equal(t, 2, f.calls.count("/v1/products"), "another country is read on its own")
+}
+
+// TestGraphCallsGoThroughTheTransfersPartnerTenant: with one partner tenant per region, moving licenses and
+// checking originals use the transfer's partner tenant (its GDAP access and its call budget), not the
+// first one configured.
+func TestGraphCallsGoThroughTheTransfersPartnerTenant(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerUS, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	v, err := f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
+	require.NoError(t, err)
+	var disc activities.DiscoverResult
+	require.NoError(t, v.Get(&disc))
+	o := disc.Originals[0]
+	before := f.calls.through(sandbox.PartnerUS)
+
+	_, err = f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{PartnerTenantID: sandbox.PartnerEU,
+		CustomerTenantID: customer, SubscriptionIDs: []string{o.SubscriptionID}, SkuID: o.SkuID, ExpiresAt: o.ExpiresAt})
+	require.NoError(t, err)
+	_, err = f.env.ExecuteActivity(f.acts.MoveLicenses, activities.MoveLicensesInput{PartnerTenantID: sandbox.PartnerEU,
+		CustomerTenantID: customer, FromSkuID: o.SkuID, ToSkuID: o.SkuID})
+	require.Error(t, err, "nothing to move to: the new seats were never bought")
+	require.Equal(t, before, f.calls.through(sandbox.PartnerUS), "no call went through the US partner tenant")
+	require.Greater(t, f.calls.through(sandbox.PartnerEU), 0)
+
+	_, err = f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{PartnerTenantID: "00000000-0000-4000-8000-0000000000ff",
+		CustomerTenantID: customer, SkuID: o.SkuID, ExpiresAt: o.ExpiresAt})
+	require.Equal(t, activities.ErrTypeInvalidInput, errType(t, err), "an unknown partner tenant is refused")
 }

@@ -243,6 +243,8 @@ type AwaitProvisioningResult struct {
 
 // MoveLicensesInput moves every user (and licensing group) from one SKU to another.
 type MoveLicensesInput struct {
+	// PartnerTenantID is the partner tenant whose Graph access (GDAP) and call budget the moves use.
+	PartnerTenantID  string `json:"partnerTenantId,omitempty"`
 	CustomerTenantID string `json:"customerTenantId"`
 	FromSkuID        string `json:"fromSkuId"`
 	ToSkuID          string `json:"toSkuId"`
@@ -267,6 +269,8 @@ type MoveLicensesProgress struct {
 
 // CheckOriginalInput reads an original's real state at its expiry.
 type CheckOriginalInput struct {
+	// PartnerTenantID is the partner tenant whose Graph access and call budget the read uses.
+	PartnerTenantID  string `json:"partnerTenantId,omitempty"`
 	CustomerTenantID string `json:"customerTenantId"`
 	// SubscriptionIDs are the Graph subscription ids of the originals of this SKU, when known.
 	SubscriptionIDs []string  `json:"subscriptionIds,omitempty"`

@@ -355,6 +355,7 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 		temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute})
 	var res activities.MoveLicensesResult
 	err := workflow.ExecuteActivity(actx, a.MoveLicenses, activities.MoveLicensesInput{
+		PartnerTenantID:  t.state.Status.PartnerTenantID,
 		CustomerTenantID: t.req.CustomerTenantID,
 		FromSkuID:        l.SourceSkuID,
 		ToSkuID:          l.TargetSkuID,
@@ -452,6 +453,7 @@ func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
 	var res activities.CheckOriginalResult
 	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the original subscription's state"), a.CheckOriginal,
 		activities.CheckOriginalInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
 			CustomerTenantID: t.req.CustomerTenantID,
 			SubscriptionIDs:  ids,
 			SkuID:            l.SourceSkuID,

@@ -23,6 +23,11 @@ type TransferState struct {
 	AdminAccessActive   bool      `json:"adminAccessActive"`
 	NextReminderAt      time.Time `json:"nextReminderAt"`
 	AgreementAccepted   bool      `json:"agreementAccepted"`
+	// PendingVerification carries an acceptance (or admin approval) received but not yet verified into the
+	// next run, which verifies it at once.
+	PendingVerification bool `json:"pendingVerification,omitempty"`
+	// PendingAgreements carries agreement-accepted signals (with their attestations) not yet acted on.
+	PendingAgreements []csptransfer.AgreementAccepted `json:"pendingAgreements,omitempty"`
 
 	// Originals are the subscriptions being replaced, from the request or discovery.
 	Originals []csptransfer.OriginalSubscription `json:"originals,omitempty"`

@@ -58,6 +58,12 @@ func newTransfer(ctx workflow.Context, in runInput) *transfer {
 	t := &transfer{req: in.TransferRequest}
 	if in.Continued != nil && workflow.GetInfo(ctx).ContinuedExecutionRunID != "" {
 		t.state = *in.Continued
+		// What the previous run received and had not acted on is acted on as if it arrived now.
+		if t.state.PendingVerification {
+			t.acceptSignals = 1
+		}
+		t.agreementSignals = t.state.PendingAgreements
+		t.state.PendingVerification, t.state.PendingAgreements = false, nil
 	} else {
 		t.forgedState = in.Continued != nil
 		now := workflow.Now(ctx).UTC()
@@ -454,12 +460,10 @@ func (t *transfer) continueAsNewIfSuggested(ctx workflow.Context) error {
 	if t.abort != nil {
 		return nil // act on it in this run
 	}
-	// Received but unverified acceptances are re-checked by the next run's first poll.
-	if t.acceptSignals > 0 || t.adminSignals > 0 {
-		t.state.NextReminderAt = workflow.Now(ctx)
-	}
-	t.state.Status.UpdatedAt = workflow.Now(ctx).UTC()
 	st := t.state
+	st.Status.UpdatedAt = workflow.Now(ctx).UTC()
+	st.PendingVerification = t.acceptSignals > 0 || t.adminSignals > 0
+	st.PendingAgreements = t.agreementSignals
 	t.log.Info("Continuing as new", "HistoryLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	return workflow.NewContinueAsNewError(ctx, csptransfer.WorkflowType, runInput{TransferRequest: t.req, Continued: &st})
 }

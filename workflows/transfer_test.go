@@ -752,3 +752,44 @@ func TestUnchangedSearchAttributesAreNotWritten(t *testing.T) {
 	// Discovering, Planning, Provisioning, AwaitingExpiry, Completed: one write per stage entered.
 	require.Equal(t, 10, stages, "%v", upserts)
 }
+
+// TestContinuedRunVerifiesAPendingAcceptanceAtOnce: an acceptance arrives in the workflow task that
+// continues as new. The next run verifies it at once, without e-mailing the customer a reminder and
+// without waiting for the 6-hourly poll. Before, the next run reminded the customer and verified only at
+// its first poll.
+func TestContinuedRunVerifiesAPendingAcceptanceAtOnce(t *testing.T) {
+	h := newHarness(t)
+	// While the first poll is in flight, the acceptance and an agreement signal arrive and the history grows
+	// past the point where continue-as-new is suggested.
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(func(context.Context, activities.CheckRelationshipInput) (activities.CheckRelationshipResult, error) {
+		h.env.SignalWorkflow(csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: customerID})
+		h.env.SignalWorkflow(csptransfer.SignalAgreementAccepted, csptransfer.AgreementAccepted{CustomerTenantID: customerID, Source: "operator"})
+		h.env.SetContinueAsNewSuggested(true)
+		return activities.CheckRelationshipResult{}, nil
+	}).Once()
+	h.run()
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &can), "got %v", h.env.GetWorkflowError())
+	var next runInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.True(t, next.Continued.PendingVerification)
+	require.Len(t, next.Continued.PendingAgreements, 1)
+
+	// The continued run, on a fresh environment: Partner Center now shows the relationship.
+	h2 := newHarness(t)
+	h2.env.SetContinuedExecutionRunID("previous-run")
+	h2.env.SetStartTime(h.env.Now())
+	var checkedAt time.Time
+	h2.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(func(context.Context, activities.CheckRelationshipInput) (activities.CheckRelationshipResult, error) {
+		if checkedAt.IsZero() {
+			checkedAt = h2.env.Now()
+		}
+		return activities.CheckRelationshipResult{Accepted: true}, nil
+	})
+	h2.defaults()
+	h2.env.ExecuteWorkflow(csptransfer.WorkflowType, next)
+	require.True(t, h2.env.IsWorkflowCompleted())
+	require.NoError(t, h2.env.GetWorkflowError())
+	require.Less(t, checkedAt.Sub(h.env.Now()), time.Minute, "verified at the start of the run, not at the next poll")
+	h2.env.AssertNotCalled(t, "Notify", mock.Anything, mock.MatchedBy(func(in activities.NotifyInput) bool { return in.Kind == "invitation-reminder" }))
+}
