@@ -81,4 +81,8 @@ type OriginalSubscription struct {
 	// OwnerTenantID is the CSP partner tenant that sells the original, empty when it was bought direct or
 	// through another channel. Optional: discovery fills it in from Graph.
 	OwnerTenantID string `json:"ownerTenantId,omitempty"`
+	// PastEnd says discovery found the original already past its end date (Graph status Warning or
+	// Suspended): its users are served for a grace period at most, so its line is bought at once and
+	// nothing waits for it; ExpiresAt is then when it was found so.
+	PastEnd bool `json:"pastEnd,omitempty"`
 }

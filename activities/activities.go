@@ -328,18 +328,25 @@ func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverRe
 		if strings.EqualFold(s.OwnerTenantID, in.PartnerTenantID) {
 			continue // already sold by this partner: not an original
 		}
-		if s.Status != graph.SubscriptionEnabled && s.Status != graph.SubscriptionWarning {
-			continue
+		o := csptransfer.OriginalSubscription{
+			SubscriptionID: s.ID, SkuID: strings.ToLower(s.SkuID), SkuPartNumber: s.SkuPartNumber,
+			Quantity: s.TotalLicenses, OwnerTenantID: s.OwnerTenantID,
 		}
-		if s.NextLifecycleDateTime == nil {
+		switch {
+		case s.Status == graph.SubscriptionWarning || s.Status == graph.SubscriptionSuspended:
+			// Past its end: Graph's nextLifecycleDateTime is the end of the grace period, not a date to
+			// wait for. The same rule as CheckOriginal: it has expired, so it is bought now.
+			o.PastEnd, o.ExpiresAt = true, a.now().UTC().Truncate(time.Second)
+		case s.Status != graph.SubscriptionEnabled:
+			continue // deleted or locked out: nothing left to hand over
+		case s.NextLifecycleDateTime == nil:
 			return DiscoverResult{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("subscription %s (%s) has no nextLifecycleDateTime: give the originals with their end dates in the request", s.ID, s.SkuPartNumber),
 				ErrTypeBusiness, nil)
+		default:
+			o.ExpiresAt = s.NextLifecycleDateTime.UTC()
 		}
-		res.Originals = append(res.Originals, csptransfer.OriginalSubscription{
-			SubscriptionID: s.ID, SkuID: strings.ToLower(s.SkuID), SkuPartNumber: s.SkuPartNumber,
-			Quantity: s.TotalLicenses, ExpiresAt: s.NextLifecycleDateTime.UTC(), OwnerTenantID: s.OwnerTenantID,
-		})
+		res.Originals = append(res.Originals, o)
 	}
 	sort.Slice(res.Originals, func(i, j int) bool { return res.Originals[i].SubscriptionID < res.Originals[j].SubscriptionID })
 	return res, nil

@@ -428,3 +428,30 @@ func TestGraphCallsGoThroughTheTransfersPartnerTenant(t *testing.T) {
 		CustomerTenantID: customer, SkuID: o.SkuID, ExpiresAt: o.ExpiresAt})
 	require.Equal(t, activities.ErrTypeInvalidInput, errType(t, err), "an unknown partner tenant is refused")
 }
+
+// TestDiscoverTakesAnOriginalPastItsEndAsExpired: an original in its grace period (Graph Warning) is past
+// its end. Discovery says so and dates it now, the same rule CheckOriginal applies, instead of taking
+// Graph's nextLifecycleDateTime (the end of the grace period) as a date to wait for.
+func TestDiscoverTakesAnOriginalPastItsEndAsExpired(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	f.admin("/sandbox/clock", map[string]string{"advance": "31d"})
+	before := time.Now().Add(-time.Second)
+	v, err := f.env.ExecuteActivity(f.acts.Discover, activities.DiscoverInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: customer})
+	require.NoError(t, err)
+	var disc activities.DiscoverResult
+	require.NoError(t, v.Get(&disc))
+	require.NotEmpty(t, disc.Originals)
+	for _, o := range disc.Originals {
+		require.True(t, o.PastEnd, o.SkuPartNumber)
+		require.False(t, o.ExpiresAt.Before(before.Truncate(time.Second)), "dated when found, not at the end of the grace period")
+		require.False(t, o.ExpiresAt.After(time.Now()))
+
+		v, err := f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{PartnerTenantID: sandbox.PartnerEU,
+			CustomerTenantID: customer, SubscriptionIDs: []string{o.SubscriptionID}, SkuID: o.SkuID, ExpiresAt: o.ExpiresAt})
+		require.NoError(t, err)
+		var orig activities.CheckOriginalResult
+		require.NoError(t, v.Get(&orig))
+		require.Equal(t, activities.OriginalExpired, orig.State, "one rule for discovery and the expiry check")
+	}
+}

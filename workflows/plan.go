@@ -199,6 +199,8 @@ type originalGroup struct {
 	skuID, partNumber string
 	quantity, count   int
 	expiresAt         time.Time
+	// pastEnd: an original of the group is already past its end date.
+	pastEnd bool
 	// offer is the target offer once chosen, for its quantity limits.
 	offer *activities.CatalogOffer
 }
@@ -231,6 +233,7 @@ func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogI
 		}
 		g.quantity += o.Quantity
 		g.count++
+		g.pastEnd = g.pastEnd || o.PastEnd
 	}
 	sort.Slice(groups, func(i, j int) bool {
 		a, b := groups[i], groups[j]
@@ -254,6 +257,9 @@ func planLine(g *originalGroup, f *activities.CatalogFacts, ov *override, extra 
 	}
 	if g.count > 1 {
 		line.Notes = append(line.Notes, fmt.Sprintf("%d originals of this SKU ending on the same date are pooled into %d seats", g.count, g.quantity))
+	}
+	if g.pastEnd {
+		line.Notes = append(line.Notes, "the original is already past its end date (Microsoft shows it in its grace period or suspended): it is bought at once, and there is no end date to wait for")
 	}
 	var plans []string
 	if f != nil {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -792,4 +793,23 @@ func TestContinuedRunVerifiesAPendingAcceptanceAtOnce(t *testing.T) {
 	require.NoError(t, h2.env.GetWorkflowError())
 	require.Less(t, checkedAt.Sub(h.env.Now()), time.Minute, "verified at the start of the run, not at the next poll")
 	h2.env.AssertNotCalled(t, "Notify", mock.Anything, mock.MatchedBy(func(in activities.NotifyInput) bool { return in.Kind == "invitation-reminder" }))
+}
+
+// TestOriginalPastItsEndIsBoughtAtOnceAndNotWaitedFor: discovery finds the original in its grace period.
+// Even with provisioning beforeExpiry, the line is bought at once, the plan says why, no renewal reminder
+// is sent and the transfer completes without waiting for the end of the grace period.
+func TestOriginalPastItsEndIsBoughtAtOnceAndNotWaitedFor(t *testing.T) {
+	h := newHarness(t)
+	h.req.Provisioning = csptransfer.Provisioning{Mode: csptransfer.ProvisionBeforeExpiry}
+	found := h.env.Now().Add(time.Hour).UTC()
+	h.originals = []csptransfer.OriginalSubscription{{SubscriptionID: "orig-1", SkuID: e3Sku, SkuPartNumber: "ENTERPRISEPACK",
+		Quantity: 25, ExpiresAt: found, PastEnd: true}}
+	h.acceptAfter(time.Hour)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
+	require.Less(t, rep.CompletedAt.Sub(rep.StartedAt), 2*day, "nothing waits for the end of the grace period")
+	require.Contains(t, strings.Join(rep.Lines[0].Notes, " "), "already past its end date")
+	h.env.AssertNotCalled(t, "Notify", mock.Anything, mock.MatchedBy(func(in activities.NotifyInput) bool { return in.Kind == "renewal-reminder" }))
 }
