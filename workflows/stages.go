@@ -80,34 +80,93 @@ func (t *transfer) checkRegion(ctx workflow.Context) (csptransfer.Stage, error) 
 	return csptransfer.StageInviting, nil
 }
 
-// invite sends the invitation exactly once: the state flag is set in the same workflow task that records
-// the activity's completion, so neither a retry nor a new run sends it again.
+// invite sends the invitation exactly once: reads the partner's reseller link, requests GDAP admin access
+// when asked and locks it for the customer's approval, and e-mails both links to the contact. Each step is
+// its own activity whose result is kept in state at once, so a retry, a crash or a new run repeats only
+// the step that had not finished. An e-mail that cannot be sent does not hold the transfer: the status
+// says the contact was not reached, and operators forward the links.
 func (t *transfer) invite(ctx workflow.Context) (csptransfer.Stage, error) {
-	if !t.state.Invited {
-		var res activities.InviteResult
-		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Send the reseller-relationship invitation"),
-			a.Invite, activities.InviteInput{
-				PartnerTenantID:    t.state.Status.PartnerTenantID,
-				CustomerTenantID:   t.req.CustomerTenantID,
-				CustomerDomain:     t.req.CustomerDomain,
-				CustomerName:       t.req.CustomerName,
-				ContactEmail:       t.req.ContactEmail,
-				RequestAdminAccess: t.req.RequestAdminAccess,
-				Reference:          workflow.GetInfo(ctx).WorkflowExecution.ID,
-				RequestID:          t.requestID(ctx, "invite"),
-			}).Get(ctx, &res)
-		if err != nil {
+	if t.state.Invited {
+		return csptransfer.StageAwaitingAcceptance, nil
+	}
+	if workflow.GetVersion(ctx, changeInviteSteps, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return t.inviteInOneActivity(ctx)
+	}
+	s := &t.state.Status
+	if s.InvitationURL == "" {
+		var link activities.InvitationLinkResult
+		if err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Read the reseller-relationship invitation link"),
+			a.InvitationLink, activities.InvitationLinkInput{PartnerTenantID: s.PartnerTenantID}).Get(ctx, &link); err != nil {
 			return "", err
 		}
-		now := workflow.Now(ctx).UTC()
-		t.state.Invited = true
-		t.state.InvitedAt = now
-		t.state.AdminRelationshipID = res.AdminRelationshipID
-		t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
-		t.state.Status.InvitationURL = res.InvitationURL
-		t.state.Status.AdminRelationshipID = res.AdminRelationshipID
-		t.state.Status.AdminApprovalURL = res.AdminApprovalURL
+		s.InvitationURL = link.URL
 	}
+	if t.req.RequestAdminAccess && t.state.AdminRelationshipID == "" {
+		var rel activities.RequestAdminAccessResult
+		if err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Request GDAP admin access"),
+			a.RequestAdminAccess, activities.RequestAdminAccessInput{
+				PartnerTenantID:  s.PartnerTenantID,
+				CustomerTenantID: t.req.CustomerTenantID,
+				DisplayName:      "csp-" + t.req.CustomerTenantID + "-" + t.requestID(ctx, "gdap-name")[:8],
+				RequestID:        t.requestID(ctx, "gdap"),
+			}).Get(ctx, &rel); err != nil {
+			return "", err
+		}
+		t.state.AdminRelationshipID, s.AdminRelationshipID = rel.RelationshipID, rel.RelationshipID
+	}
+	if t.req.RequestAdminAccess && s.AdminApprovalURL == "" {
+		var lock activities.LockAdminAccessResult
+		if err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Submit GDAP admin access for the customer's approval"),
+			a.LockAdminAccess, activities.LockAdminAccessInput{
+				PartnerTenantID: s.PartnerTenantID, RelationshipID: t.state.AdminRelationshipID, RequestID: t.requestID(ctx, "gdap"),
+			}).Get(ctx, &lock); err != nil {
+			return "", err
+		}
+		s.AdminApprovalURL = lock.ApprovalURL
+	}
+	if t.req.ContactEmail != "" {
+		body := fmt.Sprintf("To move your subscriptions to us without interruption, please accept our reseller relationship:\n\n%s\n", s.InvitationURL)
+		if s.AdminApprovalURL != "" {
+			body += fmt.Sprintf("\nand approve the admin access we need to move your users' licenses:\n\n%s\n", s.AdminApprovalURL)
+		}
+		if err := t.notify(ctx, "invitation", "E-mail the invitation", "Please accept our reseller relationship", body); err != nil {
+			s.LastError = "the contact was not reached: the invitation e-mail failed (" + err.Error() + "); send them the invitation link"
+			t.note(ctx, "invitation e-mail not sent")
+		}
+	}
+	now := workflow.Now(ctx).UTC()
+	t.state.Invited = true
+	t.state.InvitedAt = now
+	t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
+	return csptransfer.StageAwaitingAcceptance, nil
+}
+
+// inviteInOneActivity is how transfers recorded before changeInviteSteps invite: one activity for every
+// step, retried as a whole.
+func (t *transfer) inviteInOneActivity(ctx workflow.Context) (csptransfer.Stage, error) {
+	var res activities.InviteResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Send the reseller-relationship invitation"),
+		a.Invite, activities.InviteInput{
+			PartnerTenantID:    t.state.Status.PartnerTenantID,
+			CustomerTenantID:   t.req.CustomerTenantID,
+			CustomerDomain:     t.req.CustomerDomain,
+			CustomerName:       t.req.CustomerName,
+			ContactEmail:       t.req.ContactEmail,
+			RequestAdminAccess: t.req.RequestAdminAccess,
+			Reference:          workflow.GetInfo(ctx).WorkflowExecution.ID,
+			RequestID:          t.requestID(ctx, "invite"),
+		}).Get(ctx, &res)
+	if err != nil {
+		return "", err
+	}
+	now := workflow.Now(ctx).UTC()
+	t.state.Invited = true
+	t.state.InvitedAt = now
+	t.state.AdminRelationshipID = res.AdminRelationshipID
+	t.state.NextReminderAt = now.Add(t.req.ReminderEvery.D())
+	t.state.Status.InvitationURL = res.InvitationURL
+	t.state.Status.AdminRelationshipID = res.AdminRelationshipID
+	t.state.Status.AdminApprovalURL = res.AdminApprovalURL
 	return csptransfer.StageAwaitingAcceptance, nil
 }
 
@@ -211,21 +270,26 @@ func (t *transfer) remindIfDue(ctx workflow.Context, now time.Time, kind, subjec
 
 // remind sends a reminder to the contact. A reminder that cannot be sent is noted, never fatal.
 func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
+	if err := t.notify(ctx, kind, "Remind the customer", subject, body); err != nil {
+		t.state.Status.LastError = "reminder not sent: " + err.Error()
+	}
+}
+
+// notify e-mails the contact, retrying a few times: a message that still cannot be sent is the caller's
+// to report, never a reason to hold the transfer.
+func (t *transfer) notify(ctx workflow.Context, kind, summary, subject, body string) error {
 	if t.req.ContactEmail == "" {
-		return
+		return nil
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
-		Summary:             "Remind the customer",
+		Summary:             summary,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: 10 * time.Second},
 	})
-	err := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+	return workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
 		Kind: kind, To: t.req.ContactEmail, Reference: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Subject: subject, Body: body,
 	}).Get(ctx, nil)
-	if err != nil {
-		t.state.Status.LastError = "reminder not sent: " + err.Error()
-	}
 }
 
 // checkAgreement makes sure the Microsoft Customer Agreement is in place before anything is bought.

@@ -522,4 +522,6 @@ const (
 	// changeMergeDrainedAbort: a second abort asking for refunds counts even when drained before
 	// continue-as-new.
 	changeMergeDrainedAbort = "merge-drained-abort"
+	// changeInviteSteps: the invitation is one activity per side effect.
+	changeInviteSteps = "invite-one-effect-per-activity"
 )

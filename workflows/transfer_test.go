@@ -76,8 +76,12 @@ func (h *harness) defaults() {
 	env := h.env
 	env.OnActivity(a.SelectPartner, mock.Anything, mock.Anything).Return(activities.SelectPartnerResult{
 		PartnerTenantID: partnerID, PartnerCountry: "DE", CustomerCountry: "DE", Market: "Europe"}, nil).Maybe()
-	env.OnActivity(a.Invite, mock.Anything, mock.Anything).Return(activities.InviteResult{
-		InvitationURL: "https://admin.microsoft.com/invite?partnerId=" + partnerID, Notified: true}, nil).Maybe()
+	env.OnActivity(a.InvitationLink, mock.Anything, mock.Anything).Return(activities.InvitationLinkResult{
+		URL: "https://admin.microsoft.com/invite?partnerId=" + partnerID}, nil).Maybe()
+	env.OnActivity(a.RequestAdminAccess, mock.Anything, mock.Anything).Return(activities.RequestAdminAccessResult{
+		RelationshipID: "gdap-1", Status: "created"}, nil).Maybe()
+	env.OnActivity(a.LockAdminAccess, mock.Anything, mock.Anything).Return(activities.LockAdminAccessResult{
+		ApprovalURL: "https://admin.microsoft.com/gdap/gdap-1", Status: "approvalPending"}, nil).Maybe()
 	env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{Accepted: true}, nil).Maybe()
 	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(activities.NotifyResult{Sent: true}, nil).Maybe()
 	env.OnActivity(a.EnsureAgreement, mock.Anything, mock.Anything).Return(activities.EnsureAgreementResult{Accepted: true, How: "direct-signed"}, nil).Maybe()
@@ -184,7 +188,7 @@ func TestSameOfferTransferCompletesAtTheOriginalsExpiry(t *testing.T) {
 		csptransfer.StageDiscovering, csptransfer.StagePlanning, csptransfer.StageProvisioning, csptransfer.StageAwaitingExpiry, csptransfer.StageCompleted}, stagesOf(rep.Timeline))
 	// The transfer slept until the original's end date: no sooner (no money lost), no busy polling.
 	require.False(t, h.env.Now().Before(h.expiry))
-	h.env.AssertNumberOfCalls(t, "Invite", 1)
+	h.env.AssertNumberOfCalls(t, "InvitationLink", 1)
 	h.env.AssertNumberOfCalls(t, "CreateCart", 1)
 	h.env.AssertNumberOfCalls(t, "Checkout", 1)
 	h.env.AssertNumberOfCalls(t, "MoveLicenses", 0)
@@ -202,7 +206,7 @@ func TestInvalidRequestFailsAtOnceNamingTheField(t *testing.T) {
 	require.Contains(t, msg, "customerTenantId")
 	require.Contains(t, msg, "subscriptions[0].quantity")
 	h.env.AssertNumberOfCalls(t, "SelectPartner", 0)
-	h.env.AssertNumberOfCalls(t, "Invite", 0)
+	h.env.AssertNumberOfCalls(t, "InvitationLink", 0)
 }
 
 func TestRegionMismatchFailsBeforeAnyInvitation(t *testing.T) {
@@ -214,7 +218,7 @@ func TestRegionMismatchFailsBeforeAnyInvitation(t *testing.T) {
 	typ, msg := appErrorType(t, h.env.GetWorkflowError())
 	require.Equal(t, activities.ErrTypeRegionMismatch, typ)
 	require.Contains(t, msg, "JP")
-	h.env.AssertNumberOfCalls(t, "Invite", 0)
+	h.env.AssertNumberOfCalls(t, "InvitationLink", 0)
 }
 
 func TestInvitationExpiresWithReasonAndReminders(t *testing.T) {
@@ -227,7 +231,7 @@ func TestInvitationExpiresWithReasonAndReminders(t *testing.T) {
 	typ, msg := appErrorType(t, h.env.GetWorkflowError())
 	require.Equal(t, csptransfer.ErrTypeInvitationExpired, typ)
 	require.Contains(t, msg, "did not accept the reseller relationship within 10d")
-	h.env.AssertNumberOfCalls(t, "Notify", 3) // days 3, 6, 9
+	h.env.AssertNumberOfCalls(t, "Notify", 4) // the invitation, then reminders on days 3, 6, 9
 	h.env.AssertNumberOfCalls(t, "CreateCart", 0)
 }
 
@@ -288,7 +292,7 @@ func TestEarlyAndDuplicateSignalsAreNotLostAndInviteOnce(t *testing.T) {
 	h.run()
 	rep := h.report()
 	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
-	h.env.AssertNumberOfCalls(t, "Invite", 1)
+	h.env.AssertNumberOfCalls(t, "InvitationLink", 1)
 	require.Less(t, rep.Timeline[4].At.Sub(rep.StartedAt), time.Hour, "acceptance acted on at once")
 }
 
@@ -457,7 +461,7 @@ func TestRenewedOriginalIsReportedAndAwaitedAgain(t *testing.T) {
 	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.False(t, h.env.Now().Before(renewedTo))
 	h.env.AssertNumberOfCalls(t, "CheckOriginal", 2)
-	h.env.AssertNumberOfCalls(t, "Notify", 2) // a renewal reminder before each end date
+	h.env.AssertNumberOfCalls(t, "Notify", 3) // the invitation, then a renewal reminder before each end date
 }
 
 func TestSkipExpiryWaitNeedsTheAcknowledgement(t *testing.T) {
@@ -597,7 +601,7 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	require.NotNil(t, next.Continued)
 	require.True(t, next.Continued.Invited)
 	require.Equal(t, csptransfer.StageAwaitingAcceptance, next.Continued.Status.Stage)
-	h.env.AssertNumberOfCalls(t, "Invite", 1)
+	h.env.AssertNumberOfCalls(t, "InvitationLink", 1)
 }
 
 // TestCheckoutRetriedAfterALostAnswerUsesTheSameCart: the worker crashes (or the answer is lost) after
@@ -812,4 +816,30 @@ func TestOriginalPastItsEndIsBoughtAtOnceAndNotWaitedFor(t *testing.T) {
 	require.Less(t, rep.CompletedAt.Sub(rep.StartedAt), 2*day, "nothing waits for the end of the grace period")
 	require.Contains(t, strings.Join(rep.Lines[0].Notes, " "), "already past its end date")
 	h.env.AssertNotCalled(t, "Notify", mock.Anything, mock.MatchedBy(func(in activities.NotifyInput) bool { return in.Kind == "renewal-reminder" }))
+}
+
+// TestInvitationRetriesOnlyTheStepThatFailed: the GDAP request succeeds, locking it fails once, the e-mail
+// cannot be sent at all. The relationship is requested once, the lock is retried alone, and the transfer
+// goes on to wait for the customer, saying the contact was not reached.
+func TestInvitationRetriesOnlyTheStepThatFailed(t *testing.T) {
+	h := newHarness(t)
+	h.req.RequestAdminAccess = true
+	h.env.OnActivity(a.LockAdminAccess, mock.Anything, mock.Anything).Return(activities.LockAdminAccessResult{}, errors.New("connection reset")).Once()
+	h.env.OnActivity(a.Notify, mock.Anything, mock.MatchedBy(func(in activities.NotifyInput) bool { return in.Kind == "invitation" })).
+		Return(activities.NotifyResult{}, errors.New("relay unavailable"))
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
+	h.env.RegisterDelayedCallback(func() {
+		s := h.status()
+		require.Equal(t, csptransfer.StageAwaitingAcceptance, s.Stage)
+		require.Equal(t, "gdap-1", s.AdminRelationshipID)
+		require.NotEmpty(t, s.AdminApprovalURL)
+		require.Contains(t, s.LastError, "the contact was not reached")
+		h.env.CancelWorkflow()
+	}, day)
+	h.run()
+	h.env.AssertNumberOfCalls(t, "RequestAdminAccess", 1)
+	h.env.AssertNumberOfCalls(t, "LockAdminAccess", 2)
+	h.env.AssertCalled(t, "RequestAdminAccess", mock.Anything, mock.MatchedBy(func(in activities.RequestAdminAccessInput) bool {
+		return len(in.DisplayName) <= 50 && strings.HasPrefix(in.DisplayName, "csp-"+customerID) && in.RequestID != ""
+	}))
 }
