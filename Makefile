@@ -33,7 +33,7 @@ demo: tools build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./worker ./starter
+	$(GO) build -o $(BIN)/ ./worker ./starter ./loadtest
 
 tools: $(TEMPORAL) $(WORKFLOWCHECK) $(STATICCHECK)
 
@@ -78,7 +78,7 @@ clean:
 
 ## loadtest: many sandbox transfers against the stack `make run` started (LOADTEST_TRANSFERS, default 200).
 ## Starts nothing itself; reads make run's payload keys from .data/codec.keys unless CSP_CODEC_KEYS* is set.
-loadtest:
+loadtest: build
 	@if [ -z "$${CSP_CODEC_KEYS:-}$${CSP_CODEC_KEYS_FILE:-}" ] && [ -s .data/codec.keys ]; then \
 	  export CSP_CODEC_KEYS_FILE=$(CURDIR)/.data/codec.keys; fi; \
-	$(BIN)/starter loadtest --transfers $${LOADTEST_TRANSFERS:-200}
+	$(BIN)/loadtest --transfers $${LOADTEST_TRANSFERS:-200}

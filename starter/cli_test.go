@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,15 +15,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
-	"github.com/csptransfer/csptransfer/internal/devserver"
+	"github.com/csptransfer/csptransfer/internal/devstack"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/transfers"
-	"github.com/csptransfer/csptransfer/internal/workerapp"
 )
 
 // stack is a real Temporal dev server with a worker wired the way the worker program wires it (the
@@ -37,21 +33,8 @@ type stack struct {
 // startStack runs the real worker program (internal/workerapp, as `make run` does) with its embedded sandbox.
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	sas := map[string]string{}
-	for _, sa := range csptransfer.SearchAttributes() {
-		sas[sa.Name] = sa.Type
-	}
-	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
-	cfg, err := config.LoadWorkerFrom(config.Map{
-		"TEMPORAL_ADDRESS": srv.FrontendHostPort(), "CSP_SANDBOX_ADDR": "127.0.0.1:0", "CSP_METRICS_ADDR": "off",
-	})
-	require.NoError(t, err)
-	m := &workerapp.Main{Config: cfg, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
-	stop, err := m.Start(context.Background(), time.Minute)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, stop()) })
-	sbURL := m.SandboxURL
-	return &stack{address: srv.FrontendHostPort(), sandboxURL: sbURL}
+	s := devstack.Start(t)
+	return &stack{address: s.Address, sandboxURL: s.SandboxURL}
 }
 
 // cliRun is one CLI run.
@@ -99,26 +82,9 @@ func (s *stack) waitFor(t *testing.T, id, what string, cond func(csptransfer.Tra
 	return st
 }
 
-func sandboxCall(t *testing.T, method, url string, in, out any) {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		require.NoError(t, err)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, body)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	hc := &http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, url, raw)
-	if out != nil {
-		require.NoError(t, json.Unmarshal(raw, out), string(raw))
-	}
+// sandbox is the admin API of the stack's sandbox, where the tests act as the customer.
+func (s *stack) sandbox() sandbox.AdminClient {
+	return sandbox.AdminClient{BaseURL: s.sandboxURL}
 }
 
 // TestCLIAgainstARealServer drives transfers only through CLI commands on a real dev server and worker.
@@ -149,19 +115,19 @@ func wholeTransfer(t *testing.T, s *stack) {
 	tenant := uuid.NewString()
 	domain := "cli-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(25 * time.Second).UTC().Truncate(time.Second)
-	lic := func(part string) map[string]any { return map[string]any{"skuPartNumber": part} }
-	sandboxCall(t, http.MethodPost, s.sandboxURL+"/sandbox/customers", map[string]any{
-		"tenantId": tenant, "domain": domain, "companyName": "CLI Test SARL", "country": "FR", "agreementSigned": true,
-		"originals": []map[string]any{
-			{"skuPartNumber": "ENTERPRISEWITHSCAL", "totalLicenses": 2, "expiresAt": expires},
-			{"skuPartNumber": "STANDARDPACK", "totalLicenses": 1, "expiresAt": expires},
+	lic := func(part string) []sandbox.LicenseInput { return []sandbox.LicenseInput{{SkuPartNumber: part}} }
+	require.NoError(t, s.sandbox().CreateCustomer(context.Background(), sandbox.CustomerInput{
+		TenantID: tenant, Domain: domain, CompanyName: "CLI Test SARL", Country: "FR", AgreementSigned: true,
+		Originals: []sandbox.OriginalInput{
+			{SkuPartNumber: "ENTERPRISEWITHSCAL", TotalLicenses: 2, ExpiresAt: &expires},
+			{SkuPartNumber: "STANDARDPACK", TotalLicenses: 1, ExpiresAt: &expires},
 		},
-		"users": []map[string]any{
-			{"userPrincipalName": "u1@" + domain, "licenses": []any{lic("ENTERPRISEWITHSCAL")}},
-			{"userPrincipalName": "u2@" + domain, "licenses": []any{lic("ENTERPRISEWITHSCAL")}},
-			{"userPrincipalName": "u3@" + domain, "licenses": []any{lic("STANDARDPACK")}},
+		Users: []sandbox.UserInput{
+			{UserPrincipalName: "u1@" + domain, Licenses: lic("ENTERPRISEWITHSCAL")},
+			{UserPrincipalName: "u2@" + domain, Licenses: lic("ENTERPRISEWITHSCAL")},
+			{UserPrincipalName: "u3@" + domain, Licenses: lic("STANDARDPACK")},
 		},
-	}, nil)
+	}))
 
 	var started transfers.Started
 	out := s.ok(t, "start", "--tenant", tenant, "--domain", domain, "--country", "FR", "--contact", "it@"+domain,
@@ -187,8 +153,8 @@ func wholeTransfer(t *testing.T, s *stack) {
 	require.Equal(t, sandbox.PartnerEU, st.PartnerTenantID)
 
 	// The customer accepts in the (simulated) admin center and approves admin access; the operator reports it.
-	sandboxCall(t, http.MethodPost, s.sandboxURL+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
-	sandboxCall(t, http.MethodPost, s.sandboxURL+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
+	require.NoError(t, s.sandbox().Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
+	require.NoError(t, s.sandbox().ApproveGDAP(context.Background(), st.AdminRelationshipID))
 	require.Contains(t, s.ok(t, "accept", id), "verifies it with Partner Center")
 
 	st = s.waitFor(t, tenant, "the plan", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingApproval })
@@ -265,7 +231,7 @@ func staleApprovalAndAbort(t *testing.T, s *stack) {
 	tenant := "a1b2c3d4-0002-4000-8000-000000000002" // seeded: retired E4 + E1, MCA signed
 	s.ok(t, "start", "--tenant", tenant, "--domain", "fabrikam-fr.onmicrosoft.com", "--country", "FR")
 	s.waitFor(t, tenant, "the invitation", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingAcceptance })
-	sandboxCall(t, http.MethodPost, s.sandboxURL+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+	require.NoError(t, s.sandbox().Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 	s.ok(t, "accept", tenant)
 	st := s.waitFor(t, tenant, "the plan", func(st csptransfer.TransferStatus) bool { return st.Stage == csptransfer.StageAwaitingApproval })
 	require.Equal(t, 1, st.PlanVersion)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -13,14 +12,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/term"
 
 	"github.com/csptransfer/csptransfer"
-	"github.com/csptransfer/csptransfer/internal/codec"
-	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/temporalconn"
 	"github.com/csptransfer/csptransfer/internal/transfers"
 )
 
@@ -34,39 +30,17 @@ type session struct {
 
 // connect dials Temporal once, failing fast: a CLI names the unreachable address instead of retrying forever.
 func (a *app) connect(ctx context.Context, errOut io.Writer) (*session, error) {
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.env})
-	if err != nil {
-		//lint:ignore ST1005 Temporal is a name
-		return nil, usageError(fmt.Errorf("Temporal settings (TEMPORAL_* or temporal.toml): %w", err))
-	}
-	addr := opts.HostPort
-	if addr == "" {
-		addr = client.DefaultHostPort
-	}
-	ns := opts.Namespace
-	if ns == "" {
-		ns = client.DefaultNamespace
-	}
-	// With the same codec keys as the worker the CLI reads (and writes) encrypted payloads.
-	ring, err := config.LoadCodec(a.env)
-	if err != nil {
+	conn, err := temporalconn.DialOnce(ctx, a.env, errOut, a.connectTimeout)
+	var serr *temporalconn.SettingsError
+	if errors.As(err, &serr) {
 		return nil, usageError(err)
 	}
-	opts.DataConverter = codec.DataConverter(ring)
-	opts.FailureConverter = codec.FailureConverter(ring)
-	// The SDK logs at info level by default; an operator only needs its warnings, on stderr.
-	opts.Logger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	opts.ConnectionOptions.GetSystemInfoTimeout = a.connectTimeout
-	dctx, cancel := context.WithTimeout(ctx, a.connectTimeout)
-	defer cancel()
-	c, err := client.DialContext(dctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s) within %s: %w (is the server running? set TEMPORAL_ADDRESS or TEMPORAL_PROFILE)",
-			addr, ns, a.connectTimeout, err)
+		return nil, err
 	}
 	return &session{
-		c: c, namespace: ns, address: addr,
-		svc: transfers.Service{Client: c, Namespace: ns, UIBaseURL: a.uiURL, Now: a.now},
+		c: conn.Client, namespace: conn.Namespace, address: conn.Address,
+		svc: transfers.Service{Client: conn.Client, Namespace: conn.Namespace, UIBaseURL: a.uiURL, Now: a.now},
 	}, nil
 }
 

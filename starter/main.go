@@ -135,7 +135,6 @@ An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenan
 	)
 	// The trigger service (serve.go) registers itself here.
 	root.AddCommand(newServeCmd())
-	root.AddCommand(a.loadtestCmd())
 	return root
 }
 

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,15 +99,18 @@ func (w *workerProcess) stop() {
 type chaosRun struct {
 	t       *testing.T
 	c       client.Client
-	sandbox string
+	sb      sandbox.AdminClient
 	tenants []string
 }
 
-func (r *chaosRun) admin(method, path string, body any, out any) {
+// admin repeats a sandbox admin call until it succeeds.
+func (r *chaosRun) admin(what string, call func(ctx context.Context) error) {
 	r.t.Helper()
 	require.Eventually(r.t, func() bool {
-		return tryAdmin(method, r.sandbox+path, body, out) == nil
-	}, time.Minute, 200*time.Millisecond, "sandbox %s %s", method, path)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return call(ctx) == nil
+	}, time.Minute, 200*time.Millisecond, "sandbox %s", what)
 }
 
 func (r *chaosRun) startAll(n int, expiresIn time.Duration) {
@@ -120,7 +118,9 @@ func (r *chaosRun) startAll(n int, expiresIn time.Duration) {
 	for i := 0; i < n; i++ {
 		tenant := uuid.NewString()
 		domain := "chaos-" + tenant[:8] + ".onmicrosoft.com"
-		r.admin(http.MethodPost, "/sandbox/customers", demo.Customer(tenant, domain, time.Now().Add(expiresIn).UTC()), nil)
+		r.admin("create customer", func(ctx context.Context) error {
+			return r.sb.CreateCustomer(ctx, demo.Customer(tenant, domain, time.Now().Add(expiresIn).UTC()))
+		})
 		_, err := svc.Start(context.Background(), csptransfer.TransferRequest{CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR"})
 		require.NoError(r.t, err)
 		r.tenants = append(r.tenants, tenant)
@@ -162,7 +162,9 @@ func (r *chaosRun) drive(deadline time.Duration) map[string]csptransfer.Transfer
 			}
 			switch {
 			case st.Stage == csptransfer.StageAwaitingAcceptance && !accepted[tenant]:
-				r.admin(http.MethodPost, "/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": st.PartnerTenantID}, nil)
+				r.admin("accept", func(ctx context.Context) error {
+					return r.sb.Accept(ctx, tenant, sandbox.AcceptInput{PartnerTenantID: st.PartnerTenantID})
+				})
 				if r.c.SignalWorkflow(context.Background(), id, "", csptransfer.SignalRelationshipAccepted,
 					csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "chaos"}) == nil {
 					accepted[tenant] = true
@@ -188,7 +190,10 @@ func (r *chaosRun) verdict(reports map[string]csptransfer.TransferReport) {
 		require.Equal(r.t, csptransfer.StageCompleted, rep.Outcome, "%s: %s", tenant, rep.Reason)
 	}
 	var ledger sandbox.Ledger
-	r.admin(http.MethodGet, "/sandbox/ledger", nil, &ledger)
+	r.admin("ledger", func(ctx context.Context) (err error) {
+		ledger, err = r.sb.Ledger(ctx)
+		return err
+	})
 	seen := 0
 	for _, c := range ledger.Customers {
 		if !contains(r.tenants, c.TenantID) {
@@ -245,12 +250,14 @@ func TestChaosWorkerKilledWhileTransfersRun(t *testing.T) {
 		}
 	})
 
-	run := &chaosRun{t: t, c: dial(t, srv.FrontendHostPort()), sandbox: "http://" + sbAddr}
-	run.admin(http.MethodPut, "/sandbox/faults", map[string]any{"seed": 7, "rules": []map[string]any{
-		{"match": "* /v1/*", "status": 429, "retryAfterSeconds": 1, "probability": 0.15},
-		{"match": "* /graph/*", "status": 503, "probability": 0.1},
-		{"match": "*", "latencyMs": 15},
-	}}, nil)
+	run := &chaosRun{t: t, c: dial(t, srv.FrontendHostPort()), sb: sandbox.AdminClient{BaseURL: "http://" + sbAddr}}
+	run.admin("put faults", func(ctx context.Context) error {
+		return run.sb.PutFaults(ctx, sandbox.FaultRules{Seed: 7, Rules: []sandbox.FaultRule{
+			{Match: "* /v1/*", Status: 429, RetryAfterSeconds: 1, Probability: 0.15},
+			{Match: "* /graph/*", Status: 503, Probability: 0.1},
+			{Match: "*", LatencyMs: 15},
+		}})
+	})
 	run.startAll(chaosSize(t), 45*time.Second)
 
 	stop := make(chan struct{})
@@ -295,7 +302,7 @@ func TestChaosServerRestartedWhileTransfersWait(t *testing.T) {
 	m := startWorkerOn(t, srv.FrontendHostPort())
 	c := dial(t, srv.FrontendHostPort())
 
-	run := &chaosRun{t: t, c: c, sandbox: m.SandboxURL}
+	run := &chaosRun{t: t, c: c, sb: sandbox.AdminClient{BaseURL: m.SandboxURL}}
 	run.startAll(chaosSize(t), 40*time.Second)
 	for _, tenant := range run.tenants {
 		require.Eventually(t, func() bool {
@@ -343,34 +350,4 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
-}
-
-// tryAdmin calls the sandbox admin API without asserting, for retry loops.
-func tryAdmin(method, url string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, raw)
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -69,11 +68,12 @@ func runIDs(t *testing.T, c client.Client, id string) []string {
 // server that makes it continue as new again and again: an early (unverified) acceptance, the GDAP
 // approval signal, the plan's approval, the license move, and a skipped expiry wait. Every run replays, and every run is kept as a golden history.
 func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
-	c, sb := startWorkerContinuingEarly(t)
+	c, sbURL := startWorkerContinuingEarly(t)
+	sb := sandbox.AdminClient{BaseURL: sbURL}
 	tenant := uuid.NewString()
 	domain := "steps-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
+	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
 
 	id := csptransfer.WorkflowID(tenant)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
@@ -88,7 +88,7 @@ func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 	})
 	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
 	waitFor(t, c, id, "the unverified acceptance", func(s csptransfer.TransferStatus) bool { return s.LastError != "" })
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
 	waitFor(t, c, id, "the verified acceptance", func(s csptransfer.TransferStatus) bool {
 		for _, e := range s.Timeline {
@@ -98,7 +98,7 @@ func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 		}
 		return false
 	})
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
+	require.NoError(t, sb.ApproveGDAP(context.Background(), st.AdminRelationshipID))
 	sendSignal(t, c, id, csptransfer.SignalAdminAccessApproved, csptransfer.AdminAccessApproved{CustomerTenantID: tenant, RelationshipID: st.AdminRelationshipID, Source: "test"})
 
 	st = waitFor(t, c, id, "the plan", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingApproval })
@@ -126,12 +126,12 @@ func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 // row, the second time asking for refunds: the new subscriptions are cancelled inside their refund window.
 func TestAbortAfterPurchaseCancelsRefundable(t *testing.T) {
 	c, m := startWorker(t)
-	sb := m.SandboxURL
+	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
 	tenant := uuid.NewString()
 	domain := "abort-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
+	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 
 	id := csptransfer.WorkflowID(tenant)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
@@ -157,12 +157,12 @@ func TestAbortAfterPurchaseCancelsRefundable(t *testing.T) {
 // approves the new plan, and skips the expiry wait of every line once users are on the new subscriptions.
 func TestOfferMappingAndSkippedWait(t *testing.T) {
 	c, m := startWorker(t)
-	sb := m.SandboxURL
+	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
 	tenant := uuid.NewString()
 	domain := "mapping-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
+	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
+	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 
 	id := csptransfer.WorkflowID(tenant)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},

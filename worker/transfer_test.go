@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,28 +19,6 @@ import (
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 )
-
-// sandboxCall sends an admin request to the embedded sandbox and decodes the answer.
-func sandboxCall(t *testing.T, method, url string, in, out any) {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		require.NoError(t, err)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, body)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, url, raw)
-	if out != nil {
-		require.NoError(t, json.Unmarshal(raw, out), string(raw))
-	}
-}
 
 func status(t *testing.T, c client.Client, id string) csptransfer.TransferStatus {
 	t.Helper()
@@ -70,11 +46,11 @@ func waitFor(t *testing.T, c client.Client, id, what string, cond func(csptransf
 // and no user was ever without a license.
 func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	c, m := startWorker(t)
-	sb := m.SandboxURL
+	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
 	tenant := uuid.NewString()
 	domain := "e2e-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(25 * time.Second).UTC().Truncate(time.Second)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers", demo.Customer(tenant, domain, expires), nil)
+	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
 
 	id := csptransfer.WorkflowID(tenant)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
@@ -98,8 +74,8 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	require.Equal(t, csptransfer.StageAwaitingAcceptance, st.Stage)
 
 	// The customer accepts in the (simulated) admin center and approves GDAP.
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": sandbox.PartnerEU}, nil)
-	sandboxCall(t, http.MethodPost, sb+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil)
+	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
+	require.NoError(t, sb.ApproveGDAP(context.Background(), st.AdminRelationshipID))
 	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))
 
 	st = waitFor(t, c, id, "the plan", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingApproval })
@@ -145,8 +121,8 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 		}
 	}
 
-	var ledger sandbox.Ledger
-	sandboxCall(t, http.MethodGet, sb+"/sandbox/ledger", nil, &ledger)
+	ledger, err := sb.Ledger(context.Background())
+	require.NoError(t, err)
 	var cl *sandbox.CustomerLedger
 	for i := range ledger.Customers {
 		if ledger.Customers[i].TenantID == tenant {
@@ -179,8 +155,9 @@ func violationsFor(l sandbox.Ledger, tenant string) []string {
 // may serve, fails naming both sides, and no invitation link is fetched.
 func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
 	c, m := startWorker(t, "CSP_METRICS_ADDR", "127.0.0.1:0")
-	var before sandbox.Ledger
-	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &before)
+	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
+	before, err := sb.Ledger(context.Background())
+	require.NoError(t, err)
 
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: csptransfer.WorkflowID(sandbox.CustomerNoMarket), TaskQueue: csptransfer.TaskQueue},
 		csptransfer.WorkflowType, csptransfer.TransferRequest{CustomerTenantID: sandbox.CustomerNoMarket, CustomerDomain: "woodgrove-br.onmicrosoft.com", Country: "BR"})
@@ -195,8 +172,8 @@ func TestRegionMismatchFailsBeforeInviting(t *testing.T) {
 	require.Contains(t, appErr.Error(), "Brazil")
 	require.Contains(t, appErr.Error(), "DE")
 
-	var after sandbox.Ledger
-	sandboxCall(t, http.MethodGet, m.SandboxURL+"/sandbox/ledger", nil, &after)
+	after, err := sb.Ledger(context.Background())
+	require.NoError(t, err)
 	require.Equal(t, fetched(before), fetched(after), "no invitation link was fetched")
 
 	checkHistory(t, c, run.GetID(), run.GetRunID(), "transfer-region-mismatch")

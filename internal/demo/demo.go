@@ -6,14 +6,11 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,15 +49,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.ExpiresIn == 0 {
 		o.ExpiresIn = 45 * time.Second
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	d := &run{o: o, say: func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) }}
+	d := &run{o: o, sb: sandbox.AdminClient{BaseURL: o.SandboxURL, HTTP: o.HTTPClient},
+		say: func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) }}
 	return d.do(ctx)
 }
 
 type run struct {
 	o   Options
+	sb  sandbox.AdminClient
 	say func(format string, args ...any)
 }
 
@@ -68,7 +64,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	tenant := uuid.NewString()
 	domain := "demo-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(d.o.ExpiresIn).UTC().Truncate(time.Second)
-	if err := d.createCustomer(ctx, tenant, domain, expires); err != nil {
+	if err := d.sb.CreateCustomer(ctx, Customer(tenant, domain, expires)); err != nil {
 		return Result{}, err
 	}
 	d.say("1. Sandbox customer %s (%s, France): 4 × Office 365 E4 (retired) and 2 × Office 365 E1, bought direct, ending %s.",
@@ -94,10 +90,10 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	d.say("3. Partner tenant %s chosen for the customer's region; invitation sent:\n   %s\n   GDAP admin access requested: %s",
 		st.PartnerTenantID, st.InvitationURL, st.AdminRelationshipID)
 
-	if err := d.admin(ctx, http.MethodPost, "/sandbox/customers/"+tenant+"/accept", map[string]any{"partnerTenantId": st.PartnerTenantID}, nil); err != nil {
+	if err := d.sb.Accept(ctx, tenant, sandbox.AcceptInput{PartnerTenantID: st.PartnerTenantID}); err != nil {
 		return Result{}, err
 	}
-	if err := d.admin(ctx, http.MethodPost, "/sandbox/gdap/"+st.AdminRelationshipID+"/approve", nil, nil); err != nil {
+	if err := d.sb.ApproveGDAP(ctx, st.AdminRelationshipID); err != nil {
 		return Result{}, err
 	}
 	if d.o.WebhookDriven {
@@ -145,8 +141,8 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	}
 	d.report(rep)
 
-	var ledger sandbox.Ledger
-	if err := d.admin(ctx, http.MethodGet, "/sandbox/ledger", nil, &ledger); err != nil {
+	ledger, err := d.sb.Ledger(ctx)
+	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Report: rep}
@@ -201,63 +197,27 @@ func (d *run) waitFor(ctx context.Context, svc transfers.Service, id string, con
 	}
 }
 
-func (d *run) createCustomer(ctx context.Context, tenant, domain string, expires time.Time) error {
-	return d.admin(ctx, http.MethodPost, "/sandbox/customers", Customer(tenant, domain, expires), nil)
-}
-
 // Customer is the demo's sandbox customer, for POST /sandbox/customers: a French company holding 4 seats
 // of the retired Office 365 E4 (two users directly, one with Teams disabled; two through a licensing
 // group) and 2 of Office 365 E1 (one user), all bought direct and ending at expires. Tests use it too.
-func Customer(tenant, domain string, expires time.Time) map[string]any {
-	lic := func(part string, disabled ...string) map[string]any {
-		return map[string]any{"skuPartNumber": part, "disabledPlans": disabled}
+func Customer(tenant, domain string, expires time.Time) sandbox.CustomerInput {
+	lic := func(part string, disabled ...string) []sandbox.LicenseInput {
+		return []sandbox.LicenseInput{{SkuPartNumber: part, DisabledPlans: disabled}}
 	}
-	return map[string]any{
-		"tenantId": tenant, "domain": domain, "companyName": "Demo SARL", "country": "FR", "agreementSigned": true,
-		"scenario": "demo: retired Office 365 E4 moved to its successor, Office 365 E1 bought again",
-		"originals": []map[string]any{
-			{"skuPartNumber": "ENTERPRISEWITHSCAL", "totalLicenses": 4, "expiresAt": expires},
-			{"skuPartNumber": "STANDARDPACK", "totalLicenses": 2, "expiresAt": expires},
+	return sandbox.CustomerInput{
+		TenantID: tenant, Domain: domain, CompanyName: "Demo SARL", Country: "FR", AgreementSigned: true,
+		Scenario: "demo: retired Office 365 E4 moved to its successor, Office 365 E1 bought again",
+		Originals: []sandbox.OriginalInput{
+			{SkuPartNumber: "ENTERPRISEWITHSCAL", TotalLicenses: 4, ExpiresAt: &expires},
+			{SkuPartNumber: "STANDARDPACK", TotalLicenses: 2, ExpiresAt: &expires},
 		},
-		"groups": []map[string]any{{"displayName": "Licensing E4", "licenses": []any{lic("ENTERPRISEWITHSCAL")}}},
-		"users": []map[string]any{
-			{"userPrincipalName": "user1@" + domain, "displayName": "User 1", "licenses": []any{lic("ENTERPRISEWITHSCAL")}},
-			{"userPrincipalName": "user2@" + domain, "displayName": "User 2", "licenses": []any{lic("ENTERPRISEWITHSCAL", "TEAMS1")}},
-			{"userPrincipalName": "user3@" + domain, "displayName": "User 3", "groups": []string{"Licensing E4"}},
-			{"userPrincipalName": "user4@" + domain, "displayName": "User 4", "groups": []string{"Licensing E4"}},
-			{"userPrincipalName": "user5@" + domain, "displayName": "User 5", "licenses": []any{lic("STANDARDPACK")}},
+		Groups: []sandbox.GroupInput{{DisplayName: "Licensing E4", Licenses: lic("ENTERPRISEWITHSCAL")}},
+		Users: []sandbox.UserInput{
+			{UserPrincipalName: "user1@" + domain, DisplayName: "User 1", Licenses: lic("ENTERPRISEWITHSCAL")},
+			{UserPrincipalName: "user2@" + domain, DisplayName: "User 2", Licenses: lic("ENTERPRISEWITHSCAL", "TEAMS1")},
+			{UserPrincipalName: "user3@" + domain, DisplayName: "User 3", Groups: []string{"Licensing E4"}},
+			{UserPrincipalName: "user4@" + domain, DisplayName: "User 4", Groups: []string{"Licensing E4"}},
+			{UserPrincipalName: "user5@" + domain, DisplayName: "User 5", Licenses: lic("STANDARDPACK")},
 		},
 	}
-}
-
-// admin calls the sandbox admin API.
-func (d *run) admin(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(d.o.SandboxURL, "/")+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := d.o.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("sandbox %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("sandbox %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("sandbox %s %s: decode: %w", method, path, err)
-		}
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package partnercenter_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -55,11 +54,7 @@ func TestAgainstSandbox(t *testing.T) {
 	_, err = pc.Customer(ctx, customer)
 	require.True(t, msrest.IsNotFound(err), "before acceptance: %v", err)
 
-	resp, err := http.Post(srv.URL+"/sandbox/customers/"+customer+"/accept", "application/json",
-		bytes.NewBufferString(`{"partnerTenantId":"`+sandbox.PartnerEU+`"}`))
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, sandbox.AdminClient{BaseURL: srv.URL}.Accept(ctx, customer, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 
 	cu, err := pc.Customer(ctx, customer)
 	require.NoError(t, err)

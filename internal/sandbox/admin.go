@@ -54,11 +54,15 @@ func (s *Sandbox) acceptLocked(c *customer, partnerID string, acceptAgreement bo
 	return true, nil
 }
 
+// AcceptInput is the body of POST /sandbox/customers/{tenantId}/accept: the customer accepts the reseller
+// invitation of partner PartnerTenantID, and with AcceptAgreement the Microsoft Customer Agreement too.
+type AcceptInput struct {
+	PartnerTenantID string `json:"partnerTenantId"`
+	AcceptAgreement bool   `json:"acceptAgreement"`
+}
+
 func (s *Sandbox) handleAccept(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		PartnerTenantID string `json:"partnerTenantId"`
-		AcceptAgreement bool   `json:"acceptAgreement"`
-	}
+	var in AcceptInput
 	if err := decodeJSON(r, &in); err != nil {
 		adminErr(http.StatusBadRequest, "", err.Error()).write(w)
 		return
@@ -173,7 +177,7 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) handleCreateCustomer(w http.ResponseWriter, r *http.Request) {
-	var in customerInput
+	var in CustomerInput
 	if err := decodeJSON(r, &in); err != nil {
 		adminErr(http.StatusBadRequest, "", err.Error()).write(w)
 		return

@@ -203,14 +203,16 @@ type clockRequest struct {
 	Set     string `json:"set"`
 }
 
-type clockView struct {
+// ClockView is the answer of GET and POST /sandbox/clock: the sandbox's time, the wall clock, and how far
+// the sandbox runs ahead.
+type ClockView struct {
 	Now       time.Time `json:"now"`
 	WallClock time.Time `json:"wallClock"`
 	Offset    string    `json:"offset"`
 }
 
-func (s *Sandbox) clockViewLocked() clockView {
-	return clockView{Now: s.st.Evaluated, WallClock: s.now().UTC(), Offset: s.st.ClockOffset.String()}
+func (s *Sandbox) clockViewLocked() ClockView {
+	return ClockView{Now: s.st.Evaluated, WallClock: s.now().UTC(), Offset: s.st.ClockOffset.String()}
 }
 
 func (s *Sandbox) handleGetClock(w http.ResponseWriter, _ *http.Request) {

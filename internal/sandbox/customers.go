@@ -8,8 +8,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// customerInput is the body of POST /sandbox/customers and the form of the seed data.
-type customerInput struct {
+// CustomerInput is the body of POST /sandbox/customers and the form of the seed data. Only TenantID (a
+// GUID; generated when empty), Domain, CompanyName and Country are required.
+type CustomerInput struct {
 	TenantID        string          `json:"tenantId"`
 	Domain          string          `json:"domain"`
 	CompanyName     string          `json:"companyName"`
@@ -17,12 +18,14 @@ type customerInput struct {
 	City            string          `json:"city"`
 	Scenario        string          `json:"scenario"`
 	AgreementSigned bool            `json:"agreementSigned"`
-	Originals       []originalInput `json:"originals"`
-	Groups          []groupInput    `json:"groups"`
-	Users           []userInput     `json:"users"`
+	Originals       []OriginalInput `json:"originals"`
+	Groups          []GroupInput    `json:"groups"`
+	Users           []UserInput     `json:"users"`
 }
 
-type originalInput struct {
+// OriginalInput is one of a customer's original subscriptions (bought direct, or from OwnerTenantID when
+// another CSP partner owns it). It ends at ExpiresAt or ExpiresIn from now, one of the two.
+type OriginalInput struct {
 	SkuID         string     `json:"skuId"`
 	SkuPartNumber string     `json:"skuPartNumber"`
 	TotalLicenses int        `json:"totalLicenses"`
@@ -36,23 +39,27 @@ type originalInput struct {
 	IsTrial       bool   `json:"isTrial"`
 }
 
-type licenseInput struct {
+// LicenseInput is a license held by a user or a group: the SKU by id or part number, and the service
+// plans disabled in it (by id or name).
+type LicenseInput struct {
 	SkuID         string   `json:"skuId"`
 	SkuPartNumber string   `json:"skuPartNumber"`
 	DisabledPlans []string `json:"disabledPlans"`
 }
 
-type groupInput struct {
+// GroupInput is a licensing group; its members name it in UserInput.Groups.
+type GroupInput struct {
 	ID          string         `json:"id"`
 	DisplayName string         `json:"displayName"`
-	Licenses    []licenseInput `json:"licenses"`
+	Licenses    []LicenseInput `json:"licenses"`
 }
 
-type userInput struct {
+// UserInput is a user holding licenses directly and through the groups named (by id or displayName).
+type UserInput struct {
 	ID                string         `json:"id"`
 	UserPrincipalName string         `json:"userPrincipalName"`
 	DisplayName       string         `json:"displayName"`
-	Licenses          []licenseInput `json:"licenses"`
+	Licenses          []LicenseInput `json:"licenses"`
 	Groups            []string       `json:"groups"`
 }
 
@@ -72,7 +79,7 @@ func stableID(tenant, name string) string {
 }
 
 // buildCustomerLocked validates input and turns it into a customer.
-func (s *Sandbox) buildCustomerLocked(in customerInput, now time.Time) (*customer, *inputError) {
+func (s *Sandbox) buildCustomerLocked(in CustomerInput, now time.Time) (*customer, *inputError) {
 	tid := strings.ToLower(strings.TrimSpace(in.TenantID))
 	if tid == "" {
 		tid = s.newID()
@@ -244,7 +251,7 @@ func (s *Sandbox) resolveSku(skuID, part string) (string, string, string) {
 	return "", "", "give skuId or skuPartNumber"
 }
 
-func (s *Sandbox) licensesFor(c *customer, at string, in []licenseInput) ([]assignedLicense, *inputError) {
+func (s *Sandbox) licensesFor(c *customer, at string, in []LicenseInput) ([]assignedLicense, *inputError) {
 	var out []assignedLicense
 	for j, l := range in {
 		f := at + ".licenses[" + strconv.Itoa(j) + "]"

@@ -9,21 +9,22 @@ import (
 	"time"
 )
 
-// Fault kinds.
+// Fault kinds (FaultRule.Kind).
 const (
-	faultHTTP            = "http"
-	faultPartialCheckout = "partialCheckout"
-	faultDropWebhook     = "dropWebhook"
+	FaultHTTP            = "http"
+	FaultPartialCheckout = "partialCheckout"
+	FaultDropWebhook     = "dropWebhook"
 )
 
-type faultConfig struct {
+// FaultRules is the body of PUT /sandbox/faults and the answer of GET /sandbox/faults.
+type FaultRules struct {
 	// Seed reseeds the random source behind Probability when the rules are replaced.
 	Seed  uint64      `json:"seed,omitempty"`
-	Rules []faultRule `json:"rules"`
+	Rules []FaultRule `json:"rules"`
 }
 
-// faultRule is one injected misbehaviour. Count 0 means unlimited; Probability 0 means 1.
-type faultRule struct {
+// FaultRule is one injected misbehaviour. Count 0 means unlimited; Probability 0 means 1.
+type FaultRule struct {
 	Kind              string  `json:"kind,omitempty"`
 	Match             string  `json:"match,omitempty"`
 	Status            int     `json:"status,omitempty"`
@@ -35,16 +36,16 @@ type faultRule struct {
 	Fired             int     `json:"fired"`
 }
 
-func (f *faultRule) exhausted() bool { return f.Count > 0 && f.Fired >= f.Count }
+func (f *FaultRule) exhausted() bool { return f.Count > 0 && f.Fired >= f.Count }
 
-func (f *faultRule) kind() string {
+func (f *FaultRule) kind() string {
 	if f.Kind == "" {
-		return faultHTTP
+		return FaultHTTP
 	}
 	return f.Kind
 }
 
-func validateFaults(cfg faultConfig) (field, msg string) {
+func validateFaults(cfg FaultRules) (field, msg string) {
 	for i := range cfg.Rules {
 		f := &cfg.Rules[i]
 		at := "rules[" + strconv.Itoa(i) + "]"
@@ -55,7 +56,7 @@ func validateFaults(cfg faultConfig) (field, msg string) {
 			return at + ".count", "must not be negative"
 		}
 		switch f.kind() {
-		case faultHTTP:
+		case FaultHTTP:
 			if strings.TrimSpace(f.Match) == "" {
 				return at + ".match", "is required, e.g. \"POST /v1/customers/*/carts/*/checkout\" or \"*\""
 			}
@@ -71,11 +72,11 @@ func validateFaults(cfg faultConfig) (field, msg string) {
 			if f.RetryAfterSeconds < 0 {
 				return at + ".retryAfterSeconds", "must not be negative"
 			}
-		case faultPartialCheckout:
+		case FaultPartialCheckout:
 			if len(f.LineItems) == 0 {
 				return at + ".lineItems", "name the cart line item ids to fail"
 			}
-		case faultDropWebhook:
+		case FaultDropWebhook:
 		default:
 			return at + ".kind", "must be http (default), partialCheckout or dropWebhook"
 		}
@@ -110,7 +111,7 @@ func matchRequest(pattern, method, path string) bool {
 	return len(ps) == len(rs)
 }
 
-func (s *Sandbox) rollLocked(f *faultRule) bool {
+func (s *Sandbox) rollLocked(f *FaultRule) bool {
 	if f.exhausted() {
 		return false
 	}
@@ -125,7 +126,7 @@ func (s *Sandbox) rollLocked(f *faultRule) bool {
 func (s *Sandbox) partialCheckoutLinesLocked() []int {
 	for i := range s.st.Faults.Rules {
 		f := &s.st.Faults.Rules[i]
-		if f.kind() == faultPartialCheckout && s.rollLocked(f) {
+		if f.kind() == FaultPartialCheckout && s.rollLocked(f) {
 			return f.LineItems
 		}
 	}
@@ -135,7 +136,7 @@ func (s *Sandbox) partialCheckoutLinesLocked() []int {
 func (s *Sandbox) dropWebhookLocked() bool {
 	for i := range s.st.Faults.Rules {
 		f := &s.st.Faults.Rules[i]
-		if f.kind() == faultDropWebhook && s.rollLocked(f) {
+		if f.kind() == FaultDropWebhook && s.rollLocked(f) {
 			return true
 		}
 	}
@@ -147,10 +148,10 @@ func (s *Sandbox) withFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		var latency time.Duration
-		var hit *faultRule
+		var hit *FaultRule
 		for i := range s.st.Faults.Rules {
 			f := &s.st.Faults.Rules[i]
-			if f.kind() != faultHTTP || f.exhausted() || !matchRequest(f.Match, r.Method, r.URL.Path) {
+			if f.kind() != FaultHTTP || f.exhausted() || !matchRequest(f.Match, r.Method, r.URL.Path) {
 				continue
 			}
 			if !s.rollLocked(f) {
@@ -183,7 +184,7 @@ func (s *Sandbox) withFaults(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Sandbox) faultReply(path string, f *faultRule) reply {
+func (s *Sandbox) faultReply(path string, f *FaultRule) reply {
 	retry := f.RetryAfterSeconds
 	if f.Status == http.StatusTooManyRequests && retry == 0 {
 		retry = 1
@@ -222,14 +223,14 @@ func (s *Sandbox) handleGetFaults(w http.ResponseWriter, _ *http.Request) {
 	s.locked(w, func(time.Time) reply {
 		cfg := s.st.Faults
 		if cfg.Rules == nil {
-			cfg.Rules = []faultRule{}
+			cfg.Rules = []FaultRule{}
 		}
 		return jsonReply(http.StatusOK, cfg)
 	})
 }
 
 func (s *Sandbox) handlePutFaults(w http.ResponseWriter, r *http.Request) {
-	var cfg faultConfig
+	var cfg FaultRules
 	if err := decodeJSON(r, &cfg); err != nil {
 		adminErr(http.StatusBadRequest, "", err.Error()).write(w)
 		return
@@ -250,7 +251,7 @@ func (s *Sandbox) handlePutFaults(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sandbox) handleDeleteFaults(w http.ResponseWriter, _ *http.Request) {
 	s.locked(w, func(time.Time) reply {
-		s.st.Faults = faultConfig{}
+		s.st.Faults = FaultRules{}
 		s.dirty = true
 		return reply{status: http.StatusNoContent}
 	})

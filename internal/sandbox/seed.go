@@ -33,22 +33,22 @@ func seedPartners() []*partner {
 }
 
 // users makes n licensed users named user01@domain...; the names are synthetic.
-func users(domain string, from, n int, lic ...licenseInput) []userInput {
-	var out []userInput
+func users(domain string, from, n int, lic ...LicenseInput) []UserInput {
+	var out []UserInput
 	for i := from; i < from+n; i++ {
-		out = append(out, userInput{UserPrincipalName: fmt.Sprintf("user%02d@%s", i, domain), DisplayName: fmt.Sprintf("User %02d", i), Licenses: lic})
+		out = append(out, UserInput{UserPrincipalName: fmt.Sprintf("user%02d@%s", i, domain), DisplayName: fmt.Sprintf("User %02d", i), Licenses: lic})
 	}
 	return out
 }
 
-func lic(part string, disabled ...string) licenseInput {
-	return licenseInput{SkuPartNumber: part, DisabledPlans: disabled}
+func lic(part string, disabled ...string) LicenseInput {
+	return LicenseInput{SkuPartNumber: part, DisabledPlans: disabled}
 }
 
-func seedCustomers() []customerInput {
+func seedCustomers() []CustomerInput {
 	fab := "fabrikam-fr.onmicrosoft.com"
 	fabUsers := users(fab, 1, 3, lic("ENTERPRISEWITHSCAL"))
-	fabUsers = append(fabUsers, userInput{UserPrincipalName: "user04@" + fab, DisplayName: "User 04", Licenses: []licenseInput{lic("ENTERPRISEWITHSCAL", "TEAMS1")}})
+	fabUsers = append(fabUsers, UserInput{UserPrincipalName: "user04@" + fab, DisplayName: "User 04", Licenses: []LicenseInput{lic("ENTERPRISEWITHSCAL", "TEAMS1")}})
 	for _, u := range users(fab, 5, 5) {
 		u.Groups = []string{"Licensing - Office 365 E4"}
 		fabUsers = append(fabUsers, u)
@@ -62,40 +62,40 @@ func seedCustomers() []customerInput {
 	alp := "alpineskihouse-de.onmicrosoft.com"
 	alpUsers := append(users(alp, 1, 10, lic("ENTERPRISEPACK")), users(alp, 11, 3, lic("O365_BUSINESS_ESSENTIALS"))...)
 
-	return []customerInput{
+	return []CustomerInput{
 		{TenantID: CustomerSameOffer, Domain: alp, CompanyName: "Alpine Ski House GmbH", Country: "DE", City: "Garmisch",
 			Scenario: "same offer: Office 365 E3 and Business Basic bought direct; MCA not yet accepted (13605 until attested)",
-			Originals: []originalInput{
+			Originals: []OriginalInput{
 				{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 20, ExpiresIn: "45d"},
 				{SkuPartNumber: "O365_BUSINESS_ESSENTIALS", TotalLicenses: 5, ExpiresIn: "45d", Term: "P1M"},
 			}, Users: alpUsers},
 		{TenantID: CustomerDiscontinued, Domain: fab, CompanyName: "Fabrikam SARL", Country: "FR", City: "Lyon", AgreementSigned: true,
 			Scenario: "discontinued offer: Office 365 E4 (retired, successor Office 365 E3) held by direct users and a licensing group; plus Office 365 E1 same offer",
-			Originals: []originalInput{
+			Originals: []OriginalInput{
 				{SkuPartNumber: "ENTERPRISEWITHSCAL", TotalLicenses: 12, ExpiresIn: "30d"},
 				{SkuPartNumber: "STANDARDPACK", TotalLicenses: 8, ExpiresIn: "30d"},
 			},
-			Groups: []groupInput{{DisplayName: "Licensing - Office 365 E4", Licenses: []licenseInput{lic("ENTERPRISEWITHSCAL")}}},
+			Groups: []GroupInput{{DisplayName: "Licensing - Office 365 E4", Licenses: []LicenseInput{lic("ENTERPRISEWITHSCAL")}}},
 			Users:  fabUsers},
 		{TenantID: CustomerOtherCSP, Domain: "wideworldimporters-us.onmicrosoft.com", CompanyName: "Wide World Importers Inc.", Country: "US", City: "Chicago",
 			Scenario:  "another CSP partner owns the original: Microsoft 365 Business Premium (ownerTenantId set)",
-			Originals: []originalInput{{SkuPartNumber: "SPB", TotalLicenses: 15, ExpiresIn: "60d", OwnerTenantID: OtherCSP}},
+			Originals: []OriginalInput{{SkuPartNumber: "SPB", TotalLicenses: 15, ExpiresIn: "60d", OwnerTenantID: OtherCSP}},
 			Users:     users("wideworldimporters-us.onmicrosoft.com", 1, 12, lic("SPB"))},
 		{TenantID: CustomerAutoRenew, Domain: tail, CompanyName: "Tailspin Toys Corp.", Country: "US", City: "Austin", AgreementSigned: true,
 			Scenario: "auto-renewing original: Microsoft 365 E3 renews for a year at its end date unless recurring billing is turned off; Dynamics 365 Sales ends normally",
-			Originals: []originalInput{
+			Originals: []OriginalInput{
 				{SkuPartNumber: "SPE_E3", TotalLicenses: 25, ExpiresIn: "20d", AutoRenew: true},
 				{SkuPartNumber: "DYN365_ENTERPRISE_SALES", TotalLicenses: 5, ExpiresIn: "90d"},
 			}, Users: tailUsers},
 		{TenantID: CustomerJapan, Domain: ada, CompanyName: "Adatum K.K.", Country: "JP", City: "Osaka",
 			Scenario: "Japan market: needs the JP partner (region mismatch with the EU partner); Dynamics 365 Sales is not sold in JP (800070)",
-			Originals: []originalInput{
+			Originals: []OriginalInput{
 				{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 10, ExpiresIn: "40d"},
 				{SkuPartNumber: "DYN365_ENTERPRISE_SALES", TotalLicenses: 3, ExpiresIn: "40d"},
 			}, Users: adaUsers},
 		{TenantID: CustomerNoMarket, Domain: "woodgrove-br.onmicrosoft.com", CompanyName: "Woodgrove Ltda.", Country: "BR", City: "São Paulo",
 			Scenario:  "region mismatch: Brazil is its own CSP market and no sandbox partner serves it",
-			Originals: []originalInput{{SkuPartNumber: "O365_BUSINESS_PREMIUM", TotalLicenses: 10, ExpiresIn: "50d"}},
+			Originals: []OriginalInput{{SkuPartNumber: "O365_BUSINESS_PREMIUM", TotalLicenses: 10, ExpiresIn: "50d"}},
 			Users:     users("woodgrove-br.onmicrosoft.com", 1, 7, lic("O365_BUSINESS_PREMIUM"))},
 	}
 }

@@ -27,7 +27,7 @@ type state struct {
 	// first given, so a retried mutation gets the same answer instead of acting twice.
 	Replays     map[string]*savedResponse `json:"replays"`
 	ReplayOrder []string                  `json:"replayOrder"`
-	Faults      faultConfig               `json:"faults"`
+	Faults      FaultRules                `json:"faults"`
 }
 
 type settings struct {

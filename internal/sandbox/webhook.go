@@ -26,8 +26,8 @@ type delivery struct {
 	EventName  string
 }
 
-// deliveryRecord is what GET /sandbox/webhook shows about recent deliveries.
-type deliveryRecord struct {
+// WebhookDelivery is what GET /sandbox/webhook shows about one recent delivery.
+type WebhookDelivery struct {
 	At         time.Time `json:"at"`
 	EventName  string    `json:"eventName"`
 	CustomerID string    `json:"customerTenantId"`
@@ -50,7 +50,7 @@ type deliverer struct {
 	once   sync.Once
 
 	mu     sync.Mutex
-	recent []deliveryRecord
+	recent []WebhookDelivery
 }
 
 func newDeliverer(s *Sandbox, client *http.Client, retry time.Duration) *deliverer {
@@ -147,10 +147,10 @@ func (d *deliverer) finish(job delivery, ok bool, attempts, status int) {
 	}
 	at := d.s.st.Evaluated
 	d.s.mu.Unlock()
-	d.record(deliveryRecord{At: at, EventName: job.EventName, CustomerID: job.CustomerID, Outcome: outcome, Attempts: attempts, StatusCode: status})
+	d.record(WebhookDelivery{At: at, EventName: job.EventName, CustomerID: job.CustomerID, Outcome: outcome, Attempts: attempts, StatusCode: status})
 }
 
-func (d *deliverer) record(r deliveryRecord) {
+func (d *deliverer) record(r WebhookDelivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.recent = append(d.recent, r)
@@ -159,10 +159,10 @@ func (d *deliverer) record(r deliveryRecord) {
 	}
 }
 
-func (d *deliverer) history() []deliveryRecord {
+func (d *deliverer) history() []WebhookDelivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]deliveryRecord{}, d.recent...)
+	return append([]WebhookDelivery{}, d.recent...)
 }
 
 // enqueueLocked queues an event for the partner's registered URL, or the sandbox-wide
@@ -178,7 +178,7 @@ func (s *Sandbox) enqueueLocked(partnerID string, c *customer, ev pcwebhook.Even
 	drop := func(outcome string) {
 		c.Ledger.WebhooksDropped++
 		s.dirty = true
-		s.hooks.record(deliveryRecord{At: s.st.Evaluated, EventName: ev.EventName, CustomerID: c.TenantID, Outcome: outcome})
+		s.hooks.record(WebhookDelivery{At: s.st.Evaluated, EventName: ev.EventName, CustomerID: c.TenantID, Outcome: outcome})
 	}
 	if target == "" {
 		drop("dropped: no webhook URL configured")
@@ -200,19 +200,31 @@ func (s *Sandbox) enqueueLocked(partnerID string, c *customer, ev pcwebhook.Even
 	}
 }
 
+// WebhookView is the answer of GET /sandbox/webhook: where events go, the certificates that sign them, and
+// the last deliveries.
+type WebhookView struct {
+	URL                string            `json:"url"`
+	CertificateURL     string            `json:"certificateUrl"`
+	RootCertificateURL string            `json:"rootCertificateUrl"`
+	RecentDeliveries   []WebhookDelivery `json:"recentDeliveries"`
+}
+
+// webhookInput is the body of PUT /sandbox/webhook; an empty URL stops deliveries.
+type webhookInput struct {
+	URL string `json:"url"`
+}
+
 func (s *Sandbox) handleGetWebhook(w http.ResponseWriter, _ *http.Request) {
 	s.locked(w, func(time.Time) reply {
-		return jsonReply(http.StatusOK, map[string]any{
-			"url": s.st.WebhookURL, "certificateUrl": s.publicURL + "/sandbox/certs/webhook.cer",
-			"rootCertificateUrl": s.publicURL + "/sandbox/certs/root.pem", "recentDeliveries": s.hooks.history(),
+		return jsonReply(http.StatusOK, WebhookView{
+			URL: s.st.WebhookURL, CertificateURL: s.publicURL + "/sandbox/certs/webhook.cer",
+			RootCertificateURL: s.publicURL + "/sandbox/certs/root.pem", RecentDeliveries: s.hooks.history(),
 		})
 	})
 }
 
 func (s *Sandbox) handlePutWebhook(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		URL string `json:"url"`
-	}
+	var in webhookInput
 	if err := decodeJSON(r, &in); err != nil {
 		adminErr(http.StatusBadRequest, "", err.Error()).write(w)
 		return
@@ -224,7 +236,7 @@ func (s *Sandbox) handlePutWebhook(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(time.Time) reply {
 		s.st.WebhookURL = in.URL
 		s.dirty = true
-		return jsonReply(http.StatusOK, map[string]string{"url": in.URL})
+		return jsonReply(http.StatusOK, in)
 	})
 }
 

@@ -1,5 +1,6 @@
-// Package temporalconn connects to the Temporal service, waiting with backoff while it is unreachable so a
-// worker started before its server comes up says so and recovers instead of crashing or hanging silently.
+// Package temporalconn connects to the Temporal service. Dial waits with backoff while it is unreachable so a
+// worker started before its server comes up says so and recovers instead of crashing or hanging silently;
+// DialOnce is for command-line programs, which name the unreachable address at once instead.
 package temporalconn
 
 import (

@@ -35,6 +35,7 @@ const testToken = "integration-test-onboarding-token"
 type stack struct {
 	c          client.Client
 	sandboxURL string
+	sb         sandbox.AdminClient
 	triggerURL string
 }
 
@@ -55,6 +56,7 @@ func startStack(t *testing.T) *stack {
 	trl, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := &stack{c: c, sandboxURL: "http://" + sbl.Addr().String(), triggerURL: "http://" + trl.Addr().String()}
+	s.sb = sandbox.AdminClient{BaseURL: s.sandboxURL}
 	trAddr := trl.Addr().String()
 	require.NoError(t, trl.Close()) // the trigger program listens on it itself
 
@@ -142,12 +144,11 @@ func (s *stack) newCustomer(t *testing.T) (tenant, domain string) {
 	t.Helper()
 	tenant = uuid.NewString()
 	domain = "trg-" + tenant[:8] + ".onmicrosoft.com"
-	a := s.call(t, http.MethodPost, s.sandboxURL+"/sandbox/customers", "", map[string]any{
-		"tenantId": tenant, "domain": domain, "companyName": "Trigger Test SARL", "country": "FR", "agreementSigned": true,
-		"originals": []map[string]any{{"skuPartNumber": "STANDARDPACK", "totalLicenses": 2, "expiresIn": "30d"}},
-		"users":     []map[string]any{{"userPrincipalName": "u1@" + domain, "licenses": []any{map[string]any{"skuPartNumber": "STANDARDPACK"}}}},
-	})
-	require.Equal(t, http.StatusCreated, a.status, a.raw)
+	require.NoError(t, s.sb.CreateCustomer(context.Background(), sandbox.CustomerInput{
+		TenantID: tenant, Domain: domain, CompanyName: "Trigger Test SARL", Country: "FR", AgreementSigned: true,
+		Originals: []sandbox.OriginalInput{{SkuPartNumber: "STANDARDPACK", TotalLicenses: 2, ExpiresIn: "30d"}},
+		Users:     []sandbox.UserInput{{UserPrincipalName: "u1@" + domain, Licenses: []sandbox.LicenseInput{{SkuPartNumber: "STANDARDPACK"}}}},
+	}))
 	return tenant, domain
 }
 
@@ -253,8 +254,7 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		require.Equal(t, string(csptransfer.StageAwaitingAcceptance), a.body["stage"])
 
 		// The customer accepts and approves admin access; the sandbox delivers both signed events.
-		require.Equal(t, http.StatusOK, s.call(t, http.MethodPost, s.sandboxURL+"/sandbox/customers/"+tenant+"/accept", "",
-			map[string]any{"partnerTenantId": sandbox.PartnerEU}).status)
+		require.NoError(t, s.sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 		s.waitFor(t, id, "the acceptance to be verified", func(st csptransfer.TransferStatus) bool {
 			for _, e := range st.Timeline {
 				if strings.Contains(e.Note, "reseller relationship verified") {
@@ -266,26 +266,18 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		// Visibility must show the stage before the GDAP event can find the transfer; it does long before
 		// a customer approves in real life.
 		s.waitVisible(t, id)
-		require.Equal(t, http.StatusOK, s.call(t, http.MethodPost, s.sandboxURL+"/sandbox/gdap/"+st.AdminRelationshipID+"/approve", "", nil).status)
+		require.NoError(t, s.sb.ApproveGDAP(context.Background(), st.AdminRelationshipID))
 		s.waitFor(t, id, "the transfer to move past acceptance", func(st csptransfer.TransferStatus) bool {
 			return st.Stage != csptransfer.StageAwaitingAcceptance
 		})
 		require.Equal(t, []string{csptransfer.SignalRelationshipAccepted + "/webhook", csptransfer.SignalAdminAccessApproved + "/webhook"}, s.signals(t, id))
 
-		var hooks struct {
-			RecentDeliveries []struct {
-				EventName  string `json:"eventName"`
-				CustomerID string `json:"customerTenantId"`
-				Outcome    string `json:"outcome"`
-				StatusCode int    `json:"statusCode"`
-			} `json:"recentDeliveries"`
-		}
-		raw := s.call(t, http.MethodGet, s.sandboxURL+"/sandbox/webhook", "", nil).raw
-		require.NoError(t, json.Unmarshal([]byte(raw), &hooks))
+		hooks, err := s.sb.Webhook(context.Background())
+		require.NoError(t, err)
 		var delivered []string
 		for _, d := range hooks.RecentDeliveries {
 			if d.CustomerID == tenant {
-				require.Equal(t, "delivered", d.Outcome, raw)
+				require.Equal(t, "delivered", d.Outcome, "%+v", hooks.RecentDeliveries)
 				require.Equal(t, http.StatusOK, d.StatusCode)
 				delivered = append(delivered, d.EventName)
 			}
@@ -294,9 +286,9 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the reconciler catches an acceptance whose webhook was lost", func(t *testing.T) {
-		require.Equal(t, http.StatusOK, s.call(t, http.MethodPut, s.sandboxURL+"/sandbox/webhook", "", map[string]any{"url": ""}).status)
+		require.NoError(t, s.sb.SetWebhook(context.Background(), ""))
 		t.Cleanup(func() {
-			s.call(t, http.MethodPut, s.sandboxURL+"/sandbox/webhook", "", map[string]any{"url": s.triggerURL + "/webhooks/partner-center"})
+			require.NoError(t, s.sb.SetWebhook(context.Background(), s.triggerURL+"/webhooks/partner-center"))
 		})
 		tenant, domain := s.newCustomer(t)
 		a := s.call(t, http.MethodPost, start, testToken, map[string]any{"customerTenantId": tenant, "customerDomain": domain, "country": "FR"})
@@ -321,8 +313,7 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		require.NotContains(t, rep.Signalled, id)
 		require.Empty(t, rep.Errors)
 
-		require.Equal(t, http.StatusOK, s.call(t, http.MethodPost, s.sandboxURL+"/sandbox/customers/"+tenant+"/accept", "",
-			map[string]any{"partnerTenantId": sandbox.PartnerEU}).status)
+		require.NoError(t, s.sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
 		rep = reconcile()
 		require.Contains(t, rep.Signalled, id, "%+v", rep)
 		s.waitFor(t, id, "the transfer to move past acceptance", func(st csptransfer.TransferStatus) bool {

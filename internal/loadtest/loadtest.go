@@ -1,9 +1,11 @@
-package main
+// Package loadtest runs many whole sandbox transfers against an already running stack (a Temporal server and
+// the worker with its Partner Center sandbox) and measures them: throughput, time per stage, history
+// events, Partner Center and Graph calls, the worker's CPU and memory, the sandbox ledger's verdict, and a
+// baseline of minimal workflows on the same server. The loadtest command is its front end.
+package loadtest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +21,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -29,6 +30,7 @@ import (
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/internal/transfers"
 )
 
 // Wire names of the load test's baseline: its own task queue, so it never competes with transfers for a
@@ -39,41 +41,53 @@ const (
 	loadBaselineActivityType = "LoadBaselineStep"
 )
 
+// Where make run serves the sandbox and the worker's metrics.
 const (
-	defaultSandboxURL       = "http://127.0.0.1:8089"
-	defaultWorkerMetricsURL = "http://127.0.0.1:9090/metrics"
+	DefaultSandboxURL       = "http://127.0.0.1:8089"
+	DefaultWorkerMetricsURL = "http://127.0.0.1:9090/metrics"
+)
+
+const (
 	// loadGrace is how long past the originals' end the load test waits for transfers to finish.
 	loadGrace = 5 * time.Minute
 	// maxLoadTransfers bounds one run: the sandbox keeps every customer in one state file.
 	maxLoadTransfers = 5000
 )
 
-// loadOptions are loadtest's flags.
-type loadOptions struct {
-	transfers   int
-	concurrency int
-	expiresIn   time.Duration
-	faults      string
-	sandboxURL  string
-	metricsURL  string
-	baseline    bool
+// Options are the load test's settings, the loadtest command's flags.
+type Options struct {
+	// Transfers is how many transfers to run, 1 to 5000.
+	Transfers int
+	// Concurrency is how many customer creations and starts are in flight at once, 1 to 256.
+	Concurrency int
+	// ExpiresIn is when each customer's originals end, after its start: 5s to 24h.
+	ExpiresIn time.Duration
+	// Faults is the sandbox fault preset during the run: none, light or heavy.
+	Faults string
+	// SandboxURL is the sandbox's base URL.
+	SandboxURL string
+	// MetricsURL is the worker's Prometheus metrics URL.
+	MetricsURL string
+	// Baseline also runs minimal workflows with as many no-op activities, to compare.
+	Baseline bool
 }
 
-func (o loadOptions) validate() error {
+// Validate names every setting out of range, by its flag, in one error.
+func (o Options) Validate() error {
 	var problems []string
-	if o.transfers < 1 || o.transfers > maxLoadTransfers {
-		problems = append(problems, fmt.Sprintf("--transfers: %d is not between 1 and %d", o.transfers, maxLoadTransfers))
+	if o.Transfers < 1 || o.Transfers > maxLoadTransfers {
+		problems = append(problems, fmt.Sprintf("--transfers: %d is not between 1 and %d", o.Transfers, maxLoadTransfers))
 	}
-	if o.concurrency < 1 || o.concurrency > 256 {
-		problems = append(problems, fmt.Sprintf("--concurrency: %d is not between 1 and 256", o.concurrency))
+	if o.Concurrency < 1 || o.Concurrency > 256 {
+		problems = append(problems, fmt.Sprintf("--concurrency: %d is not between 1 and 256", o.Concurrency))
 	}
-	if o.expiresIn < 5*time.Second || o.expiresIn > 24*time.Hour {
-		problems = append(problems, fmt.Sprintf("--expires-in: %s is not between 5s and 24h", o.expiresIn))
+	if o.ExpiresIn < 5*time.Second || o.ExpiresIn > 24*time.Hour {
+		problems = append(problems, fmt.Sprintf("--expires-in: %s is not between 5s and 24h", o.ExpiresIn))
 	}
-	if _, err := faultPreset(o.faults); err != nil {
+	if _, err := faultPreset(o.Faults); err != nil {
 		problems = append(problems, "--faults: "+err.Error())
 	}
-	for flag, v := range map[string]string{"--sandbox": o.sandboxURL, "--worker-metrics": o.metricsURL} {
+	for flag, v := range map[string]string{"--sandbox": o.SandboxURL, "--worker-metrics": o.MetricsURL} {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			problems = append(problems, fmt.Sprintf("%s: %q is not an absolute http(s) URL", flag, v))
@@ -81,129 +95,63 @@ func (o loadOptions) validate() error {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return problemsError("invalid loadtest flags", problems)
+		return errors.New("invalid loadtest flags:\n  " + strings.Join(problems, "\n  "))
 	}
 	return nil
 }
 
-func (a *app) loadtestCmd() *cobra.Command {
-	o := loadOptions{sandboxURL: defaultSandboxURL}
-	if v, ok := a.env.LookupEnv("CSP_SANDBOX_URL"); ok && strings.TrimSpace(v) != "" {
-		o.sandboxURL = strings.TrimSpace(v)
-	}
-	cmd := &cobra.Command{
-		Use:   "loadtest",
-		Short: "Run many sandbox transfers against a running stack and report throughput, stage latencies, cost and the ledger's verdict",
-		Long: `Run N whole transfers against an already running stack (make run: a Temporal server, the worker with its
-embedded Partner Center sandbox). For each transfer a sandbox customer is created (a retired Office 365 E4
-whose users move to E3, and Office 365 E1 bought again; originals ending --expires-in after the start), the
-transfer is started (approval never, country FR), the customer's acceptance is given in the sandbox admin
-API and reported to the transfer, and the command waits until every transfer has ended (at most
---expires-in + 5m).
-
-It prints wall time and transfers per second; p50/p95/p99 per stage and end to end; history events per
-transfer; Partner Center and Graph calls per transfer and 429s (from the worker's metrics); worker CPU
-seconds and peak/end memory; the sandbox ledger's verdict for these customers (no duplicate purchase, no
-original cancelled, no license shortfall, no user without a license, one order per customer); and, with
---baseline, the same number of minimal workflows running the same number of no-op activities, so the
-ratio between the two means something on any machine.
-
-Faults (PUT /sandbox/faults, cleared at the end):
-  none   the sandbox's fault rules are left as they are
-  light  5% 429 (Retry-After 1) on Partner Center, 2% 503 on Graph, 10 ms latency
-  heavy  20% 429 on Partner Center, 10% 503 on Graph, 50 ms latency, one partial checkout, 10% dropped webhooks
-
-Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise.`,
-		Example: "  starter loadtest\n  starter loadtest --transfers 200 --faults light\n" +
-			"  TEMPORAL_ADDRESS=127.0.0.1:17400 starter loadtest --sandbox http://127.0.0.1:18489 --worker-metrics http://127.0.0.1:18491/metrics --json",
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
-				res, err := a.runLoad(ctx, s, o, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				out := cmd.OutOrStdout()
-				if a.jsonOut {
-					if err := writeJSON(out, res); err != nil {
-						return err
-					}
-				} else {
-					renderLoad(out, res)
-				}
-				if res.Verdict != verdictPass {
-					return errors.New("load test failed: " + strings.Join(res.Problems, "; "))
-				}
-				return nil
-			})
-		},
-	}
-	f := cmd.Flags()
-	f.IntVar(&o.transfers, "transfers", 50, "how many transfers to run")
-	f.IntVar(&o.concurrency, "concurrency", 20, "how many customer creations and starts are in flight at once")
-	f.DurationVar(&o.expiresIn, "expires-in", 30*time.Second, "when each customer's originals end, after its start")
-	f.StringVar(&o.faults, "faults", "none", "sandbox faults during the run: none, light or heavy")
-	f.StringVar(&o.sandboxURL, "sandbox", o.sandboxURL, "the sandbox's base URL (env CSP_SANDBOX_URL)")
-	f.StringVar(&o.metricsURL, "worker-metrics", defaultWorkerMetricsURL, "the worker's Prometheus metrics URL")
-	f.BoolVar(&o.baseline, "baseline", true, "also run minimal workflows with as many no-op activities, to compare")
-	return cmd
-}
-
 // faultPreset is the PUT /sandbox/faults body of a --faults preset, or nil for none. Partner Center is
 // everything under /v1, Graph everything under /graph; the latency rule slows every API call.
-func faultPreset(name string) (map[string]any, error) {
+func faultPreset(name string) (*sandbox.FaultRules, error) {
 	switch name {
 	case "none":
 		return nil, nil
 	case "light":
-		return map[string]any{"seed": 7, "rules": []map[string]any{
-			{"match": "/v1/**", "status": 429, "retryAfterSeconds": 1, "probability": 0.05},
-			{"match": "/graph/**", "status": 503, "probability": 0.02},
-			{"match": "*", "latencyMs": 10},
+		return &sandbox.FaultRules{Seed: 7, Rules: []sandbox.FaultRule{
+			{Match: "/v1/**", Status: 429, RetryAfterSeconds: 1, Probability: 0.05},
+			{Match: "/graph/**", Status: 503, Probability: 0.02},
+			{Match: "*", LatencyMs: 10},
 		}}, nil
 	case "heavy":
-		return map[string]any{"seed": 7, "rules": []map[string]any{
-			{"match": "/v1/**", "status": 429, "retryAfterSeconds": 1, "probability": 0.2},
-			{"match": "/graph/**", "status": 503, "probability": 0.1},
-			{"match": "*", "latencyMs": 50},
-			{"kind": "partialCheckout", "lineItems": []int{1}, "count": 1},
-			{"kind": "dropWebhook", "probability": 0.1},
+		return &sandbox.FaultRules{Seed: 7, Rules: []sandbox.FaultRule{
+			{Match: "/v1/**", Status: 429, RetryAfterSeconds: 1, Probability: 0.2},
+			{Match: "/graph/**", Status: 503, Probability: 0.1},
+			{Match: "*", LatencyMs: 50},
+			{Kind: sandbox.FaultPartialCheckout, LineItems: []int{1}, Count: 1},
+			{Kind: sandbox.FaultDropWebhook, Probability: 0.1},
 		}}, nil
 	}
 	return nil, fmt.Errorf("%q is not one of none, light, heavy", name)
 }
 
-// Verdicts.
+// Verdicts (Result.Verdict, LedgerVerdict.Verdict).
 const (
-	verdictPass = "PASS"
-	verdictFail = "FAIL"
+	VerdictPass = "PASS"
+	VerdictFail = "FAIL"
 )
 
-// durationStats are percentiles in seconds.
-type durationStats struct {
+// DurationStats are percentiles in seconds.
+type DurationStats struct {
 	Count int     `json:"count"`
 	P50   float64 `json:"p50Seconds"`
 	P95   float64 `json:"p95Seconds"`
 	P99   float64 `json:"p99Seconds"`
 }
 
-// stageStats is how long transfers stayed in one stage.
-type stageStats struct {
+// StageStats is how long transfers stayed in one stage.
+type StageStats struct {
 	Stage csptransfer.Stage `json:"stage"`
-	durationStats
+	DurationStats
 }
 
-// historyStats is the number of history events per transfer.
-type historyStats struct {
+// HistoryStats is the number of history events per transfer.
+type HistoryStats struct {
 	P50 int `json:"p50"`
 	Max int `json:"max"`
 }
 
-// apiStats are the worker's Partner Center and Graph calls during the run.
-type apiStats struct {
+// APIStats are the worker's Partner Center and Graph calls during the run.
+type APIStats struct {
 	Available                bool    `json:"available"`
 	PartnerCenterCalls       float64 `json:"partnerCenterCalls"`
 	GraphCalls               float64 `json:"graphCalls"`
@@ -212,8 +160,8 @@ type apiStats struct {
 	Throttled                float64 `json:"throttled429"`
 }
 
-// workerStats is what the worker process spent.
-type workerStats struct {
+// WorkerStats is what the worker process spent.
+type WorkerStats struct {
 	Available         bool    `json:"available"`
 	CPUSeconds        float64 `json:"cpuSeconds"`
 	PeakRSSBytes      float64 `json:"peakResidentBytes"`
@@ -223,8 +171,8 @@ type workerStats struct {
 	MetricsURLProblem string  `json:"problem,omitempty"`
 }
 
-// ledgerVerdict sums the sandbox ledger over the load test's customers.
-type ledgerVerdict struct {
+// LedgerVerdict sums the sandbox ledger over the load test's customers.
+type LedgerVerdict struct {
 	Customers           int    `json:"customers"`
 	Missing             int    `json:"missing"`
 	DuplicatePurchases  int    `json:"duplicatePurchases"`
@@ -237,8 +185,8 @@ type ledgerVerdict struct {
 	Verdict             string `json:"verdict"`
 }
 
-// baselineStats is the minimal-workflow run.
-type baselineStats struct {
+// BaselineStats is the minimal-workflow run.
+type BaselineStats struct {
 	Workflows             int     `json:"workflows"`
 	ActivitiesPerWorkflow int     `json:"activitiesPerWorkflow"`
 	WallSeconds           float64 `json:"wallSeconds"`
@@ -247,8 +195,8 @@ type baselineStats struct {
 	Ratio float64 `json:"ratio"`
 }
 
-// loadResult is loadtest's output.
-type loadResult struct {
+// Result is loadtest's output.
+type Result struct {
 	Transfers        int      `json:"transfers"`
 	Concurrency      int      `json:"concurrency"`
 	Faults           string   `json:"faults"`
@@ -266,13 +214,13 @@ type loadResult struct {
 	TransfersPerSecond float64  `json:"transfersPerSecond"`
 	// ActiveWallSeconds is the working time, without the sleep until the originals end (see activeSeconds).
 	ActiveWallSeconds float64        `json:"activeWallSeconds"`
-	Stages            []stageStats   `json:"stages"`
-	EndToEnd          durationStats  `json:"endToEnd"`
-	History           historyStats   `json:"historyEvents"`
-	API               apiStats       `json:"api"`
-	Worker            workerStats    `json:"worker"`
-	Ledger            ledgerVerdict  `json:"ledger"`
-	Baseline          *baselineStats `json:"baseline,omitempty"`
+	Stages            []StageStats   `json:"stages"`
+	EndToEnd          DurationStats  `json:"endToEnd"`
+	History           HistoryStats   `json:"historyEvents"`
+	API               APIStats       `json:"api"`
+	Worker            WorkerStats    `json:"worker"`
+	Ledger            LedgerVerdict  `json:"ledger"`
+	Baseline          *BaselineStats `json:"baseline,omitempty"`
 	Verdict           string         `json:"verdict"`
 	Problems          []string       `json:"problems"`
 }
@@ -285,38 +233,45 @@ type loadTransfer struct {
 	err    error
 }
 
-// runLoad performs the load test; its error means the test could not run, not that it failed.
-func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.Writer) (loadResult, error) {
-	res := loadResult{Transfers: o.transfers, Concurrency: o.concurrency, Faults: o.faults, ExpiresInSeconds: o.expiresIn.Seconds(),
+// session is what the run uses of Temporal.
+type session struct {
+	c   client.Client
+	svc transfers.Service
+}
+
+// Run performs the load test with c, writing its progress to errOut; o must be valid (Validate). Its error
+// means the test could not run, not that it failed: that is Result.Verdict.
+func Run(ctx context.Context, c client.Client, o Options, errOut io.Writer) (Result, error) {
+	s := &session{c: c, svc: transfers.Service{Client: c}}
+	res := Result{Transfers: o.Transfers, Concurrency: o.Concurrency, Faults: o.Faults, ExpiresInSeconds: o.ExpiresIn.Seconds(),
 		Cores: runtime.NumCPU(), Unfinished: []string{}, UnfinishedByStage: map[csptransfer.Stage]int{}, NotCompleted: []string{}, Problems: []string{}}
-	hc := &http.Client{Timeout: 15 * time.Second}
-	sb := sandboxAdmin{base: strings.TrimRight(o.sandboxURL, "/"), hc: hc}
-	if err := sb.call(ctx, http.MethodGet, "/sandbox/clock", nil, nil); err != nil {
+	sb := sandbox.AdminClient{BaseURL: o.SandboxURL, HTTP: &http.Client{Timeout: 15 * time.Second}}
+	if _, err := sb.Clock(ctx); err != nil {
 		return res, fmt.Errorf("sandbox unreachable (set --sandbox or CSP_SANDBOX_URL): %w", err)
 	}
-	preset, _ := faultPreset(o.faults)
+	preset, _ := faultPreset(o.Faults)
 	if preset != nil {
-		if err := sb.call(ctx, http.MethodPut, "/sandbox/faults", preset, nil); err != nil {
-			return res, fmt.Errorf("apply faults %s: %w", o.faults, err)
+		if err := sb.PutFaults(ctx, *preset); err != nil {
+			return res, fmt.Errorf("apply faults %s: %w", o.Faults, err)
 		}
 		defer func() {
 			// The run's context may be cancelled (Ctrl-C): clearing the faults must still happen.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if err := sb.call(cctx, http.MethodDelete, "/sandbox/faults", nil, nil); err != nil {
+			if err := sb.DeleteFaults(cctx); err != nil {
 				fmt.Fprintln(errOut, "loadtest: clear sandbox faults:", err)
 			}
 		}()
 	}
 
-	scraper := metricsScraper{url: o.metricsURL, hc: &http.Client{Timeout: 5 * time.Second}}
+	scraper := metricsScraper{url: o.MetricsURL, hc: &http.Client{Timeout: 5 * time.Second}}
 	before, beforeErr := scraper.scrape(ctx)
 	sampler := startSampler(ctx, scraper)
 
 	began := time.Now()
-	transfers := a.startLoad(ctx, s, sb, o, errOut)
-	deadline := began.Add(o.expiresIn + loadGrace)
-	a.driveLoad(ctx, s, sb, transfers, o.concurrency, deadline, errOut)
+	transfers := startLoad(ctx, s, sb, o, errOut)
+	deadline := began.Add(o.ExpiresIn + loadGrace)
+	driveLoad(ctx, s, sb, transfers, o.Concurrency, deadline, errOut)
 	wall := time.Since(began)
 	peak := sampler.stop()
 	after, afterErr := scraper.scrape(ctx)
@@ -347,15 +302,15 @@ func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.
 	res.Stages, res.EndToEnd = stageDurations(reports)
 	res.ActiveWallSeconds = activeSeconds(reports)
 
-	hist, medianID := a.historyLengths(ctx, s, transfers, o.concurrency)
+	hist, medianID := historyLengths(ctx, s, transfers, o.Concurrency)
 	res.History = hist
-	res.UnfinishedByStage, res.Aborted = abortUnfinished(ctx, s, transfers, o.concurrency)
-	res.API, res.Worker = metricDeltas(before, beforeErr, after, afterErr, peak, o.transfers)
+	res.UnfinishedByStage, res.Aborted = abortUnfinished(ctx, s, transfers, o.Concurrency)
+	res.API, res.Worker = metricDeltas(before, beforeErr, after, afterErr, peak, o.Transfers)
 
-	var ledger sandbox.Ledger
-	if err := sb.call(ctx, http.MethodGet, "/sandbox/ledger", nil, &ledger); err != nil {
+	ledger, err := sb.Ledger(ctx)
+	if err != nil {
 		res.Problems = append(res.Problems, "sandbox ledger: "+err.Error())
-		res.Ledger.Verdict = verdictFail
+		res.Ledger.Verdict = VerdictFail
 	} else {
 		tenants := make([]string, 0, len(transfers))
 		for _, t := range transfers {
@@ -364,8 +319,8 @@ func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.
 		res.Ledger = judgeLedger(ledger, tenants)
 	}
 
-	if o.baseline && medianID != "" && ctx.Err() == nil {
-		b, err := runBaseline(ctx, s, medianID, res.Started, o.concurrency, o.expiresIn+loadGrace)
+	if o.Baseline && medianID != "" && ctx.Err() == nil {
+		b, err := runBaseline(ctx, s, medianID, res.Started, o.Concurrency, o.ExpiresIn+loadGrace)
 		if err != nil {
 			res.Problems = append(res.Problems, "baseline: "+err.Error())
 		} else {
@@ -387,12 +342,12 @@ func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.
 	if n := len(res.NotCompleted); n > 0 {
 		res.Problems = append(res.Problems, fmt.Sprintf("%d transfer(s) ended without completing", n))
 	}
-	if res.Ledger.Verdict != verdictPass {
+	if res.Ledger.Verdict != VerdictPass {
 		res.Problems = append(res.Problems, "the sandbox ledger's verdict is FAIL")
 	}
-	res.Verdict = verdictPass
-	if len(res.Problems) > 0 || res.Completed != o.transfers {
-		res.Verdict = verdictFail
+	res.Verdict = VerdictPass
+	if len(res.Problems) > 0 || res.Completed != o.Transfers {
+		res.Verdict = VerdictFail
 	}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("loadtest interrupted: %w", ctx.Err())
@@ -401,9 +356,9 @@ func (a *app) runLoad(ctx context.Context, s *session, o loadOptions, errOut io.
 }
 
 // startLoad creates the sandbox customers and starts their transfers, --concurrency at a time.
-func (a *app) startLoad(ctx context.Context, s *session, sb sandboxAdmin, o loadOptions, errOut io.Writer) []*loadTransfer {
-	transfers := make([]*loadTransfer, o.transfers)
-	sem := make(chan struct{}, o.concurrency)
+func startLoad(ctx context.Context, s *session, sb sandbox.AdminClient, o Options, errOut io.Writer) []*loadTransfer {
+	transfers := make([]*loadTransfer, o.Transfers)
+	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
 	for i := range transfers {
 		t := &loadTransfer{tenant: uuid.NewString()}
@@ -418,7 +373,7 @@ func (a *app) startLoad(ctx context.Context, s *session, sb sandboxAdmin, o load
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			t.id, t.err = startOne(ctx, s, sb, t.tenant, o.expiresIn)
+			t.id, t.err = startOne(ctx, s, sb, t.tenant, o.ExpiresIn)
 		}()
 	}
 	wg.Wait()
@@ -437,12 +392,12 @@ func countStarted(ts []*loadTransfer) int {
 }
 
 // startOne creates one customer, whose originals end expiresIn from now, and starts its transfer.
-func startOne(ctx context.Context, s *session, sb sandboxAdmin, tenant string, expiresIn time.Duration) (string, error) {
+func startOne(ctx context.Context, s *session, sb sandbox.AdminClient, tenant string, expiresIn time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	domain := "load-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(expiresIn).UTC().Truncate(time.Second)
-	if err := sb.call(ctx, http.MethodPost, "/sandbox/customers", demo.Customer(tenant, domain, expires), nil); err != nil {
+	if err := sb.CreateCustomer(ctx, demo.Customer(tenant, domain, expires)); err != nil {
 		return "", err
 	}
 	started, err := s.svc.Start(ctx, csptransfer.TransferRequest{
@@ -458,7 +413,7 @@ func startOne(ctx context.Context, s *session, sb sandboxAdmin, tenant string, e
 // deadline passes: it accepts the invitation in the sandbox, reports the acceptance, approves a plan that
 // waits for approval, then waits for the result. Status queries are bounded by sem so the worker is not
 // flooded with queries the transfers themselves do not cause.
-func (a *app) driveLoad(ctx context.Context, s *session, sb sandboxAdmin, ts []*loadTransfer, concurrency int, deadline time.Time, errOut io.Writer) {
+func driveLoad(ctx context.Context, s *session, sb sandbox.AdminClient, ts []*loadTransfer, concurrency int, deadline time.Time, errOut io.Writer) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	sem := make(chan struct{}, concurrency)
@@ -499,7 +454,7 @@ func (a *app) driveLoad(ctx context.Context, s *session, sb sandboxAdmin, ts []*
 // (the CspStage search attribute, answered by the server alone) and queries the workflow only when it
 // needs the partner tenant or the plan version: a status query is a workflow task on the worker, and the
 // load test must not add load the transfers themselves do not cause.
-func driveOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, sem chan struct{}) (*csptransfer.TransferReport, error) {
+func driveOne(ctx context.Context, s *session, sb sandbox.AdminClient, t *loadTransfer, sem chan struct{}) (*csptransfer.TransferReport, error) {
 	accepted := false
 	approved := 0
 	wait := 250 * time.Millisecond
@@ -567,8 +522,8 @@ func queryStatus(ctx context.Context, s *session, id string) (csptransfer.Transf
 	return s.svc.Status(qctx, id)
 }
 
-func acceptOne(ctx context.Context, s *session, sb sandboxAdmin, t *loadTransfer, partner string) error {
-	if err := sb.call(ctx, http.MethodPost, "/sandbox/customers/"+t.tenant+"/accept", map[string]any{"partnerTenantId": partner}, nil); err != nil {
+func acceptOne(ctx context.Context, s *session, sb sandbox.AdminClient, t *loadTransfer, partner string) error {
+	if err := sb.Accept(ctx, t.tenant, sandbox.AcceptInput{PartnerTenantID: partner}); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -599,7 +554,7 @@ func waitResult(ctx context.Context, s *session, id string) (*csptransfer.Transf
 // stageDurations turns each report's timeline into time spent per stage (from entering a stage to
 // entering the next one, summed when a stage is entered again) and end to end, and gives percentiles over
 // the transfers. Stages come out in workflow order; stages no transfer passed through are left out.
-func stageDurations(reports []csptransfer.TransferReport) ([]stageStats, durationStats) {
+func stageDurations(reports []csptransfer.TransferReport) ([]StageStats, DurationStats) {
 	per := map[csptransfer.Stage][]time.Duration{}
 	var e2e []time.Duration
 	for _, r := range reports {
@@ -625,10 +580,10 @@ func stageDurations(reports []csptransfer.TransferReport) ([]stageStats, duratio
 			e2e = append(e2e, end.Sub(start))
 		}
 	}
-	var stages []stageStats
+	var stages []StageStats
 	for _, st := range csptransfer.Stages() {
 		if ds, ok := per[st]; ok {
-			stages = append(stages, stageStats{Stage: st, durationStats: percentiles(ds)})
+			stages = append(stages, StageStats{Stage: st, DurationStats: percentiles(ds)})
 		}
 	}
 	return stages, percentiles(e2e)
@@ -667,13 +622,13 @@ func activeSeconds(reports []csptransfer.TransferReport) float64 {
 
 // percentiles gives p50/p95/p99 by the nearest-rank method: the smallest value with at least p% of the
 // values at or below it, so every figure is one that was measured.
-func percentiles(ds []time.Duration) durationStats {
+func percentiles(ds []time.Duration) DurationStats {
 	if len(ds) == 0 {
-		return durationStats{}
+		return DurationStats{}
 	}
 	sorted := append([]time.Duration(nil), ds...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	return durationStats{Count: len(sorted),
+	return DurationStats{Count: len(sorted),
 		P50: nearestRank(sorted, 50).Seconds(), P95: nearestRank(sorted, 95).Seconds(), P99: nearestRank(sorted, 99).Seconds()}
 }
 
@@ -686,42 +641,31 @@ func nearestRank[T any](sorted []T, p float64) T {
 
 // historyLengths reads every transfer's history length and returns its p50 and max, and the workflow ID
 // of the transfer with the median length (the baseline copies its activity count).
-func (a *app) historyLengths(ctx context.Context, s *session, ts []*loadTransfer, concurrency int) (historyStats, string) {
+func historyLengths(ctx context.Context, s *session, ts []*loadTransfer, concurrency int) (HistoryStats, string) {
 	type entry struct {
 		id string
 		n  int
 	}
 	var mu sync.Mutex
 	var lengths []entry
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
-	for _, t := range ts {
-		if t.id == "" {
-			continue
+	started := func(t *loadTransfer) bool { return t.id != "" }
+	eachTransfer(ts, concurrency, started, func(t *loadTransfer) {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		desc, err := s.c.DescribeWorkflow(dctx, t.id, "")
+		if err != nil {
+			return
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			desc, err := s.c.DescribeWorkflow(dctx, t.id, "")
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			lengths = append(lengths, entry{id: t.id, n: desc.HistoryLength})
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+		mu.Lock()
+		lengths = append(lengths, entry{id: t.id, n: desc.HistoryLength})
+		mu.Unlock()
+	})
 	if len(lengths) == 0 {
-		return historyStats{}, ""
+		return HistoryStats{}, ""
 	}
 	sort.Slice(lengths, func(i, j int) bool { return lengths[i].n < lengths[j].n })
 	median := nearestRank(lengths, 50)
-	return historyStats{P50: median.n, Max: lengths[len(lengths)-1].n}, median.id
+	return HistoryStats{P50: median.n, Max: lengths[len(lengths)-1].n}, median.id
 }
 
 // abortUnfinished signals abort to every transfer still running when the time is up, so a load test
@@ -730,10 +674,32 @@ func abortUnfinished(ctx context.Context, s *session, ts []*loadTransfer, concur
 	var mu sync.Mutex
 	byStage := map[csptransfer.Stage]int{}
 	aborted := 0
+	unfinished := func(t *loadTransfer) bool { return t.id != "" && t.report == nil }
+	eachTransfer(ts, concurrency, unfinished, func(t *loadTransfer) {
+		// The run's deadline has passed: these calls get their own short one.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		stage, running, err := describeStage(cctx, s, t.id)
+		if err != nil || !running {
+			return
+		}
+		serr := s.c.SignalWorkflow(cctx, t.id, "", csptransfer.SignalAbort, csptransfer.Abort{Reason: "load test time limit reached"})
+		mu.Lock()
+		defer mu.Unlock()
+		byStage[stage]++
+		if serr == nil {
+			aborted++
+		}
+	})
+	return byStage, aborted
+}
+
+// eachTransfer runs fn on every transfer pick selects, concurrency at a time, and waits for them all.
+func eachTransfer(ts []*loadTransfer, concurrency int, pick func(*loadTransfer) bool, fn func(*loadTransfer)) {
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for _, t := range ts {
-		if t.id == "" || t.report != nil {
+		if !pick(t) {
 			continue
 		}
 		wg.Add(1)
@@ -741,24 +707,10 @@ func abortUnfinished(ctx context.Context, s *session, ts []*loadTransfer, concur
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			// The run's deadline has passed: these calls get their own short one.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			stage, running, err := describeStage(cctx, s, t.id)
-			if err != nil || !running {
-				return
-			}
-			serr := s.c.SignalWorkflow(cctx, t.id, "", csptransfer.SignalAbort, csptransfer.Abort{Reason: "load test time limit reached"})
-			mu.Lock()
-			defer mu.Unlock()
-			byStage[stage]++
-			if serr == nil {
-				aborted++
-			}
+			fn(t)
 		}()
 	}
 	wg.Wait()
-	return byStage, aborted
 }
 
 // metricSample is what loadtest reads from one scrape of the worker's metrics.
@@ -811,11 +763,11 @@ func parseMetrics(r io.Reader) (metricSample, error) {
 }
 
 // metricDeltas turns the scrapes before and after the run, and the peaks sampled during it, into figures.
-func metricDeltas(before metricSample, beforeErr error, after metricSample, afterErr error, peak metricSample, transfers int) (apiStats, workerStats) {
+func metricDeltas(before metricSample, beforeErr error, after metricSample, afterErr error, peak metricSample, transfers int) (APIStats, WorkerStats) {
 	if err := errors.Join(beforeErr, afterErr); err != nil {
-		return apiStats{}, workerStats{MetricsURLProblem: err.Error()}
+		return APIStats{}, WorkerStats{MetricsURLProblem: err.Error()}
 	}
-	api := apiStats{Available: true,
+	api := APIStats{Available: true,
 		PartnerCenterCalls: after.calls["partnercenter"] - before.calls["partnercenter"],
 		GraphCalls:         after.calls["graph"] - before.calls["graph"],
 		Throttled:          after.throttled - before.throttled,
@@ -824,7 +776,7 @@ func metricDeltas(before metricSample, beforeErr error, after metricSample, afte
 		api.PartnerCenterPerTransfer = api.PartnerCenterCalls / float64(transfers)
 		api.GraphPerTransfer = api.GraphCalls / float64(transfers)
 	}
-	w := workerStats{Available: true, CPUSeconds: after.cpuSeconds - before.cpuSeconds,
+	w := WorkerStats{Available: true, CPUSeconds: after.cpuSeconds - before.cpuSeconds,
 		PeakRSSBytes: max(peak.rss, after.rss, before.rss), EndRSSBytes: after.rss,
 		PeakHeapInuse: max(peak.heapInuse, after.heapInuse, before.heapInuse), EndHeapInuse: after.heapInuse}
 	return api, w
@@ -898,12 +850,12 @@ func (s *sampler) stop() metricSample {
 // duplicate purchase, no cancelled original, no shortfall and nobody unlicensed. A customer may have two
 // orders when a partial checkout's failed line was bought again on its own: the ledger's duplicate count,
 // not the order count, is what proves nothing was bought twice.
-func judgeLedger(l sandbox.Ledger, tenants []string) ledgerVerdict {
+func judgeLedger(l sandbox.Ledger, tenants []string) LedgerVerdict {
 	byTenant := make(map[string]sandbox.CustomerLedger, len(l.Customers))
 	for _, c := range l.Customers {
 		byTenant[strings.ToLower(c.TenantID)] = c
 	}
-	v := ledgerVerdict{MinOrders: math.MaxInt}
+	v := LedgerVerdict{MinOrders: math.MaxInt}
 	for _, t := range tenants {
 		c, ok := byTenant[strings.ToLower(t)]
 		if !ok {
@@ -922,10 +874,10 @@ func judgeLedger(l sandbox.Ledger, tenants []string) ledgerVerdict {
 	if v.Customers == 0 {
 		v.MinOrders = 0
 	}
-	v.Verdict = verdictFail
+	v.Verdict = VerdictFail
 	if v.Missing == 0 && v.Customers > 0 && v.DuplicatePurchases == 0 && v.OriginalsCancelled == 0 && v.LicenseShortfalls == 0 &&
 		v.UsersWithoutLicense == 0 && v.MinOrders >= 1 {
-		v.Verdict = verdictPass
+		v.Verdict = VerdictPass
 	}
 	return v
 }
@@ -985,18 +937,18 @@ func countActivities(ctx context.Context, c client.Client, id string) (int, erro
 
 // runBaseline runs n LoadBaseline workflows, as many activities each as the median transfer scheduled,
 // started --concurrency at a time on an in-process worker, and times them.
-func runBaseline(ctx context.Context, s *session, medianID string, n, concurrency int, limit time.Duration) (baselineStats, error) {
+func runBaseline(ctx context.Context, s *session, medianID string, n, concurrency int, limit time.Duration) (BaselineStats, error) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	acts, err := countActivities(ctx, s.c, medianID)
 	if err != nil {
-		return baselineStats{}, err
+		return BaselineStats{}, err
 	}
 	w := worker.New(s.c, loadBaselineTaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(loadBaselineWorkflow, workflow.RegisterOptions{Name: loadBaselineWorkflowType})
 	w.RegisterActivityWithOptions(loadBaselineStep, activity.RegisterOptions{Name: loadBaselineActivityType})
 	if err := w.Start(); err != nil {
-		return baselineStats{}, fmt.Errorf("baseline worker: %w", err)
+		return BaselineStats{}, fmt.Errorf("baseline worker: %w", err)
 	}
 	defer w.Stop()
 
@@ -1027,53 +979,13 @@ func runBaseline(ctx context.Context, s *session, medianID string, n, concurrenc
 	wg.Wait()
 	wall := time.Since(began)
 	if err := errors.Join(errs...); err != nil {
-		return baselineStats{}, err
+		return BaselineStats{}, err
 	}
-	return baselineStats{Workflows: n, ActivitiesPerWorkflow: acts, WallSeconds: wall.Seconds(), PerSecond: float64(n) / wall.Seconds()}, nil
+	return BaselineStats{Workflows: n, ActivitiesPerWorkflow: acts, WallSeconds: wall.Seconds(), PerSecond: float64(n) / wall.Seconds()}, nil
 }
 
-// sandboxAdmin calls the sandbox admin API.
-type sandboxAdmin struct {
-	base string
-	hc   *http.Client
-}
-
-func (s sandboxAdmin) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("sandbox %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("sandbox %s %s: %w", method, path, err)
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("sandbox %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("sandbox %s %s: decode: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-// renderLoad prints the figures for a person.
-func renderLoad(w io.Writer, r loadResult) {
+// Render prints the figures for a person.
+func Render(w io.Writer, r Result) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("Load test: %d transfer(s), concurrency %d, faults %s, originals end %s after each start, %d CPU core(s)",
 		r.Transfers, r.Concurrency, r.Faults, time.Duration(r.ExpiresInSeconds*float64(time.Second)), r.Cores)

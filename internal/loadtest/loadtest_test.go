@@ -1,17 +1,13 @@
-package main
+package loadtest
 
 import (
-	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/csptransfer/csptransfer"
-	"github.com/csptransfer/csptransfer/internal/metrics"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 )
 
@@ -30,13 +26,13 @@ func TestPercentilesNearestRank(t *testing.T) {
 	tests := []struct {
 		name string
 		give []time.Duration
-		want durationStats
+		want DurationStats
 	}{
-		{name: "empty", give: nil, want: durationStats{}},
-		{name: "one value", give: secs(7), want: durationStats{Count: 1, P50: 7, P95: 7, P99: 7}},
-		{name: "odd count", give: secs(3, 1, 2), want: durationStats{Count: 3, P50: 2, P95: 3, P99: 3}},
-		{name: "even count takes the lower middle", give: secs(4, 1, 3, 2), want: durationStats{Count: 4, P50: 2, P95: 4, P99: 4}},
-		{name: "one to a hundred", give: secs(hundred...), want: durationStats{Count: 100, P50: 50, P95: 95, P99: 99}},
+		{name: "empty", give: nil, want: DurationStats{}},
+		{name: "one value", give: secs(7), want: DurationStats{Count: 1, P50: 7, P95: 7, P99: 7}},
+		{name: "odd count", give: secs(3, 1, 2), want: DurationStats{Count: 3, P50: 2, P95: 3, P99: 3}},
+		{name: "even count takes the lower middle", give: secs(4, 1, 3, 2), want: DurationStats{Count: 4, P50: 2, P95: 4, P99: 4}},
+		{name: "one to a hundred", give: secs(hundred...), want: DurationStats{Count: 100, P50: 50, P95: 95, P99: 99}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,19 +62,19 @@ func TestStageDurationsFromTimelines(t *testing.T) {
 			e(csptransfer.StageAwaitingExpiry, 7), e(csptransfer.StageProvisioning, 27), e(csptransfer.StageCompleted, 28)),
 	}
 	stages, e2e := stageDurations(reports)
-	got := map[csptransfer.Stage]durationStats{}
+	got := map[csptransfer.Stage]DurationStats{}
 	var order []csptransfer.Stage
 	for _, s := range stages {
-		got[s.Stage] = s.durationStats
+		got[s.Stage] = s.DurationStats
 		order = append(order, s.Stage)
 	}
 	require.Equal(t, []csptransfer.Stage{csptransfer.StageValidating, csptransfer.StageAwaitingAcceptance, csptransfer.StageProvisioning,
 		csptransfer.StageAwaitingExpiry}, order, "workflow order; the final stage has no duration")
-	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 2, P99: 2}, got[csptransfer.StageValidating])
-	require.Equal(t, durationStats{Count: 2, P50: 2, P95: 3, P99: 3}, got[csptransfer.StageAwaitingAcceptance])
-	require.Equal(t, durationStats{Count: 2, P50: 1, P95: 3, P99: 3}, got[csptransfer.StageProvisioning])
-	require.Equal(t, durationStats{Count: 2, P50: 20, P95: 30, P99: 30}, got[csptransfer.StageAwaitingExpiry])
-	require.Equal(t, durationStats{Count: 2, P50: 28, P95: 34, P99: 34}, e2e)
+	require.Equal(t, DurationStats{Count: 2, P50: 1, P95: 2, P99: 2}, got[csptransfer.StageValidating])
+	require.Equal(t, DurationStats{Count: 2, P50: 2, P95: 3, P99: 3}, got[csptransfer.StageAwaitingAcceptance])
+	require.Equal(t, DurationStats{Count: 2, P50: 1, P95: 3, P99: 3}, got[csptransfer.StageProvisioning])
+	require.Equal(t, DurationStats{Count: 2, P50: 20, P95: 30, P99: 30}, got[csptransfer.StageAwaitingExpiry])
+	require.Equal(t, DurationStats{Count: 2, P50: 28, P95: 34, P99: 34}, e2e)
 	// Working time: from the first start (0) to the last entry into AwaitingExpiry (7), not to the ends.
 	require.Equal(t, 7.0, activeSeconds(reports))
 	// A transfer whose originals had already ended never waits: it works until it ends.
@@ -130,9 +126,9 @@ func TestMetricDeltasFromPrometheusText(t *testing.T) {
 
 	peak := metricSample{rss: 300 << 20, heapInuse: 10 << 20}
 	api, w := metricDeltas(before, nil, after, nil, peak, 2)
-	require.Equal(t, apiStats{Available: true, PartnerCenterCalls: 32, GraphCalls: 21, PartnerCenterPerTransfer: 16,
+	require.Equal(t, APIStats{Available: true, PartnerCenterCalls: 32, GraphCalls: 21, PartnerCenterPerTransfer: 16,
 		GraphPerTransfer: 10.5, Throttled: 2}, api)
-	require.Equal(t, workerStats{Available: true, CPUSeconds: 2.5, PeakRSSBytes: 300 << 20, EndRSSBytes: 150 << 20,
+	require.Equal(t, WorkerStats{Available: true, CPUSeconds: 2.5, PeakRSSBytes: 300 << 20, EndRSSBytes: 150 << 20,
 		PeakHeapInuse: 60 << 20, EndHeapInuse: 60 << 20}, w, "peaks include the scrapes before and after")
 
 	_, w = metricDeltas(before, nil, metricSample{}, errTest("connection refused"), peak, 2)
@@ -161,50 +157,40 @@ func TestFaultPresets(t *testing.T) {
 		wantNRules int
 	}{
 		{give: "light", want429: 0.05, want503: 0.02, wantMs: 10, wantNRules: 3},
-		{give: "heavy", want429: 0.2, want503: 0.1, wantMs: 50, wantKinds: []string{"partialCheckout", "dropWebhook"}, wantNRules: 5},
+		{give: "heavy", want429: 0.2, want503: 0.1, wantMs: 50, wantKinds: []string{sandbox.FaultPartialCheckout, sandbox.FaultDropWebhook}, wantNRules: 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
 			p, err := faultPreset(tt.give)
 			require.NoError(t, err)
-			rules := p["rules"].([]map[string]any)
+			require.Equal(t, uint64(7), p.Seed)
+			rules := p.Rules
 			require.Len(t, rules, tt.wantNRules)
 			var kinds []string
 			for _, r := range rules {
 				switch {
-				case r["status"] == 429:
-					require.Equal(t, "/v1/**", r["match"], "Partner Center is everything under /v1")
-					require.Equal(t, 1, r["retryAfterSeconds"])
-					require.Equal(t, tt.want429, r["probability"])
-				case r["status"] == 503:
-					require.Equal(t, "/graph/**", r["match"])
-					require.Equal(t, tt.want503, r["probability"])
-				case r["latencyMs"] != nil:
-					require.Equal(t, tt.wantMs, r["latencyMs"])
+				case r.Status == 429:
+					require.Equal(t, "/v1/**", r.Match, "Partner Center is everything under /v1")
+					require.Equal(t, 1, r.RetryAfterSeconds)
+					require.Equal(t, tt.want429, r.Probability)
+				case r.Status == 503:
+					require.Equal(t, "/graph/**", r.Match)
+					require.Equal(t, tt.want503, r.Probability)
+				case r.LatencyMs != 0:
+					require.Equal(t, tt.wantMs, r.LatencyMs)
 				default:
-					kinds = append(kinds, r["kind"].(string))
+					kinds = append(kinds, r.Kind)
 				}
 			}
 			require.Equal(t, tt.wantKinds, kinds)
 			if tt.give == "heavy" {
-				require.Equal(t, 1, rules[3]["count"], "one partial checkout")
-				require.Equal(t, 0.1, rules[4]["probability"])
+				require.Equal(t, 1, rules[3].Count, "one partial checkout")
+				require.Equal(t, 0.1, rules[4].Probability)
 			}
-			_, err = json.Marshal(p)
-			require.NoError(t, err)
 		})
 	}
 	_, err = faultPreset("medium")
 	require.ErrorContains(t, err, "none, light, heavy")
-}
-
-func TestLoadtestFlagsAreValidated(t *testing.T) {
-	r := (&stack{address: "127.0.0.1:1"}).cli(t, "", "loadtest", "--transfers", "0", "--concurrency", "0",
-		"--expires-in", "1s", "--faults", "medium", "--sandbox", "nope", "--worker-metrics", "ftp://x")
-	require.Equal(t, exitUsage, r.code, r.stderr)
-	for _, flag := range []string{"--transfers", "--concurrency", "--expires-in", "--faults", "--sandbox", "--worker-metrics"} {
-		require.Contains(t, r.stderr, flag)
-	}
 }
 
 func TestLedgerVerdict(t *testing.T) {
@@ -213,16 +199,16 @@ func TestLedgerVerdict(t *testing.T) {
 		name  string
 		give  []sandbox.CustomerLedger
 		want  string
-		check func(t *testing.T, v ledgerVerdict)
+		check func(t *testing.T, v LedgerVerdict)
 	}{
-		{name: "all clean", give: []sandbox.CustomerLedger{ok("A"), ok("b"), ok("other")}, want: verdictPass},
-		{name: "a missing customer", give: []sandbox.CustomerLedger{ok("a")}, want: verdictFail,
-			check: func(t *testing.T, v ledgerVerdict) { require.Equal(t, 1, v.Missing) }},
-		{name: "two orders without a duplicate (a re-bought failed line)", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 2}}, want: verdictPass,
-			check: func(t *testing.T, v ledgerVerdict) { require.Equal(t, 2, v.MaxOrders) }},
-		{name: "no order", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 0}}, want: verdictFail},
-		{name: "a duplicate purchase", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, DuplicatePurchases: 1}}, want: verdictFail},
-		{name: "a shortfall", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, LicenseShortfalls: []sandbox.Shortfall{{}}}}, want: verdictFail},
+		{name: "all clean", give: []sandbox.CustomerLedger{ok("A"), ok("b"), ok("other")}, want: VerdictPass},
+		{name: "a missing customer", give: []sandbox.CustomerLedger{ok("a")}, want: VerdictFail,
+			check: func(t *testing.T, v LedgerVerdict) { require.Equal(t, 1, v.Missing) }},
+		{name: "two orders without a duplicate (a re-bought failed line)", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 2}}, want: VerdictPass,
+			check: func(t *testing.T, v LedgerVerdict) { require.Equal(t, 2, v.MaxOrders) }},
+		{name: "no order", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 0}}, want: VerdictFail},
+		{name: "a duplicate purchase", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, DuplicatePurchases: 1}}, want: VerdictFail},
+		{name: "a shortfall", give: []sandbox.CustomerLedger{ok("a"), {TenantID: "b", Orders: 1, LicenseShortfalls: []sandbox.Shortfall{{}}}}, want: VerdictFail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,67 +221,15 @@ func TestLedgerVerdict(t *testing.T) {
 	}
 }
 
-// TestLoadtestAgainstARealServer runs three transfers under light faults on a real dev server and worker
-// with the embedded sandbox, reading the metrics of this process (the worker runs in it).
-func TestLoadtestAgainstARealServer(t *testing.T) {
-	s := startStack(t)
-	m, err := metrics.New(zaptest.NewLogger(t))
-	require.NoError(t, err)
-	ms := httptest.NewServer(m.Handler())
-	t.Cleanup(ms.Close)
-
-	r := s.cli(t, "", "loadtest", "--transfers", "3", "--concurrency", "3", "--expires-in", "15s", "--faults", "light",
-		"--sandbox", s.sandboxURL, "--worker-metrics", ms.URL+"/metrics", "--json")
-	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
-	var res loadResult
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
-	require.Equal(t, verdictPass, res.Verdict, res.Problems)
-	require.Equal(t, 3, res.Completed)
-	require.Empty(t, res.Unfinished)
-	require.Equal(t, "light", res.Faults)
-	require.Positive(t, res.Cores)
-	require.Positive(t, res.TransfersPerSecond)
-	// Nothing receives this sandbox's webhooks, so they are dropped; that is reported, not a violation.
-	res.Ledger.WebhooksDropped = 0
-	require.Equal(t, ledgerVerdict{Customers: 3, MinOrders: 1, MaxOrders: 1, Verdict: verdictPass}, res.Ledger)
-	require.Equal(t, 3, res.EndToEnd.Count)
-	require.GreaterOrEqual(t, res.EndToEnd.P50, 10.0, "the originals end 15s after the start")
-	require.Positive(t, res.ActiveWallSeconds)
-	require.Less(t, res.ActiveWallSeconds, res.WallSeconds, "the expiry wait is not working time")
-	require.Positive(t, res.History.P50)
-	require.GreaterOrEqual(t, res.History.Max, res.History.P50)
-	require.True(t, res.Worker.Available, res.Worker.MetricsURLProblem)
-	require.Positive(t, res.Worker.PeakRSSBytes)
-	require.Positive(t, res.Worker.PeakHeapInuse)
-	require.NotNil(t, res.Baseline)
-	require.Equal(t, 3, res.Baseline.Workflows)
-	require.Positive(t, res.Baseline.ActivitiesPerWorkflow)
-	require.Positive(t, res.Baseline.Ratio)
-
-	// The faults were cleared at the end.
-	var faults struct {
-		Rules []map[string]any `json:"rules"`
-	}
-	sandboxCall(t, "GET", s.sandboxURL+"/sandbox/faults", nil, &faults)
-	require.Empty(t, faults.Rules)
-
-	human := s.cli(t, "", "loadtest", "--transfers", "1", "--expires-in", "10s", "--baseline=false",
-		"--sandbox", s.sandboxURL, "--worker-metrics", ms.URL+"/metrics")
-	require.Equal(t, exitOK, human.code, "stdout: %s\nstderr: %s", human.stdout, human.stderr)
-	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Worker CPU", "→ PASS", "Verdict        PASS"} {
-		require.Contains(t, human.stdout, want)
-	}
-}
-
-func TestRenderLoadShowsWhereUnfinishedTransfersStood(t *testing.T) {
+func TestRenderShowsWhereUnfinishedTransfersStood(t *testing.T) {
 	ids := make([]string, 12)
 	for i := range ids {
 		ids[i] = csptransfer.WorkflowID("00000000-0000-4000-8000-0000000000" + string(rune('a'+i)) + "0")
 	}
 	var out strings.Builder
-	renderLoad(&out, loadResult{Transfers: 12, Started: 12, Unfinished: ids, Aborted: 11,
+	Render(&out, Result{Transfers: 12, Started: 12, Unfinished: ids, Aborted: 11,
 		UnfinishedByStage: map[csptransfer.Stage]int{csptransfer.StagePlanning: 9, csptransfer.StageCheckingRegion: 3},
-		Worker:            workerStats{MetricsURLProblem: "connection refused"}, Ledger: ledgerVerdict{Verdict: verdictFail}, Verdict: verdictFail})
+		Worker:            WorkerStats{MetricsURLProblem: "connection refused"}, Ledger: LedgerVerdict{Verdict: VerdictFail}, Verdict: VerdictFail})
 	got := out.String()
 	require.Contains(t, got, "Unfinished     12, stood in: CheckingRegion 3, Planning 9; abort signalled to 11")
 	require.Contains(t, got, "... and 2 more (--json lists all)")

@@ -1,0 +1,142 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+const (
+	// maxAdminAnswer bounds what the admin client reads: the ledger of a load test with thousands of
+	// customers runs to tens of megabytes.
+	maxAdminAnswer = 256 << 20
+	// maxAdminErrorBody bounds the part of a refusal's body quoted in an error.
+	maxAdminErrorBody = 1 << 10
+)
+
+// defaultAdminHTTP is AdminClient's HTTP client when it is given none.
+var defaultAdminHTTP = &http.Client{Timeout: 10 * time.Second}
+
+// AdminClient calls the sandbox's admin API (/sandbox/..., described in README.md) over HTTP, the way the
+// demo, the load test and the tests act as the customer and as the operator of the sandbox. Its methods
+// are safe for concurrent use. An error names the call and, when the sandbox refused it, the HTTP status
+// and the start of the answer (the sandbox says which field is wrong).
+type AdminClient struct {
+	// BaseURL is the sandbox's base URL, e.g. http://127.0.0.1:8089.
+	BaseURL string
+	// Optional: HTTP sends the requests.
+	// default: a client with a 10 s timeout
+	HTTP *http.Client
+}
+
+// CreateCustomer adds a customer tenant with its original subscriptions, users and groups.
+func (a AdminClient) CreateCustomer(ctx context.Context, in CustomerInput) error {
+	return a.call(ctx, "create customer", http.MethodPost, "/sandbox/customers", in, nil)
+}
+
+// Accept is the customer accepting a partner's reseller invitation in the admin center.
+func (a AdminClient) Accept(ctx context.Context, customerTenantID string, in AcceptInput) error {
+	return a.call(ctx, "accept invitation", http.MethodPost, "/sandbox/customers/"+url.PathEscape(customerTenantID)+"/accept", in, nil)
+}
+
+// ApproveGDAP is the customer approving a granular admin (GDAP) relationship request.
+func (a AdminClient) ApproveGDAP(ctx context.Context, relationshipID string) error {
+	return a.call(ctx, "approve GDAP", http.MethodPost, "/sandbox/gdap/"+url.PathEscape(relationshipID)+"/approve", nil, nil)
+}
+
+// Ledger reads the sandbox's report on the invariants of every customer.
+func (a AdminClient) Ledger(ctx context.Context) (Ledger, error) {
+	var l Ledger
+	err := a.call(ctx, "ledger", http.MethodGet, "/sandbox/ledger", nil, &l)
+	return l, err
+}
+
+// Clock reads the sandbox's clock.
+func (a AdminClient) Clock(ctx context.Context) (ClockView, error) {
+	var c ClockView
+	err := a.call(ctx, "clock", http.MethodGet, "/sandbox/clock", nil, &c)
+	return c, err
+}
+
+// Faults reads the fault rules in force, with how often each has fired.
+func (a AdminClient) Faults(ctx context.Context) (FaultRules, error) {
+	var f FaultRules
+	err := a.call(ctx, "faults", http.MethodGet, "/sandbox/faults", nil, &f)
+	return f, err
+}
+
+// PutFaults replaces the fault rules.
+func (a AdminClient) PutFaults(ctx context.Context, rules FaultRules) error {
+	return a.call(ctx, "put faults", http.MethodPut, "/sandbox/faults", rules, nil)
+}
+
+// DeleteFaults clears every fault rule.
+func (a AdminClient) DeleteFaults(ctx context.Context) error {
+	return a.call(ctx, "delete faults", http.MethodDelete, "/sandbox/faults", nil, nil)
+}
+
+// Webhook reads where Partner Center events go and how the last deliveries went.
+func (a AdminClient) Webhook(ctx context.Context) (WebhookView, error) {
+	var v WebhookView
+	err := a.call(ctx, "webhook", http.MethodGet, "/sandbox/webhook", nil, &v)
+	return v, err
+}
+
+// SetWebhook sends the Partner Center events of partners without a registration of their own to target;
+// an empty target stops deliveries (the events count as dropped).
+func (a AdminClient) SetWebhook(ctx context.Context, target string) error {
+	return a.call(ctx, "set webhook", http.MethodPut, "/sandbox/webhook", webhookInput{URL: target}, nil)
+}
+
+// call sends in (when not nil) as JSON and decodes the answer into out (when not nil).
+func (a AdminClient) call(ctx context.Context, what, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("sandbox %s: %w", what, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(a.BaseURL, "/")+path, body)
+	if err != nil {
+		return fmt.Errorf("sandbox %s: %w", what, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := a.HTTP
+	if hc == nil {
+		hc = defaultAdminHTTP
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("sandbox %s: %w", what, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAdminErrorBody+1))
+		cut := len(raw) > maxAdminErrorBody
+		if cut {
+			raw = raw[:maxAdminErrorBody]
+		}
+		msg := strings.ToValidUTF8(string(bytes.TrimSpace(raw)), "")
+		if cut {
+			msg += "…"
+		}
+		return fmt.Errorf("sandbox %s: %s %s: %s: %s", what, method, path, resp.Status, msg)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAdminAnswer)).Decode(out); err != nil {
+		return fmt.Errorf("sandbox %s: decode answer: %w", what, err)
+	}
+	return nil
+}

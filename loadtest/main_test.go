@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/devstack"
+	"github.com/csptransfer/csptransfer/internal/loadtest"
+	"github.com/csptransfer/csptransfer/internal/metrics"
+	"github.com/csptransfer/csptransfer/internal/sandbox"
+)
+
+// run is one run of the program.
+type run struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// loadtestAt runs the program exactly as main does, against the Temporal server at address.
+func loadtestAt(address string, args ...string) run {
+	var out, errOut bytes.Buffer
+	code := execute(context.Background(), config.Map{"TEMPORAL_ADDRESS": address}, args, &out, &errOut)
+	return run{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+func TestLoadtestFlagsAreValidated(t *testing.T) {
+	r := loadtestAt("127.0.0.1:1", "--transfers", "0", "--concurrency", "0",
+		"--expires-in", "1s", "--faults", "medium", "--sandbox", "nope", "--worker-metrics", "ftp://x")
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	for _, flag := range []string{"--transfers", "--concurrency", "--expires-in", "--faults", "--sandbox", "--worker-metrics"} {
+		require.Contains(t, r.stderr, flag)
+	}
+
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--connect-timeout", "0s"}} {
+		r := loadtestAt("127.0.0.1:1", args...)
+		require.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		require.Contains(t, r.stderr, "loadtest: ")
+	}
+}
+
+// TestLoadtestAgainstARealServer runs three transfers under light faults on a real dev server and worker
+// with the embedded sandbox, reading the metrics of this process (the worker runs in it).
+func TestLoadtestAgainstARealServer(t *testing.T) {
+	s := devstack.Start(t)
+	m, err := metrics.New(zaptest.NewLogger(t))
+	require.NoError(t, err)
+	ms := httptest.NewServer(m.Handler())
+	t.Cleanup(ms.Close)
+
+	r := loadtestAt(s.Address, "--transfers", "3", "--concurrency", "3", "--expires-in", "15s", "--faults", "light",
+		"--sandbox", s.SandboxURL, "--worker-metrics", ms.URL+"/metrics", "--json")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	var res loadtest.Result
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	require.Equal(t, loadtest.VerdictPass, res.Verdict, res.Problems)
+	require.Equal(t, 3, res.Completed)
+	require.Empty(t, res.Unfinished)
+	require.Equal(t, "light", res.Faults)
+	require.Positive(t, res.Cores)
+	require.Positive(t, res.TransfersPerSecond)
+	// Nothing receives this sandbox's webhooks, so they are dropped; that is reported, not a violation.
+	res.Ledger.WebhooksDropped = 0
+	require.Equal(t, loadtest.LedgerVerdict{Customers: 3, MinOrders: 1, MaxOrders: 1, Verdict: loadtest.VerdictPass}, res.Ledger)
+	require.Equal(t, 3, res.EndToEnd.Count)
+	require.GreaterOrEqual(t, res.EndToEnd.P50, 10.0, "the originals end 15s after the start")
+	require.Positive(t, res.ActiveWallSeconds)
+	require.Less(t, res.ActiveWallSeconds, res.WallSeconds, "the expiry wait is not working time")
+	require.Positive(t, res.History.P50)
+	require.GreaterOrEqual(t, res.History.Max, res.History.P50)
+	require.True(t, res.Worker.Available, res.Worker.MetricsURLProblem)
+	require.Positive(t, res.Worker.PeakRSSBytes)
+	require.Positive(t, res.Worker.PeakHeapInuse)
+	require.NotNil(t, res.Baseline)
+	require.Equal(t, 3, res.Baseline.Workflows)
+	require.Positive(t, res.Baseline.ActivitiesPerWorkflow)
+	require.Positive(t, res.Baseline.Ratio)
+
+	// The faults were cleared at the end.
+	faults, err := sandbox.AdminClient{BaseURL: s.SandboxURL}.Faults(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, faults.Rules)
+
+	human := loadtestAt(s.Address, "--transfers", "1", "--expires-in", "10s", "--baseline=false",
+		"--sandbox", s.SandboxURL, "--worker-metrics", ms.URL+"/metrics")
+	require.Equal(t, exitOK, human.code, "stdout: %s\nstderr: %s", human.stdout, human.stderr)
+	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Worker CPU", "→ PASS", "Verdict        PASS"} {
+		require.Contains(t, human.stdout, want)
+	}
+}
