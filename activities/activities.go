@@ -973,8 +973,12 @@ func notYet(msg string) error {
 }
 
 func classifyNotify(err error) error {
-	if errors.Is(err, notify.ErrInvalidRecipient) {
+	switch {
+	case errors.Is(err, notify.ErrInvalidRecipient):
 		return temporal.NewNonRetryableApplicationError("contactEmail is not a deliverable e-mail address", ErrTypeInvalidInput, nil)
+	case errors.Is(err, notify.ErrRejected):
+		// Refused for good (authentication, TLS trust, a permanent reply): retrying sends nothing either.
+		return temporal.NewNonRetryableApplicationError("the mail relay refused the message: "+err.Error(), ErrTypeBusiness, err)
 	}
 	return err
 }

@@ -36,52 +36,77 @@ type Key struct {
 // String never shows the key material.
 func (k Key) String() string { return "codec key " + k.ID }
 
+// GoString keeps the key material out of %#v.
+func (k Key) GoString() string { return k.String() }
+
 // Ring holds the keys; the last one encrypts.
 type Ring struct {
 	keys []Key
 }
 
+// String lists the key ids, never the key material (fmt would print the unexported secrets otherwise).
+func (r Ring) String() string {
+	ids := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		ids[i] = k.ID
+	}
+	return "codec key ring [" + strings.Join(ids, " ") + "]"
+}
+
+// GoString keeps the key material out of %#v.
+func (r Ring) GoString() string { return r.String() }
+
 // ParseRing reads "id=base64key,id2=base64key2": 32-byte keys in standard or URL base64, the last one the
-// newest. Errors name the entry, never the key material.
+// newest. Errors name the entry by its position, never its text: a key given without its id would
+// otherwise be taken for the id and shown.
 func ParseRing(spec string) (*Ring, error) {
 	r := &Ring{}
-	seen := map[string]bool{}
+	first := map[string]int{} // id → position of the entry that named it
 	for i, entry := range strings.Split(spec, ",") {
+		n := i + 1
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
 		id, b64, ok := strings.Cut(entry, "=")
-		id = strings.TrimSpace(id)
-		if !ok || id == "" || strings.ContainsAny(id, " \t") {
-			return nil, fmt.Errorf("key %d: expected id=base64key", i+1)
+		id, b64 = strings.TrimSpace(id), strings.TrimSpace(b64)
+		// Base64 padding is all that follows the "=" of a key given without an id.
+		if !ok || id == "" || strings.ContainsAny(id, " \t") || strings.Trim(b64, "=") == "" {
+			return nil, entryError(n, "no id=key pair (is the id missing?)")
 		}
-		if seen[id] {
-			return nil, fmt.Errorf("key %q: listed twice", id)
+		if p, dup := first[id]; dup {
+			return nil, entryError(n, fmt.Sprintf("same id as entry %d", p))
 		}
-		secret, err := decodeKey(strings.TrimSpace(b64))
+		secret, err := decodeKey(b64)
 		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", id, err)
+			return nil, entryError(n, err.Error())
 		}
-		seen[id] = true
+		first[id] = n
 		r.keys = append(r.keys, Key{ID: id, secret: secret})
 	}
 	if len(r.keys) == 0 {
-		return nil, errors.New("no keys: expected id=base64key[,id=base64key...]")
+		return nil, errors.New("no keys (expected " + ringFormat + ")")
 	}
 	return r, nil
+}
+
+// ringFormat is what ParseRing expects, for its errors.
+const ringFormat = "id=base64 of 32 random bytes, comma-separated, newest last"
+
+func entryError(n int, problem string) error {
+	return fmt.Errorf("entry %d: %s (expected %s)", n, problem, ringFormat)
 }
 
 func decodeKey(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
 			if len(b) != 32 {
-				return nil, fmt.Errorf("must be 32 bytes (AES-256), got %d", len(b))
+				return nil, fmt.Errorf("key must be 32 bytes (AES-256), got %d", len(b))
 			}
 			return b, nil
 		}
 	}
-	return nil, errors.New("not base64")
+	return nil, errors.New("key is not base64")
 }
 
 // NewKey makes a random key in the ring's text form, for `make run` and operators.

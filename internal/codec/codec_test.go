@@ -2,6 +2,8 @@ package codec
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,22 +81,58 @@ func TestTamperedPayloadIsRejected(t *testing.T) {
 }
 
 func TestParseRingErrorsNeverShowKeys(t *testing.T) {
-	tests := []struct{ give, want string }{
-		{"", "no keys"},
-		{"k1", "key 1: expected id=base64key"},
-		{"k1=c2hvcnQ=", `key "k1": must be 32 bytes (AES-256), got 5`},
-		{"k1=***", `key "k1": not base64`},
+	k1, err := NewKey("k1")
+	require.NoError(t, err)
+	k2, err := NewKey("k2")
+	require.NoError(t, err)
+	key1 := strings.TrimPrefix(k1, "k1=")
+	// A raw 32-byte key in base64 ends in "=", so a key without its id looks like "id=" to a naive parser.
+	raw := key1
+	rawURL := strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(key1), "=")
+	short := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
+	long := base64.StdEncoding.EncodeToString(make([]byte, 48))
+	tests := []struct {
+		name, give, want string
+		secrets          []string
+	}{
+		{"empty", "", "no keys (expected id=base64 of 32 random bytes", nil},
+		{"id without key", "k1", "entry 1: no id=key pair", nil},
+		{"key without id", raw, "entry 1: no id=key pair (is the id missing?) (expected id=base64 of 32 random bytes", []string{raw, strings.TrimRight(raw, "=")}},
+		{"unpadded key without id", rawURL, "entry 1: no id=key pair", []string{rawURL}},
+		{"key without id after a good one", k2 + ", " + raw, "entry 2: no id=key pair", []string{raw, strings.TrimRight(raw, "="), strings.TrimPrefix(k2, "k2=")}},
+		{"id and padding only", "k1==", "entry 1: no id=key pair", nil},
+		{"short key", "k1=" + short, "entry 1: key must be 32 bytes (AES-256), got 16", []string{short}},
+		{"long key", k2 + ",k1=" + long, "entry 2: key must be 32 bytes (AES-256), got 48", []string{long}},
+		{"not base64", "k1=" + key1[:20] + "*" + key1[21:], "entry 1: key is not base64", []string{key1[:20]}},
+		{"listed twice", k1 + "," + k2 + "," + k1, "entry 3: same id as entry 1", []string{key1}},
+		{"key as the id", key1 + "=" + key1, "", []string{key1}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseRing(tt.give)
+			require.Error(t, err)
 			require.ErrorContains(t, err, tt.want)
+			for _, s := range tt.secrets {
+				require.NotContains(t, err.Error(), s)
+			}
 		})
 	}
-	k, _ := NewKey("k1")
-	_, err := ParseRing(k + "," + k)
-	require.ErrorContains(t, err, `key "k1": listed twice`)
-	require.NotContains(t, err.Error(), strings.TrimPrefix(k, "k1="))
+}
+
+func TestRingNeverPrintsKeys(t *testing.T) {
+	k, err := NewKey("k1")
+	require.NoError(t, err)
+	r, err := ParseRing(k)
+	require.NoError(t, err)
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{r, *r, r.Newest()} {
+			out := fmt.Sprintf(format, v)
+			require.Contains(t, out, "k1", format)
+			require.NotContains(t, out, "secret", format)
+			require.NotContains(t, out, "0x", format)
+			require.NotContains(t, out, fmt.Sprint(r.Newest().secret), format)
+		}
+	}
 }
 
 func TestFailureMessagesAreEncoded(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/csptransfer/csptransfer/internal/codec"
+	"github.com/csptransfer/csptransfer/internal/notify"
 )
 
 // Env is where settings are read from: envconfig.EnvLookupOS in production, a Map in tests.
@@ -79,6 +80,12 @@ type SMTP struct {
 	From     string // CSP_SMTP_FROM
 	Username string // CSP_SMTP_USERNAME
 	Password Secret // CSP_SMTP_PASSWORD
+	// TLS is how the connection is protected (CSP_SMTP_TLS): starttls, implicit or none (only without
+	// credentials). default: implicit on port 465, starttls otherwise
+	TLS notify.TLSMode
+	// CAFile is a PEM file of the roots the relay's certificate may chain to (CSP_SMTP_CA_FILE), for a
+	// private relay. default: the system's roots
+	CAFile string
 }
 
 // Log selects the log format and level.
@@ -169,7 +176,10 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		From:     r.str("CSP_SMTP_FROM", ""),
 		Username: r.str("CSP_SMTP_USERNAME", ""),
 		Password: Secret(r.str("CSP_SMTP_PASSWORD", "")),
+		CAFile:   r.str("CSP_SMTP_CA_FILE", ""),
 	}
+	w.SMTP.TLS = notify.TLSMode(r.oneOf("CSP_SMTP_TLS", string(notify.DefaultTLSMode(w.SMTP.Addr)),
+		string(notify.TLSStartTLS), string(notify.TLSImplicit), string(notify.TLSNone)))
 	w.Codec = r.codecRing()
 	w.WorkflowCacheSize = r.int("CSP_WORKFLOW_CACHE_SIZE", 2000, 10, 1000000)
 	w.Limits = Limits{
@@ -179,6 +189,16 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 	}
 	if w.SMTP.Addr != "" && w.SMTP.From == "" {
 		r.problem("CSP_SMTP_FROM", "required when CSP_SMTP_ADDR is set: the sender address")
+	}
+	if s := w.SMTP; s.TLS == notify.TLSNone && (s.Username != "" || s.Password != "") {
+		r.problem("CSP_SMTP_TLS", "none is not allowed with CSP_SMTP_USERNAME or CSP_SMTP_PASSWORD: credentials are only sent over TLS (expected starttls or implicit)")
+	}
+	if s := w.SMTP; s.CAFile != "" {
+		if s.TLS == notify.TLSNone {
+			r.problem("CSP_SMTP_CA_FILE", "has no use with CSP_SMTP_TLS=none")
+		} else if _, err := notify.LoadRootCAs(s.CAFile); err != nil {
+			r.problem("CSP_SMTP_CA_FILE", err.Error()+" (expected a PEM file of the relay's root certificates)")
+		}
 	}
 	if pc := w.PartnerCenter; pc.Configured() {
 		if pc.ClientSecret == "" {
@@ -305,7 +325,8 @@ func LoadCodec(env Env) (*codec.Ring, error) {
 }
 
 // codecRing reads the payload encryption keys from CSP_CODEC_KEYS ("id=base64key,..." newest last) or
-// from the file named by CSP_CODEC_KEYS_FILE (the same text). The keys never appear in an error.
+// from the file named by CSP_CODEC_KEYS_FILE (the same text). The keys never appear in an error, nor does
+// the file name: a key pasted into CSP_CODEC_KEYS_FILE by mistake would be one.
 func (r *reader) codecRing() *codec.Ring {
 	spec, name := r.str("CSP_CODEC_KEYS", ""), "CSP_CODEC_KEYS"
 	if file := r.str("CSP_CODEC_KEYS_FILE", ""); file != "" {
@@ -315,17 +336,17 @@ func (r *reader) codecRing() *codec.Ring {
 		}
 		b, err := os.ReadFile(file)
 		if err != nil {
-			r.problem("CSP_CODEC_KEYS_FILE", fmt.Sprintf("cannot read %s: %v", file, errors.Unwrap(err)))
+			r.problem("CSP_CODEC_KEYS_FILE", fmt.Sprintf("cannot read the file it names: %v", errors.Unwrap(err)))
 			return nil
 		}
+		// An empty file is an error, not "no encryption": the operator asked for keys.
 		spec, name = strings.TrimSpace(string(b)), "CSP_CODEC_KEYS_FILE"
-	}
-	if spec == "" {
+	} else if spec == "" {
 		return nil
 	}
 	ring, err := codec.ParseRing(spec)
 	if err != nil {
-		r.problem(name, err.Error()+` (expected "id=base64 of 32 random bytes", comma-separated, newest last)`)
+		r.problem(name, err.Error())
 		return nil
 	}
 	return ring

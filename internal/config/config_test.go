@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/csptransfer/csptransfer/internal/codec"
+	"github.com/csptransfer/csptransfer/internal/notify"
+	"github.com/csptransfer/csptransfer/internal/notify/smtptest"
 )
 
 func TestLoadWorkerDefaults(t *testing.T) {
@@ -94,13 +97,46 @@ func TestCodecKeysFromVariableOrFile(t *testing.T) {
 	require.Equal(t, "2026-11", w.Codec.Newest().ID)
 
 	_, err = LoadWorkerFrom(Map{"CSP_CODEC_KEYS": "k1=c2hvcnQ="})
-	require.ErrorContains(t, err, `CSP_CODEC_KEYS: key "k1": must be 32 bytes`)
+	require.ErrorContains(t, err, `CSP_CODEC_KEYS: entry 1: key must be 32 bytes`)
 	_, err = LoadWorkerFrom(Map{"CSP_CODEC_KEYS": key, "CSP_CODEC_KEYS_FILE": file})
 	require.ErrorContains(t, err, "not both")
 
 	w, err = LoadWorkerFrom(Map{})
 	require.NoError(t, err)
 	require.Nil(t, w.Codec)
+}
+
+// A key given without its id, in the variable, in the file, or pasted as the file's name, is never echoed.
+func TestCodecKeyErrorsNeverShowKeys(t *testing.T) {
+	k, err := codec.NewKey("2026-11")
+	require.NoError(t, err)
+	key := strings.TrimPrefix(k, "2026-11=")
+	dir := t.TempDir()
+	keyOnly := filepath.Join(dir, "key-only")
+	require.NoError(t, os.WriteFile(keyOnly, []byte(key+"\n"), 0o600))
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	tests := []struct {
+		give Map
+		want string
+	}{
+		{Map{"CSP_CODEC_KEYS": key}, "CSP_CODEC_KEYS: entry 1: no id=key pair (is the id missing?) (expected id=base64 of 32 random bytes"},
+		{Map{"CSP_CODEC_KEYS": k + "," + key}, "CSP_CODEC_KEYS: entry 2: no id=key pair"},
+		{Map{"CSP_CODEC_KEYS_FILE": keyOnly}, "CSP_CODEC_KEYS_FILE: entry 1: no id=key pair"},
+		{Map{"CSP_CODEC_KEYS_FILE": key}, "CSP_CODEC_KEYS_FILE: cannot read the file it names: no such file or directory"},
+		{Map{"CSP_CODEC_KEYS_FILE": empty}, "CSP_CODEC_KEYS_FILE: no keys"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := LoadWorkerFrom(tt.give)
+			require.ErrorContains(t, err, tt.want)
+			require.NotContains(t, err.Error(), key)
+			require.NotContains(t, err.Error(), strings.TrimRight(key, "="))
+			_, err = LoadCodec(tt.give)
+			require.ErrorContains(t, err, tt.want)
+			require.NotContains(t, err.Error(), strings.TrimRight(key, "="))
+		})
+	}
 }
 
 func TestPartnerCenterLimits(t *testing.T) {
@@ -141,4 +177,53 @@ func TestAPIKeyTurnsOnTLSAndCredentials(t *testing.T) {
 	require.NotNil(t, w.Temporal.Credentials, "the API key is sent as credentials")
 	require.NotNil(t, w.Temporal.ConnectionOptions.TLS, "an API key implies TLS")
 	require.NotContains(t, fmt.Sprintf("%+v", w.PartnerCenter), "key-value")
+}
+
+func TestSMTPSettings(t *testing.T) {
+	smtp := func(extra Map) Map {
+		m := Map{"CSP_SMTP_ADDR": "mail.example:587", "CSP_SMTP_FROM": "transfers@partner.example"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	w, err := LoadWorkerFrom(smtp(nil))
+	require.NoError(t, err)
+	require.Equal(t, notify.TLSStartTLS, w.SMTP.TLS)
+	w, err = LoadWorkerFrom(smtp(Map{"CSP_SMTP_ADDR": "mail.example:465"}))
+	require.NoError(t, err)
+	require.Equal(t, notify.TLSImplicit, w.SMTP.TLS, "port 465 is SMTPS")
+	w, err = LoadWorkerFrom(smtp(Map{"CSP_SMTP_ADDR": "mail.example:2465", "CSP_SMTP_TLS": "Implicit"}))
+	require.NoError(t, err)
+	require.Equal(t, notify.TLSImplicit, w.SMTP.TLS)
+	w, err = LoadWorkerFrom(smtp(Map{"CSP_SMTP_ADDR": "relay.internal:25", "CSP_SMTP_TLS": "none"}))
+	require.NoError(t, err)
+	require.Equal(t, notify.TLSNone, w.SMTP.TLS, "allowed without credentials")
+
+	ca := smtptest.Start(t).CAFile
+	w, err = LoadWorkerFrom(smtp(Map{"CSP_SMTP_CA_FILE": ca}))
+	require.NoError(t, err)
+	require.Equal(t, ca, w.SMTP.CAFile)
+
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
+	tests := []struct {
+		give Map
+		want string
+	}{
+		{Map{"CSP_SMTP_TLS": "ssl"}, `CSP_SMTP_TLS: "ssl" is not one of starttls, implicit, none`},
+		{Map{"CSP_SMTP_TLS": "none", "CSP_SMTP_USERNAME": "relay-user", "CSP_SMTP_PASSWORD": "relay-pass"},
+			"CSP_SMTP_TLS: none is not allowed with CSP_SMTP_USERNAME or CSP_SMTP_PASSWORD"},
+		{Map{"CSP_SMTP_TLS": "none", "CSP_SMTP_PASSWORD": "relay-pass"}, "CSP_SMTP_TLS: none is not allowed"},
+		{Map{"CSP_SMTP_CA_FILE": filepath.Join(t.TempDir(), "missing.pem")}, "CSP_SMTP_CA_FILE: open "},
+		{Map{"CSP_SMTP_CA_FILE": notPEM}, "CSP_SMTP_CA_FILE: " + notPEM + " holds no PEM certificate (expected a PEM file"},
+		{Map{"CSP_SMTP_CA_FILE": ca, "CSP_SMTP_TLS": "none"}, "CSP_SMTP_CA_FILE: has no use with CSP_SMTP_TLS=none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := LoadWorkerFrom(smtp(tt.give))
+			require.ErrorContains(t, err, tt.want)
+			require.NotContains(t, err.Error(), "relay-pass")
+		})
+	}
 }

@@ -225,15 +225,22 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := eventKey(ev)
-	if s.seen.seen(key) {
+	switch s.seen.claim(key) {
+	case eventDone:
 		s.opts.Log.Info("duplicate webhook answered without signalling", zap.String("event", ev.EventName))
 		writeJSON(w, http.StatusOK, webhookAnswer{Status: "duplicate", Event: ev.EventName})
 		return
+	case eventInFlight:
+		// Not 200: should the copy being processed fail, Partner Center must still deliver again.
+		s.opts.Log.Info("copy of a webhook being processed: asked to retry", zap.String("event", ev.EventName))
+		writeJSON(w, http.StatusServiceUnavailable, webhookAnswer{Status: "in-progress", Event: ev.EventName, Error: "the same event is being processed, retry later"})
+		return
 	}
-	ans, status := s.dispatch(r.Context(), ev)
-	if status == http.StatusOK {
-		s.seen.add(key)
-	}
+	status := http.StatusInternalServerError
+	// Deferred so that even a panic does not leave the event in flight, refusing every redelivery.
+	defer func() { s.seen.settle(key, status == http.StatusOK) }()
+	var ans webhookAnswer
+	ans, status = s.dispatch(r.Context(), ev)
 	writeJSON(w, status, ans)
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
 )
 
@@ -36,6 +38,10 @@ const (
 	certCacheSize = 16
 	// certCacheTTL makes a rotated certificate be fetched again within a day.
 	certCacheTTL = 24 * time.Hour
+	// certFetchesPerMinute is the default download budget. Partner Center's one or two certificates are
+	// fetched about once a day, so only forged callbacks naming ever new certificate URLs on an allowed
+	// host reach it; without it they could make the service download without end.
+	certFetchesPerMinute = 30
 )
 
 // Verifier checks Partner Center webhook callbacks: the certificate URL's host is allow-listed, the
@@ -53,11 +59,19 @@ type Verifier struct {
 	// RootsURL serves the PEM root (the sandbox's /sandbox/certs/root.pem). It is fetched on first use,
 	// so the service may start before the sandbox does, and kept once it was read.
 	RootsURL string
+	// Optional: FetchesPerMinute bounds certificate and root downloads; beyond it a callback that needs one
+	// is answered ErrCertUnavailable (503, Partner Center retries) without downloading. default: 30
+	FetchesPerMinute int
 	// Optional: Now is the clock. default: time.Now
 	Now func() time.Time
 
 	mu    sync.Mutex
 	certs map[string]cachedCert
+	// window is when the current minute of the download budget began; fetched counts its downloads.
+	window  time.Time
+	fetched int
+	// flight makes simultaneous callbacks naming one uncached certificate download it once.
+	flight singleflight.Group
 }
 
 type cachedCert struct {
@@ -169,24 +183,50 @@ func (v *Verifier) roots(ctx context.Context) (*x509.CertPool, error) {
 	return v.Roots, nil
 }
 
-// cert returns the certificate at u, from the cache while it is fresh and valid.
+// cert returns the certificate at u, from the cache while it is fresh and valid. The query and fragment
+// are dropped, both from the cache key and from the download: they name no other certificate, and keying
+// by them would let every forged callback with a new query cost a download.
 func (v *Verifier) cert(ctx context.Context, u *url.URL) (*x509.Certificate, error) {
-	key := u.String()
+	key := (&url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: u.Path, RawPath: u.RawPath}).String()
+	if cert, ok := v.cached(key); ok {
+		return cert, nil
+	}
+	cert, err, _ := v.flight.Do(key, func() (any, error) {
+		// A download that finished between the lookup above and this flight is used.
+		if cert, ok := v.cached(key); ok {
+			return cert, nil
+		}
+		// The download is shared, so it must not end with the callback that happened to start it.
+		data, err := v.download(context.WithoutCancel(ctx), key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCertUnavailable, err)
+		}
+		cert, err := pcwebhook.ParseCertificate(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", pcwebhook.ErrInvalidSignature, err)
+		}
+		v.store(key, cert)
+		return cert, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cert.(*x509.Certificate), nil
+}
+
+func (v *Verifier) cached(key string) (*x509.Certificate, bool) {
 	now := v.now()
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	c, ok := v.certs[key]
-	v.mu.Unlock()
 	if ok && now.Sub(c.fetched) < certCacheTTL && now.Before(c.cert.NotAfter) {
-		return c.cert, nil
+		return c.cert, true
 	}
-	data, err := v.download(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCertUnavailable, err)
-	}
-	cert, err := pcwebhook.ParseCertificate(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", pcwebhook.ErrInvalidSignature, err)
-	}
+	return nil, false
+}
+
+func (v *Verifier) store(key string, cert *x509.Certificate) {
+	now := v.now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.certs == nil {
@@ -203,10 +243,31 @@ func (v *Verifier) cert(ctx context.Context, u *url.URL) (*x509.Certificate, err
 		delete(v.certs, oldest)
 	}
 	v.certs[key] = cachedCert{cert: cert, fetched: now}
-	return cert, nil
+}
+
+// spend takes one download from the budget of the current minute, and reports whether there was one.
+func (v *Verifier) spend() (limit int, ok bool) {
+	limit = v.FetchesPerMinute
+	if limit <= 0 {
+		limit = certFetchesPerMinute
+	}
+	now := v.now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if d := now.Sub(v.window); d >= time.Minute || d < 0 {
+		v.window, v.fetched = now, 0
+	}
+	if v.fetched >= limit {
+		return limit, false
+	}
+	v.fetched++
+	return limit, true
 }
 
 func (v *Verifier) download(ctx context.Context, rawURL string) ([]byte, error) {
+	if limit, ok := v.spend(); !ok {
+		return nil, fmt.Errorf("download budget of %d certificates a minute used up, retry later", limit)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -262,41 +323,71 @@ func TrustAnchors(pemData []byte) (roots, intermediates *x509.CertPool, err erro
 	return roots, intermediates, nil
 }
 
-// seenEvents remembers recently processed events, so a replayed delivery is answered without signalling
-// again. It is bounded: the oldest entries are forgotten first (a forgotten duplicate is still harmless,
-// the workflow verifies every signal).
+// seenEvents remembers the events recently processed or being processed, so a replayed delivery is
+// answered without signalling again. Looking a key up and recording it are one step (claim), so of
+// simultaneous copies of one delivery exactly one is processed. It is bounded: the oldest entries are
+// forgotten first (a forgotten duplicate is still harmless, the workflow verifies every signal).
 type seenEvents struct {
 	mu    sync.Mutex
 	max   int
-	set   map[string]struct{}
+	state map[string]eventState
 	order []string
 }
 
+// eventState is what is known of an event.
+type eventState int
+
+const (
+	// eventNew: not seen; the caller claimed it and must settle it.
+	eventNew eventState = iota
+	// eventInFlight: a copy is being processed right now.
+	eventInFlight
+	// eventDone: processed.
+	eventDone
+)
+
 func newSeenEvents(max int) *seenEvents {
-	return &seenEvents{max: max, set: make(map[string]struct{}, max)}
+	return &seenEvents{max: max, state: make(map[string]eventState, max)}
 }
 
 func eventKey(ev pcwebhook.Event) string {
 	return ev.EventName + "\x00" + strings.ToLower(ev.ResourceURI) + "\x00" + ev.ResourceChangeUTCDate.UTC().Format(time.RFC3339Nano)
 }
 
-func (s *seenEvents) seen(key string) bool {
+// claim reports what is known of key and, when it is new, records it as in flight.
+func (s *seenEvents) claim(key string) eventState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.set[key]
-	return ok
+	if st, ok := s.state[key]; ok {
+		return st
+	}
+	s.record(key, eventInFlight)
+	return eventNew
 }
 
-func (s *seenEvents) add(key string) {
+// settle ends the processing of a claimed key: a processed event is remembered, any other is forgotten so
+// Partner Center's redelivery is processed.
+func (s *seenEvents) settle(key string, processed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.set[key]; ok {
+	if processed {
+		s.record(key, eventDone)
 		return
 	}
-	if len(s.order) >= s.max {
-		delete(s.set, s.order[0])
-		s.order = slices.Delete(s.order, 0, 1)
+	if _, ok := s.state[key]; ok {
+		delete(s.state, key)
+		s.order = slices.DeleteFunc(s.order, func(k string) bool { return k == key })
 	}
-	s.set[key] = struct{}{}
-	s.order = append(s.order, key)
+}
+
+// record sets key's state, making room first when key is new. The caller holds mu.
+func (s *seenEvents) record(key string, st eventState) {
+	if _, ok := s.state[key]; !ok {
+		if len(s.order) >= s.max {
+			delete(s.state, s.order[0])
+			s.order = slices.Delete(s.order, 0, 1)
+		}
+		s.order = append(s.order, key)
+	}
+	s.state[key] = st
 }

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ type testPKI struct {
 	srv     *httptest.Server
 	certs   map[string][]byte // path → DER
 	fetches atomic.Int64
+	queries atomic.Int64 // fetches with a query string
 }
 
 func newTestPKI(t *testing.T) *testPKI {
@@ -62,6 +64,9 @@ func newTestPKI(t *testing.T) *testPKI {
 		rootPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.fetches.Add(1)
+		if r.URL.RawQuery != "" {
+			p.queries.Add(1)
+		}
 		if r.URL.Path == "/root.pem" {
 			_, _ = w.Write(p.rootPEM)
 			return
@@ -205,6 +210,85 @@ func TestVerifierCachesCertificatesAndFetchesTheRootOnce(t *testing.T) {
 	require.Len(t, v.certs, certCacheSize, "the cache is bounded")
 }
 
+// Certificate URLs that differ only in their query or fragment name one certificate: it is downloaded
+// once, without the query, however many callbacks (simultaneous ones too) name it.
+func TestVerifierIgnoresTheCertificateURLQuery(t *testing.T) {
+	const callbacks = 32
+	pki := newTestPKI(t)
+	now := time.Now()
+	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
+	v := pki.verifier(t)
+	body := []byte(`{"EventName":"test-created"}`)
+	start := make(chan struct{})
+	errs := make([]error, callbacks)
+	var wg sync.WaitGroup
+	for i := range callbacks {
+		h := signed(t, good, body)
+		h.Set(pcwebhook.HeaderCertificateURL, fmt.Sprintf("%s/good.cer?forged=%d#f%d", pki.srv.URL, i, i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = v.Verify(context.Background(), body, h)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	h := signed(t, good, body)
+	require.NoError(t, v.Verify(context.Background(), body, h), "the URL without a query is the same certificate")
+	require.Equal(t, int64(1), pki.fetches.Load())
+	require.Zero(t, pki.queries.Load(), "downloaded without the query")
+	require.Len(t, v.certs, 1)
+}
+
+// Callbacks naming ever new certificates on an allowed host cost at most the download budget a minute;
+// the others are refused (503, retryable) without a download.
+func TestVerifierBoundsCertificateDownloads(t *testing.T) {
+	pki := newTestPKI(t)
+	now := time.Now()
+	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
+	for i := range 4 {
+		pki.certs[fmt.Sprintf("/c%d.cer", i)] = pki.certs["/good.cer"]
+	}
+	clock := now
+	v := pki.verifier(t)
+	v.FetchesPerMinute = 2
+	v.Now = func() time.Time { return clock }
+	body := []byte(`{"EventName":"test-created"}`)
+	verify := func(path string) error {
+		h := signed(t, good, body)
+		h.Set(pcwebhook.HeaderCertificateURL, pki.srv.URL+path)
+		return v.Verify(context.Background(), body, h)
+	}
+	require.NoError(t, verify("/c0.cer"))
+	require.NoError(t, verify("/c1.cer"))
+	err := verify("/c2.cer")
+	require.ErrorIs(t, err, ErrCertUnavailable)
+	require.ErrorContains(t, err, "download budget of 2 certificates a minute used up")
+	require.Equal(t, int64(2), pki.fetches.Load(), "refused without a download")
+	require.NoError(t, verify("/c0.cer"), "cached certificates need no budget")
+
+	clock = clock.Add(time.Minute)
+	require.NoError(t, verify("/c2.cer"), "the budget is renewed every minute")
+	require.Equal(t, int64(3), pki.fetches.Load())
+
+	// At the HTTP edge the refusal asks Partner Center to retry.
+	v.FetchesPerMinute = 1
+	c := &mocks.Client{}
+	srv, err := New(Options{Client: c, Verifier: v, Now: v.Now})
+	require.NoError(t, err)
+	evBody := event("invoice-ready", "https://x/v1/invoices/1", clock)
+	h := signed(t, good, evBody)
+	h.Set(pcwebhook.HeaderCertificateURL, pki.srv.URL+"/c3.cer")
+	rec, _ := post(t, srv, "/webhooks/partner-center", h, evBody)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Equal(t, int64(3), pki.fetches.Load())
+	c.AssertExpectations(t)
+}
+
 func TestTrustAnchorsRejectsNonPEM(t *testing.T) {
 	_, _, err := TrustAnchors([]byte("not a certificate"))
 	require.Error(t, err)
@@ -302,21 +386,34 @@ func TestWebhookEndpoint(t *testing.T) {
 	}
 }
 
-func TestWebhookReplayIsAnsweredWithoutSignallingTwice(t *testing.T) {
+const testTenant = "a1b2c3d4-0001-4000-8000-000000000001"
+
+// acceptance is a webhook server over c and a signed reseller-relationship-accepted delivery for
+// testTenant.
+func acceptance(t *testing.T, c *mocks.Client) (*Server, http.Header, []byte) {
+	t.Helper()
 	pki := newTestPKI(t)
 	now := time.Now()
 	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
-	const tenant = "a1b2c3d4-0001-4000-8000-000000000001"
-	body := event(pcwebhook.EventResellerRelationshipAccepted, "https://x/v1/customers/"+tenant, now)
-	c := &mocks.Client{}
-	c.On("SignalWorkflow", mock.Anything, csptransfer.WorkflowID(tenant), "", csptransfer.SignalRelationshipAccepted, mock.Anything).Return(nil).Once()
-	s := webhookServer(t, pki, c)
+	body := event(pcwebhook.EventResellerRelationshipAccepted, "https://x/v1/customers/"+testTenant, now)
+	return webhookServer(t, pki, c), signed(t, good, body), body
+}
 
-	rec, out := post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
+// onAccepted is the expectation of the signal an acceptance sends.
+func onAccepted(c *mocks.Client) *mock.Call {
+	return c.On("SignalWorkflow", mock.Anything, csptransfer.WorkflowID(testTenant), "", csptransfer.SignalRelationshipAccepted, mock.Anything)
+}
+
+func TestWebhookReplayIsAnsweredWithoutSignallingTwice(t *testing.T) {
+	c := &mocks.Client{}
+	onAccepted(c).Return(nil).Once()
+	s, h, body := acceptance(t, c)
+
+	rec, out := post(t, s, "/webhooks/partner-center", h, body)
 	require.Equal(t, 200, rec.Code)
 	require.Equal(t, "signalled", out["status"])
 	for range 3 {
-		rec, out = post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
+		rec, out = post(t, s, "/webhooks/partner-center", h, body)
 		require.Equal(t, 200, rec.Code)
 		require.Equal(t, "duplicate", out["status"])
 	}
@@ -332,15 +429,107 @@ func TestWebhookEndpointRefusesOtherMethods(t *testing.T) {
 	require.Contains(t, rec.Body.String(), `"error"`)
 }
 
-func TestSeenEventsIsBounded(t *testing.T) {
+func TestSeenEvents(t *testing.T) {
 	s := newSeenEvents(3)
+	require.Equal(t, eventNew, s.claim("a"))
+	require.Equal(t, eventInFlight, s.claim("a"), "claimed until settled")
+	s.settle("a", false)
+	require.Equal(t, eventNew, s.claim("a"), "a failed event is forgotten, so its redelivery is processed")
+	s.settle("a", true)
+	require.Equal(t, eventDone, s.claim("a"))
+
 	for i := range 5 {
-		s.add(fmt.Sprint(i))
+		k := fmt.Sprint(i)
+		require.Equal(t, eventNew, s.claim(k))
+		s.settle(k, true)
 	}
-	require.False(t, s.seen("0"))
-	require.False(t, s.seen("1"))
-	require.True(t, s.seen("4"))
-	require.Len(t, s.set, 3)
+	require.Equal(t, eventNew, s.claim("0"), "the oldest are forgotten first")
+	require.Equal(t, eventDone, s.claim("4"))
+	require.Len(t, s.state, 3)
+	require.Len(t, s.order, 3)
+}
+
+// Simultaneous copies of one delivery signal once: the copy that came first is processed, the others
+// are asked to retry while it is in flight, and answered duplicate afterwards.
+func TestWebhookCopiesArrivingTogetherSignalOnce(t *testing.T) {
+	const copies = 16
+	c := &mocks.Client{}
+	s, header, body := acceptance(t, c)
+	header.Set("Content-Type", "application/json")
+	var signals atomic.Int32
+	answered := make(chan struct{}, copies)
+	onAccepted(c).
+		Run(func(mock.Arguments) {
+			signals.Add(1)
+			// Hold the signal until every other copy was answered, so that they all arrive while it is in
+			// flight. Without the bound, copies that also signal would wait for each other forever.
+			timeout := time.After(5 * time.Second)
+			for range copies - 1 {
+				select {
+				case <-answered:
+				case <-timeout:
+					return
+				}
+			}
+		}).Return(nil)
+
+	start := make(chan struct{})
+	statuses := make([]string, copies)
+	codes := make([]int, copies)
+	var wg sync.WaitGroup
+	for i := range copies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/partner-center", bytes.NewReader(body))
+			req.Header = header.Clone()
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			var out webhookAnswer
+			_ = json.Unmarshal(rec.Body.Bytes(), &out)
+			codes[i], statuses[i] = rec.Code, out.Status
+			answered <- struct{}{}
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	require.Equal(t, int32(1), signals.Load(), "statuses %v", statuses)
+	counts := map[string]int{}
+	for i, st := range statuses {
+		counts[st]++
+		if st == "in-progress" {
+			require.Equal(t, http.StatusServiceUnavailable, codes[i])
+		} else {
+			require.Equal(t, http.StatusOK, codes[i])
+		}
+	}
+	require.Equal(t, map[string]int{"signalled": 1, "in-progress": copies - 1}, counts)
+
+	rec, out := post(t, s, "/webhooks/partner-center", header, body)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "duplicate", out["status"], "the copies' retries are answered without a signal")
+	require.Equal(t, int32(1), signals.Load())
+}
+
+// A delivery answered with an error is not remembered: Partner Center's redelivery signals.
+func TestWebhookRedeliveryAfterAFailureIsProcessed(t *testing.T) {
+	c := &mocks.Client{}
+	onAccepted(c).Return(serviceerror.NewUnavailable("down")).Once()
+	onAccepted(c).Return(nil).Once()
+	s, h, body := acceptance(t, c)
+
+	rec, out := post(t, s, "/webhooks/partner-center", h, body)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Equal(t, "error", out["status"])
+	rec, out = post(t, s, "/webhooks/partner-center", h, body)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "signalled", out["status"])
+	rec, out = post(t, s, "/webhooks/partner-center", h, body)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "duplicate", out["status"])
+	c.AssertExpectations(t)
 }
 
 func TestResourceIDs(t *testing.T) {

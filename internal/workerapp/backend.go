@@ -131,5 +131,6 @@ func notifier(cfg config.Worker, log *zap.Logger) notify.Notifier {
 	if cfg.SMTP.Addr == "" {
 		return notify.Log{Logger: log.Named("notify")}
 	}
-	return notify.SMTP{Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal()}
+	return notify.SMTP{Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal(),
+		TLS: cfg.SMTP.TLS, CAFile: cfg.SMTP.CAFile}
 }
