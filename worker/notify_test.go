@@ -35,7 +35,7 @@ func TestTransferCompletesAgainstAStartTLSRelayWithCredentials(t *testing.T) {
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
 		csptransfer.WorkflowType, csptransfer.TransferRequest{
 			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
-			ContactEmail: "it@" + domain,
+			ContactEmail:  "it@" + domain,
 			Subscriptions: []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
 		})
 	require.NoError(t, err)
