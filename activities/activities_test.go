@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -454,4 +455,42 @@ func TestDiscoverTakesAnOriginalPastItsEndAsExpired(t *testing.T) {
 		require.NoError(t, v.Get(&orig))
 		require.Equal(t, activities.OriginalExpired, orig.State, "one rule for discovery and the expiry check")
 	}
+}
+
+// TestAdminAccessIsRequestedOnceWhenTheAnswerIsLost: Graph creates the GDAP relationship but the answer
+// is lost (a gateway timeout). Graph replays nothing by MS-RequestId: the client's retry of the POST is
+// refused with 409 for the taken name, and the activity finds the relationship by its name instead of
+// failing or creating a second one. A later retry of the whole activity (a crash) finds it too, and
+// locking it is safe to repeat.
+func TestAdminAccessIsRequestedOnceWhenTheAnswerIsLost(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	admin := sandbox.AdminClient{BaseURL: f.url}
+	require.NoError(t, admin.PutFaults(context.Background(), sandbox.FaultRules{Rules: []sandbox.FaultRule{{
+		Kind: sandbox.FaultLostAnswer, Match: "POST /graph/v1.0/tenantRelationships/delegatedAdminRelationships", Count: 1}}}))
+	in := activities.RequestAdminAccessInput{PartnerTenantID: sandbox.PartnerEU, CustomerTenantID: sandbox.CustomerDiscontinued,
+		DisplayName: "csp-" + sandbox.CustomerDiscontinued + "-0a1b2c3d", RequestID: "5f0c3d8e-1111-4222-8333-944455556666"}
+
+	v, err := f.env.ExecuteActivity(f.acts.RequestAdminAccess, in)
+	require.NoError(t, err)
+	var rel activities.RequestAdminAccessResult
+	require.NoError(t, v.Get(&rel))
+	require.True(t, rel.Existing, "found after the 409, not created again")
+	require.NotEmpty(t, rel.RelationshipID)
+
+	v, err = f.env.ExecuteActivity(f.acts.RequestAdminAccess, in)
+	require.NoError(t, err)
+	var again activities.RequestAdminAccessResult
+	require.NoError(t, v.Get(&again))
+	require.Equal(t, rel.RelationshipID, again.RelationshipID)
+
+	for range 2 {
+		v, err = f.env.ExecuteActivity(f.acts.LockAdminAccess, activities.LockAdminAccessInput{PartnerTenantID: sandbox.PartnerEU,
+			RelationshipID: rel.RelationshipID, RequestID: in.RequestID})
+		require.NoError(t, err)
+		var lock activities.LockAdminAccessResult
+		require.NoError(t, v.Get(&lock))
+		require.Equal(t, "approvalPending", lock.Status)
+		require.Contains(t, lock.ApprovalURL, rel.RelationshipID)
+	}
+	require.Equal(t, 1, f.ledger(sandbox.CustomerDiscontinued).GDAPRelationships, "one relationship for the customer")
 }

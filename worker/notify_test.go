@@ -61,3 +61,51 @@ func TestTransferCompletesAgainstAStartTLSRelayWithCredentials(t *testing.T) {
 		require.True(t, a.TLS, "the login happened only over TLS")
 	}
 }
+
+// TestAdminAccessSurvivesALostCreateAnswer: the sandbox's GDAP create acts and then times out, as a
+// gateway can. The transfer finds the relationship it created by its name, the customer approves it, and
+// the transfer completes with exactly one relationship.
+func TestAdminAccessSurvivesALostCreateAnswer(t *testing.T) {
+	c, m := startWorker(t)
+	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
+	ctx := context.Background()
+	require.NoError(t, sb.PutFaults(ctx, sandbox.FaultRules{Rules: []sandbox.FaultRule{{
+		Kind: sandbox.FaultLostAnswer, Match: "POST /graph/v1.0/tenantRelationships/delegatedAdminRelationships", Count: 1}}}))
+	tenant := uuid.NewString()
+	domain := "gdap-" + tenant[:8] + ".onmicrosoft.com"
+	expires := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
+	require.NoError(t, sb.CreateCustomer(ctx, demo.Customer(tenant, domain, expires)))
+
+	id := csptransfer.WorkflowID(tenant)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, csptransfer.TransferRequest{
+			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
+			RequestAdminAccess: true,
+			Subscriptions:      []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
+		})
+	require.NoError(t, err)
+	st := waitFor(t, c, id, "the GDAP request", func(s csptransfer.TransferStatus) bool {
+		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminApprovalURL != ""
+	})
+	require.NoError(t, sb.Accept(ctx, tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
+	require.NoError(t, sb.ApproveGDAP(ctx, st.AdminRelationshipID))
+	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
+
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var rep csptransfer.TransferReport
+	require.NoError(t, run.Get(wctx, &rep))
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome, rep.Reason)
+
+	faults, err := sb.Faults(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, faults.Rules[0].Fired, "the create's answer was lost once")
+	ledger, err := sb.Ledger(ctx)
+	require.NoError(t, err)
+	for _, cl := range ledger.Customers {
+		if cl.TenantID == tenant {
+			require.Equal(t, 1, cl.GDAPRelationships)
+			require.Zero(t, cl.DuplicatePurchases)
+		}
+	}
+}

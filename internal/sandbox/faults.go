@@ -14,6 +14,9 @@ const (
 	FaultHTTP            = "http"
 	FaultPartialCheckout = "partialCheckout"
 	FaultDropWebhook     = "dropWebhook"
+	// FaultLostAnswer acts on a matching request and then answers 504, as a gateway that timed out after
+	// the service acted: the caller cannot tell whether anything happened.
+	FaultLostAnswer = "lostAnswer"
 )
 
 // FaultRules is the body of PUT /sandbox/faults and the answer of GET /sandbox/faults.
@@ -77,8 +80,12 @@ func validateFaults(cfg FaultRules) (field, msg string) {
 				return at + ".lineItems", "name the cart line item ids to fail"
 			}
 		case FaultDropWebhook:
+		case FaultLostAnswer:
+			if strings.TrimSpace(f.Match) == "" {
+				return at + ".match", "is required, e.g. \"POST /graph/v1.0/tenantRelationships/delegatedAdminRelationships\""
+			}
 		default:
-			return at + ".kind", "must be http (default), partialCheckout or dropWebhook"
+			return at + ".kind", "must be http (default), partialCheckout, dropWebhook or lostAnswer"
 		}
 		f.Fired = 0
 	}
@@ -149,12 +156,18 @@ func (s *Sandbox) withFaults(next http.Handler) http.Handler {
 		s.mu.Lock()
 		var latency time.Duration
 		var hit *FaultRule
+		lost := false
 		for i := range s.st.Faults.Rules {
 			f := &s.st.Faults.Rules[i]
-			if f.kind() != FaultHTTP || f.exhausted() || !matchRequest(f.Match, r.Method, r.URL.Path) {
+			kind := f.kind()
+			if (kind != FaultHTTP && kind != FaultLostAnswer) || f.exhausted() || !matchRequest(f.Match, r.Method, r.URL.Path) {
 				continue
 			}
 			if !s.rollLocked(f) {
+				continue
+			}
+			if kind == FaultLostAnswer {
+				lost = true
 				continue
 			}
 			latency += time.Duration(f.LatencyMs) * time.Millisecond
@@ -163,7 +176,7 @@ func (s *Sandbox) withFaults(next http.Handler) http.Handler {
 				hit = &cp
 			}
 		}
-		if hit != nil || latency > 0 {
+		if hit != nil || latency > 0 || lost {
 			_ = s.saveLocked() // fault counters are best-effort state
 		}
 		s.mu.Unlock()
@@ -176,11 +189,15 @@ func (s *Sandbox) withFaults(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if hit == nil {
+		switch {
+		case hit != nil:
+			s.faultReply(r.URL.Path, hit).write(w)
+		case lost:
+			next.ServeHTTP(&recorder{header: http.Header{}}, r) // it acts; its answer is lost
+			s.faultReply(r.URL.Path, &FaultRule{Status: http.StatusGatewayTimeout}).write(w)
+		default:
 			next.ServeHTTP(w, r)
-			return
 		}
-		s.faultReply(r.URL.Path, hit).write(w)
 	})
 }
 

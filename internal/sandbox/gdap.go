@@ -106,10 +106,14 @@ func (s *Sandbox) gdapCreate(r *http.Request, p *partner, now time.Time) reply {
 	return rep
 }
 
-func (s *Sandbox) gdapList(_ *http.Request, p *partner, _ time.Time) reply {
+func (s *Sandbox) gdapList(r *http.Request, p *partner, _ time.Time) reply {
+	name, byName, ok := displayNameFilter(r.URL.Query().Get("$filter"))
+	if !ok {
+		return s.graphErr(http.StatusBadRequest, "Request_UnsupportedQuery", "The sandbox filters delegated admin relationships only by displayName eq '...'.")
+	}
 	out := []map[string]any{}
 	for _, id := range sortedKeys(s.st.GDAP) {
-		if g := s.st.GDAP[id]; g.PartnerID == p.TenantID {
+		if g := s.st.GDAP[id]; g.PartnerID == p.TenantID && (!byName || g.DisplayName == name) {
 			out = append(out, s.gdapJSON(g))
 		}
 	}
@@ -196,4 +200,18 @@ func (s *Sandbox) approveGDAPLocked(id string, now time.Time) (*gdapRel, *reply)
 		})
 	}
 	return g, nil
+}
+
+// displayNameFilter reads an OData filter "displayName eq 'x'" (quotes doubled inside). An empty filter
+// matches everything; any other filter is not supported.
+func displayNameFilter(f string) (name string, byName, ok bool) {
+	f = strings.TrimSpace(f)
+	if f == "" {
+		return "", false, true
+	}
+	rest, found := strings.CutPrefix(f, "displayName eq '")
+	if !found || !strings.HasSuffix(rest, "'") {
+		return "", false, false
+	}
+	return strings.ReplaceAll(strings.TrimSuffix(rest, "'"), "''", "'"), true, true
 }

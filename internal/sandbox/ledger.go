@@ -54,7 +54,10 @@ type CustomerLedger struct {
 	// serving units, plus every user whose last license was removed.
 	UsersLeftWithoutLicense int `json:"usersLeftWithoutLicense"`
 	WebhooksSent            int `json:"webhooksSent"`
-	WebhooksDropped         int `json:"webhooksDropped"`
+	// GDAPRelationships counts the GDAP relationships partners created with the customer: a transfer that
+	// requested admin access once leaves exactly one.
+	GDAPRelationships int `json:"gdapRelationships"`
+	WebhooksDropped   int `json:"webhooksDropped"`
 }
 
 // SkuLedger compares seats bought with the seats the originals need for one Graph SKU.
@@ -145,6 +148,11 @@ func (s *Sandbox) ledgerLocked() Ledger {
 		}
 		for k, v := range c.Ledger.Acceptances {
 			cl.Acceptances[k] = v
+		}
+		for _, g := range s.st.GDAP {
+			if g.CustomerTenantID == c.TenantID {
+				cl.GDAPRelationships++
+			}
 		}
 		bySku := map[string]*SkuLedger{}
 		for _, pr := range c.Ledger.PurchaseLines {

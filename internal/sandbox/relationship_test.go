@@ -293,3 +293,30 @@ func TestAdminCenterFormErrors(t *testing.T) {
 	r := e.do("GET", "/sandbox/admin-center/partner-invitation?partnerId=nobody", "", nil)
 	require.Equal(t, http.StatusNotFound, r.status)
 }
+
+// TestGraphCreatesAreNotReplayed: Graph does not replay a POST by MS-RequestId the way Partner Center does,
+// so a create retried with the same id is refused for the taken name, and the list filtered by that name
+// finds the relationship.
+func TestGraphCreatesAreNotReplayed(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(sandbox.PartnerEU, scopeGraph, false)
+	body := map[string]any{
+		"displayName": "csp-o'brien", "duration": "P730D",
+		"customer":      map[string]string{"tenantId": sandbox.CustomerDiscontinued},
+		"accessDetails": map[string]any{"unifiedRoles": []map[string]string{{"roleDefinitionId": "4d6ac14f-3453-41d0-bef9-a3e0c569773a"}}},
+	}
+	const rid = "0f0e0d0c-1111-4222-8333-944455556666"
+	r := e.do("POST", "/graph/v1.0/tenantRelationships/delegatedAdminRelationships", tok, body, "MS-RequestId", rid)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	id := r.json(t)["id"].(string)
+	r = e.do("POST", "/graph/v1.0/tenantRelationships/delegatedAdminRelationships", tok, body, "MS-RequestId", rid)
+	require.Equal(t, http.StatusConflict, r.status, "no replay under /graph: %s", r.body)
+
+	r = e.do("GET", "/graph/v1.0/tenantRelationships/delegatedAdminRelationships?$filter="+url.QueryEscape("displayName eq 'csp-o''brien'"), tok, nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	list := r.json(t)["value"].([]any)
+	require.Len(t, list, 1)
+	require.Equal(t, id, list[0].(map[string]any)["id"])
+	r = e.do("GET", "/graph/v1.0/tenantRelationships/delegatedAdminRelationships?$filter="+url.QueryEscape("displayName eq 'someone else'"), tok, nil)
+	require.Empty(t, r.json(t)["value"])
+}

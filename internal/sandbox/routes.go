@@ -159,14 +159,16 @@ func isMutation(method string) bool {
 	return false
 }
 
-// withReplay makes MS-RequestId an idempotency key: a mutation retried with the same
-// MS-RequestId (same tenant, method and path) gets the first response again without acting
-// twice, and a retry that arrives while the first is still running waits for it.
+// withReplay makes MS-RequestId an idempotency key for Partner Center: a mutation retried with
+// the same MS-RequestId (same tenant, method and path) gets the first response again without
+// acting twice, and a retry that arrives while the first is still running waits for it. Graph
+// offers no such replay (a repeated create is refused, e.g. 409 for a GDAP display name), so
+// neither does the sandbox for /graph.
 func (s *Sandbox) withReplay(next http.Handler) http.Handler {
 	inflight := map[string]chan struct{}{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rid := r.Header.Get("MS-RequestId")
-		if rid == "" || !isMutation(r.Method) || strings.HasPrefix(r.URL.Path, "/login/") {
+		if rid == "" || !isMutation(r.Method) || strings.HasPrefix(r.URL.Path, "/login/") || strings.HasPrefix(r.URL.Path, "/graph/") {
 			next.ServeHTTP(w, r)
 			return
 		}
