@@ -1,11 +1,13 @@
 package activities
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/csptransfer/csptransfer/internal/identity"
 	"github.com/csptransfer/csptransfer/internal/msrest"
 )
 
@@ -13,6 +15,11 @@ import (
 // rejections become non-retryable application errors with a named type; throttling is retried after the
 // service's Retry-After; transient failures are retried on the activity's schedule.
 func classify(what string, err error) error {
+	if errors.Is(err, identity.ErrAppUserAccessLost) {
+		// Retried on the activity's schedule, so the transfer goes on by itself once an operator has set
+		// a new refresh token; the named type says in the UI what is wrong meanwhile.
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), ErrTypeAppUserAccessLost, temporal.ApplicationErrorOptions{Cause: err})
+	}
 	e, ok := msrest.AsError(err)
 	if !ok {
 		// Transport, token or decoding trouble: worth another attempt.

@@ -41,6 +41,9 @@ const (
 
 	// ErrTypeTransient: Microsoft answered with a temporary failure and a Retry-After; retried after it.
 	ErrTypeTransient = "Transient"
+	// ErrTypeAppUserAccessLost: Entra refused the App+User refresh token; retried until an operator sets a
+	// new one (PARTNER_CENTER_REFRESH_TOKEN or the token file).
+	ErrTypeAppUserAccessLost = "AppUserAccessLost"
 	// ErrTypeLicenseMoveRejected: Graph refused a license change (e.g. CountViolation while new seats are
 	// not yet counted); retried with backoff while the status shows the error.
 	ErrTypeLicenseMoveRejected = "LicenseMoveRejected"

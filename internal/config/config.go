@@ -97,13 +97,16 @@ type Log struct {
 // PartnerCenter holds the credentials and endpoints for Microsoft's APIs. With no ClientID the worker runs
 // against the built-in sandbox.
 type PartnerCenter struct {
-	ClientID     string   // PARTNER_CENTER_CLIENT_ID
-	ClientSecret Secret   // PARTNER_CENTER_CLIENT_SECRET
-	RefreshToken Secret   // PARTNER_CENTER_REFRESH_TOKEN: App+User token for the calls that need it
-	TenantIDs    []string // PARTNER_CENTER_TENANT_IDS: the partner tenants that transact, one per region
-	BaseURL      string   // PARTNER_CENTER_BASE_URL
-	GraphURL     string   // GRAPH_BASE_URL
-	Authority    string   // IDENTITY_AUTHORITY
+	ClientID     string // PARTNER_CENTER_CLIENT_ID
+	ClientSecret Secret // PARTNER_CENTER_CLIENT_SECRET
+	RefreshToken Secret // PARTNER_CENTER_REFRESH_TOKEN: App+User token for the calls that need it
+	// RefreshTokenFile keeps the newest (rotated) refresh token of each partner tenant across restarts
+	// (CSP_PC_REFRESH_TOKEN_FILE, created 0600). Empty keeps rotated tokens in memory only.
+	RefreshTokenFile string
+	TenantIDs        []string // PARTNER_CENTER_TENANT_IDS: the partner tenants that transact, one per region
+	BaseURL          string   // PARTNER_CENTER_BASE_URL
+	GraphURL         string   // GRAPH_BASE_URL
+	Authority        string   // IDENTITY_AUTHORITY
 }
 
 // Configured reports whether real Partner Center credentials were given.
@@ -156,13 +159,14 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		StopTimeout: r.duration("CSP_WORKER_STOP_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
 		MetricsAddr: r.addr("CSP_METRICS_ADDR", "127.0.0.1:9090", true),
 		PartnerCenter: PartnerCenter{
-			ClientID:     r.str("PARTNER_CENTER_CLIENT_ID", ""),
-			ClientSecret: Secret(r.str("PARTNER_CENTER_CLIENT_SECRET", "")),
-			RefreshToken: Secret(r.str("PARTNER_CENTER_REFRESH_TOKEN", "")),
-			TenantIDs:    r.guids("PARTNER_CENTER_TENANT_IDS"),
-			BaseURL:      r.url("PARTNER_CENTER_BASE_URL", "https://api.partnercenter.microsoft.com"),
-			GraphURL:     r.url("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
-			Authority:    r.url("IDENTITY_AUTHORITY", "https://login.microsoftonline.com"),
+			ClientID:         r.str("PARTNER_CENTER_CLIENT_ID", ""),
+			ClientSecret:     Secret(r.str("PARTNER_CENTER_CLIENT_SECRET", "")),
+			RefreshToken:     Secret(r.str("PARTNER_CENTER_REFRESH_TOKEN", "")),
+			RefreshTokenFile: r.str("CSP_PC_REFRESH_TOKEN_FILE", ""),
+			TenantIDs:        r.guids("PARTNER_CENTER_TENANT_IDS"),
+			BaseURL:          r.url("PARTNER_CENTER_BASE_URL", "https://api.partnercenter.microsoft.com"),
+			GraphURL:         r.url("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0"),
+			Authority:        r.url("IDENTITY_AUTHORITY", "https://login.microsoftonline.com"),
 		},
 		Sandbox: Sandbox{
 			Addr:       r.addr("CSP_SANDBOX_ADDR", "127.0.0.1:8089", false),

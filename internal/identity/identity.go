@@ -51,6 +51,13 @@ const redacted = "[redacted]"
 // token is configured.
 var ErrNoRefreshToken = errors.New("no refresh token configured for App+User access")
 
+// ErrAppUserAccessLost matches (errors.Is) a *TokenError for a refresh token
+// Entra refused (invalid_grant: expired, revoked, or the user's consent
+// withdrawn). Nothing retries it away: an operator signs in again with the
+// partner's Secure Application Model consent and sets a new
+// PARTNER_CENTER_REFRESH_TOKEN (or the token store).
+var ErrAppUserAccessLost = errors.New("App+User access lost: the refresh token was refused; consent again (Secure Application Model) and set a new PARTNER_CENTER_REFRESH_TOKEN")
+
 // Config holds the application's credentials. Its String, GoString,
 // LogValue and MarshalJSON methods redact the secret and the refresh token,
 // so a Config may be logged.
@@ -65,6 +72,14 @@ type Config struct {
 	// Optional: RefreshToken is a stored App+User refresh token. Without it
 	// App+User token sources fail with ErrNoRefreshToken.
 	RefreshToken string
+	// Optional: Tokens keeps the newest refresh token of each tenant across
+	// restarts; a stored token wins over RefreshToken.
+	// default: rotated tokens are kept in memory only
+	Tokens TokenStore
+	// Optional: OnStoreError is told when a rotated token could not be saved
+	// (the token in use is unaffected; a restart would fall back to an older
+	// one). Its error never contains a token.
+	OnStoreError func(tenantID string, err error)
 	// Optional: HTTPClient talks to the token endpoint.
 	// default: msrest.NewHTTPClient with a 30s overall timeout
 	HTTPClient *http.Client
@@ -139,24 +154,40 @@ func New(cfg Config) (*Provider, error) {
 		cfg.HTTPClient = msrest.NewHTTPClient()
 		cfg.HTTPClient.Timeout = 30 * time.Second
 	}
+	rotated := map[string]string{}
+	if cfg.Tokens != nil {
+		stored, err := cfg.Tokens.Load()
+		if err != nil {
+			return nil, fmt.Errorf("identity: %w", err)
+		}
+		for tenant, rt := range stored {
+			if rt != "" {
+				rotated[strings.ToLower(tenant)] = rt
+			}
+		}
+	}
 	return &Provider{
 		cfg:       cfg,
 		authority: authority,
 		ctx:       context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient),
 		sources:   map[string]oauth2.TokenSource{},
-		rotated:   map[string]string{},
+		rotated:   rotated,
 	}, nil
 }
 
 // HasRefreshToken reports whether App+User tokens can be obtained.
-func (p *Provider) HasRefreshToken() bool { return p.cfg.RefreshToken != "" }
+func (p *Provider) HasRefreshToken() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.RefreshToken != "" || len(p.rotated) > 0
+}
 
 // RefreshToken returns the newest refresh token for a tenant (Entra rotates
 // them), so the caller can persist it. Treat the value as a secret.
 func (p *Provider) RefreshToken(tenantID string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if rt, ok := p.rotated[tenantID]; ok {
+	if rt, ok := p.rotated[strings.ToLower(tenantID)]; ok {
 		return rt
 	}
 	return p.cfg.RefreshToken
@@ -212,7 +243,7 @@ func (p *Provider) source(kind, tenantID string, scopes []string, build func(tok
 	}
 	u := *p.authority
 	u.Path = p.authority.Path + "/" + url.PathEscape(tenantID) + "/oauth2/v2.0/token"
-	inner := &typedErrors{src: build(u.String(), scopes), tenant: tenantID, secrets: p.secrets}
+	inner := &typedErrors{src: build(u.String(), scopes), tenant: tenantID, secrets: p.secrets, appUser: kind == "user"}
 	src := oauth2.ReuseTokenSourceWithExpiry(nil, inner, earlyExpiry)
 	p.sources[key] = src
 	return src
@@ -273,8 +304,13 @@ func (s *refreshSource) Token() (*oauth2.Token, error) {
 	}
 	if tok.RefreshToken != "" && tok.RefreshToken != rt {
 		s.p.mu.Lock()
-		s.p.rotated[s.tenantID] = tok.RefreshToken
+		s.p.rotated[strings.ToLower(s.tenantID)] = tok.RefreshToken
 		s.p.mu.Unlock()
+		if store := s.p.cfg.Tokens; store != nil {
+			if err := store.Save(s.tenantID, tok.RefreshToken); err != nil && s.p.cfg.OnStoreError != nil {
+				s.p.cfg.OnStoreError(s.tenantID, err)
+			}
+		}
 	}
 	// The refresh token stays with the provider; handing it out with every
 	// access token would only spread a long-lived secret.
@@ -307,6 +343,8 @@ type TokenError struct {
 	Retryable bool
 
 	cause error
+	// appUser says the token was an App+User one, redeemed from a refresh token.
+	appUser bool
 }
 
 // Error implements error.
@@ -326,11 +364,19 @@ func (e *TokenError) Error() string {
 	if e.cause != nil {
 		fmt.Fprintf(&b, ": %v", e.cause)
 	}
+	if e.Is(ErrAppUserAccessLost) {
+		fmt.Fprintf(&b, " (%v)", ErrAppUserAccessLost)
+	}
 	return b.String()
 }
 
 // Unwrap returns the network error behind a transport failure.
 func (e *TokenError) Unwrap() error { return e.cause }
+
+// Is reports ErrAppUserAccessLost for a refused refresh token.
+func (e *TokenError) Is(target error) bool {
+	return target == ErrAppUserAccessLost && e.appUser && e.Code == "invalid_grant"
+}
 
 // Temporary reports Retryable; msrest.IsRetryable consults it, so callers
 // classify token failures and API failures the same way.
@@ -343,6 +389,7 @@ type typedErrors struct {
 	src     oauth2.TokenSource
 	tenant  string
 	secrets func() []string
+	appUser bool
 }
 
 // Token implements oauth2.TokenSource.
@@ -354,7 +401,7 @@ func (t *typedErrors) Token() (*oauth2.Token, error) {
 	if errors.Is(err, ErrNoRefreshToken) {
 		return nil, err
 	}
-	te := &TokenError{TenantID: t.tenant}
+	te := &TokenError{TenantID: t.tenant, appUser: t.appUser}
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &re):

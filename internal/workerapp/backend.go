@@ -89,12 +89,22 @@ func (b *backend) close(ctx context.Context) error {
 
 // activities builds the clients once and the Activities that hold them.
 func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(msrest.Call)) (*activities.Activities, error) {
-	ids, err := identity.New(identity.Config{
+	idc := identity.Config{
 		Authority:    b.pc.Authority,
 		ClientID:     b.pc.ClientID,
 		ClientSecret: b.pc.ClientSecret.Reveal(),
 		RefreshToken: b.pc.RefreshToken.Reveal(),
-	})
+	}
+	switch {
+	case b.pc.RefreshTokenFile != "":
+		idc.Tokens = &identity.FileTokenStore{Path: b.pc.RefreshTokenFile}
+		idc.OnStoreError = func(tenant string, err error) {
+			log.Error("rotated refresh token not saved; a restart would redeem an older one", zap.String("partnerTenantId", tenant), zap.Error(err))
+		}
+	case b.pc.RefreshToken != "" && b.pc.Configured():
+		log.Warn("rotated refresh tokens are kept in memory only: set CSP_PC_REFRESH_TOKEN_FILE so a restart redeems the newest one")
+	}
+	ids, err := identity.New(idc)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
