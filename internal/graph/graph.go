@@ -438,7 +438,21 @@ type directoryObject interface {
 func (u User) objectID() string  { return u.ID }
 func (g Group) objectID() string { return g.ID }
 
-// assignLicense posts one license change to a user or group and checks the answer names the object.
+// withObjectIDOf sets the ID of a User or Group; a method of T could not
+// return T, so it goes through any.
+func withObjectIDOf[T directoryObject](v T, id string) T {
+	switch o := any(&v).(type) {
+	case *User:
+		o.ID = id
+	case *Group:
+		o.ID = id
+	}
+	return v
+}
+
+// assignLicense posts one license change to a user or group. When the answer
+// omits the object's id (Microsoft's own example does), ID is set to the
+// id the call addressed.
 func assignLicense[T directoryObject](ctx context.Context, c *Client, tenantID, what, collection, objectID string, change LicenseChange, requestID string) (T, error) {
 	var out T
 	ts, err := c.tokenSource(tenantID)
@@ -461,8 +475,11 @@ func assignLicense[T directoryObject](ctx context.Context, c *Client, tenantID, 
 		return out, err
 	}
 	if out.objectID() == "" {
-		var zero T
-		return zero, missing(what, "id")
+		// Microsoft documents the answer truncated, without the id (the
+		// user: assignLicense example). The change was applied, so failing
+		// here would only make the caller repeat a mutation: the object is
+		// the one the call addressed.
+		out = withObjectIDOf(out, objectID)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -281,7 +282,12 @@ func retryableStatus(status int, code string) bool {
 	}
 }
 
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+// maxRetryAfterSeconds caps Retry-After so the conversion to a Duration
+// cannot overflow (a day is far beyond any wait Microsoft asks for).
+const maxRetryAfterSeconds = 24 * 60 * 60
+
+// parseRetryAfter reads a Retry-After header in seconds (whole or, as Graph
+// documents, fractional) or as an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -291,7 +297,15 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if secs < 0 {
 			return 0
 		}
-		return time.Duration(secs) * time.Second
+		return time.Duration(min(secs, maxRetryAfterSeconds)) * time.Second
+	}
+	// Microsoft Graph's throttling sample sends fractional seconds
+	// ("Retry-After: 2.128"); honour them, rounded up to the millisecond.
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "eEnNiI") {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(math.Ceil(min(secs, maxRetryAfterSeconds)*1000)) * time.Millisecond
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {

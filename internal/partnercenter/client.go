@@ -313,12 +313,23 @@ func (c *Client) AttestAgreement(ctx context.Context, customerID string, a Agree
 	if a.TemplateID == "" || a.DateAgreed.IsZero() || a.PrimaryContact.Email == "" {
 		return Agreement{}, errors.New("partnercenter: attestation needs templateId, dateAgreed and the primary contact")
 	}
+	body := agreementRequest{PrimaryContact: a.PrimaryContact, TemplateID: a.TemplateID, DateAgreed: a.DateAgreed, Type: a.Type}
 	var out Agreement
 	_, err = c.rest.Do(ctx, msrest.Request{
-		Method: http.MethodPost, Path: "/v1/customers/" + id + "/agreements", Body: a,
+		Method: http.MethodPost, Path: "/v1/customers/" + id + "/agreements", Body: body,
 		Tokens: c.app, RequestID: requestID, Expect: []int{http.StatusCreated, http.StatusOK}, What: "agreement",
 	}, &out)
 	return out, err
+}
+
+// agreementRequest is the attestation body as Microsoft documents it: the
+// contact, the template, the date and the type, nothing Partner Center sets
+// itself (userId, agreementLink, attributes).
+type agreementRequest struct {
+	PrimaryContact Contact `json:"primaryContact"`
+	TemplateID     string  `json:"templateId"`
+	DateAgreed     Time    `json:"dateAgreed"`
+	Type           string  `json:"type"`
 }
 
 // DirectSignStatus reports whether the customer signed the Microsoft

@@ -646,6 +646,16 @@ func TestCancelSubscription(t *testing.T) {
 		require.NoError(t, err)
 		return string(b)
 	}
+	withoutFields := func(fields ...string) string {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(file(t, "subscription.json")), &m))
+		for _, f := range fields {
+			delete(m, f)
+		}
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return string(b)
+	}
 	tests := []struct {
 		name       string
 		sub        string
@@ -669,8 +679,18 @@ func TestCancelSubscription(t *testing.T) {
 			wantRefuse: "not bought through an order of this partner",
 		},
 		{
-			name: "no window", sub: withField("cancellationAllowedUntilDate", nil), at: now,
+			// New commerce states the window in refundOptions as well (and
+			// Microsoft's NCE example only there): no window means neither.
+			name: "no window", sub: withoutFields("cancellationAllowedUntilDate", "refundOptions"), at: now,
 			wantRefuse: "no cancellation window",
+		},
+		{
+			name: "window only in refundOptions", sub: withoutFields("cancellationAllowedUntilDate"), at: now,
+			patchReply: reply{status: 200, body: withField("status", "deleted")}, wantPatch: true, wantStatus: "deleted",
+		},
+		{
+			name: "refundOptions window closed", sub: withoutFields("cancellationAllowedUntilDate"), at: time.Date(2021, 10, 8, 0, 0, 0, 0, time.UTC),
+			wantRefuse: "cancellation window closed at 2021-10-08T00:00:00Z",
 		},
 		{
 			name: "already deleted", sub: withField("status", "deleted"), at: now, wantStatus: "deleted",

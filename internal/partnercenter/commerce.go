@@ -259,8 +259,10 @@ func (c *Client) ProvisioningStatus(ctx context.Context, customerID, subscriptio
 // refund. It first reads the subscription and refuses, with a
 // *CancelRefusedError and without sending the cancellation, unless the
 // subscription came from one of this partner's orders (orderId set) and
-// the current time is before its cancellationAllowedUntilDate: outside that
-// window Microsoft gives no refund, and the originals of a transfer are never
+// the current time is before the end of its refund window
+// (Subscription.RefundableUntil: cancellationAllowedUntilDate, or the
+// refundOptions new commerce publishes): outside that window Microsoft gives
+// no refund, and the originals of a transfer are never
 // this partner's to cancel. Cancelling an already deleted subscription
 // returns it unchanged, so a retried cancellation is harmless.
 func (c *Client) CancelSubscription(ctx context.Context, customerID, subscriptionID, requestID string) (Subscription, error) {
@@ -275,13 +277,14 @@ func (c *Client) CancelSubscription(ctx context.Context, customerID, subscriptio
 	refuse := func(reason string) (Subscription, error) {
 		return Subscription{}, &CancelRefusedError{SubscriptionID: subscriptionID, Reason: reason}
 	}
+	until, hasWindow := sub.RefundableUntil()
 	switch {
 	case sub.OrderID == "":
 		return refuse("it was not bought through an order of this partner")
-	case sub.CancellationAllowedUntilDate.IsZero():
+	case !hasWindow:
 		return refuse("it has no cancellation window")
-	case !c.now().Before(sub.CancellationAllowedUntilDate.Time):
-		return refuse(fmt.Sprintf("its cancellation window closed at %s", sub.CancellationAllowedUntilDate.Format("2006-01-02T15:04:05Z07:00")))
+	case !c.now().Before(until):
+		return refuse(fmt.Sprintf("its cancellation window closed at %s", until.UTC().Format("2006-01-02T15:04:05Z07:00")))
 	}
 	raw["status"] = json.RawMessage(`"deleted"`)
 	var out map[string]json.RawMessage

@@ -10,7 +10,9 @@ import (
 
 // Time is a Partner Center timestamp. Partner Center writes most dates in
 // RFC 3339, but some (an agreement's dateAgreed, for example) without a zone;
-// those are read as UTC.
+// those are read as UTC. null and "" are the zero Time. Microsoft's own
+// subscription examples also write "2015-11-25T06: 41: 12Z"; blanks inside a
+// date are ignored.
 type Time struct{ time.Time }
 
 var timeLayouts = []string{
@@ -29,12 +31,13 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("time: %w", err)
 	}
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		*t = Time{}
 		return nil
 	}
+	compact := strings.Join(strings.Fields(s), "")
 	for _, layout := range timeLayouts {
-		if v, err := time.Parse(layout, s); err == nil {
+		if v, err := time.Parse(layout, compact); err == nil {
 			*t = Time{v.UTC()}
 			return nil
 		}
@@ -310,6 +313,19 @@ type CartLineItem struct {
 	TermDuration  string             `json:"termDuration,omitempty"`
 	OrderGroup    string             `json:"orderGroup,omitempty"`
 	Error         *CartLineItemError `json:"error,omitempty"`
+	// Pricing is Partner Center's price of the line (new commerce); it is
+	// read only and never sent.
+	Pricing *Pricing `json:"pricing,omitempty"`
+}
+
+// Pricing is the price Partner Center quotes for a cart or order line, in
+// the line's currency.
+type Pricing struct {
+	ListPrice       float64 `json:"listPrice"`
+	DiscountedPrice float64 `json:"discountedPrice"`
+	ProratedPrice   float64 `json:"proratedPrice"`
+	Price           float64 `json:"price"`
+	ExtendedPrice   float64 `json:"extendedPrice"`
 }
 
 // CartLineItemError is a line-level cart validation error.
@@ -339,6 +355,8 @@ type OrderLineItem struct {
 	Quantity        int    `json:"quantity"`
 	TermDuration    string `json:"termDuration,omitempty"`
 	TransactionType string `json:"transactionType,omitempty"`
+	// Pricing is set on new-commerce orders.
+	Pricing *Pricing `json:"pricing,omitempty"`
 }
 
 // Order is a purchase.
@@ -351,7 +369,9 @@ type Order struct {
 	LineItems           []OrderLineItem `json:"lineItems"`
 	Status              string          `json:"status"`
 	CreationDate        Time            `json:"creationDate"`
-	Attributes          Attributes      `json:"attributes"`
+	// TotalPrice is set on new-commerce orders.
+	TotalPrice float64    `json:"totalPrice,omitempty"`
+	Attributes Attributes `json:"attributes"`
 }
 
 // OrderError is an order group of a checkout that failed.
@@ -380,23 +400,94 @@ const (
 
 // Subscription is a subscription this partner transacts for the customer.
 type Subscription struct {
-	ID                           string     `json:"id"`
-	OfferID                      string     `json:"offerId"`
-	OfferName                    string     `json:"offerName,omitempty"`
-	FriendlyName                 string     `json:"friendlyName,omitempty"`
-	Quantity                     int        `json:"quantity"`
-	UnitType                     string     `json:"unitType,omitempty"`
-	CreationDate                 Time       `json:"creationDate"`
-	EffectiveStartDate           Time       `json:"effectiveStartDate"`
-	CommitmentEndDate            Time       `json:"commitmentEndDate"`
-	CancellationAllowedUntilDate Time       `json:"cancellationAllowedUntilDate"`
-	Status                       string     `json:"status"`
-	AutoRenewEnabled             bool       `json:"autoRenewEnabled"`
-	BillingCycle                 string     `json:"billingCycle"`
-	TermDuration                 string     `json:"termDuration,omitempty"`
-	IsTrial                      bool       `json:"isTrial,omitempty"`
-	OrderID                      string     `json:"orderId,omitempty"`
-	Attributes                   Attributes `json:"attributes"`
+	ID                           string `json:"id"`
+	OfferID                      string `json:"offerId"`
+	OfferName                    string `json:"offerName,omitempty"`
+	FriendlyName                 string `json:"friendlyName,omitempty"`
+	Quantity                     int    `json:"quantity"`
+	UnitType                     string `json:"unitType,omitempty"`
+	CreationDate                 Time   `json:"creationDate"`
+	EffectiveStartDate           Time   `json:"effectiveStartDate"`
+	CommitmentEndDate            Time   `json:"commitmentEndDate"`
+	CancellationAllowedUntilDate Time   `json:"cancellationAllowedUntilDate"`
+	Status                       string `json:"status"`
+	AutoRenewEnabled             bool   `json:"autoRenewEnabled"`
+	BillingCycle                 string `json:"billingCycle"`
+	TermDuration                 string `json:"termDuration,omitempty"`
+	IsTrial                      bool   `json:"isTrial,omitempty"`
+	OrderID                      string `json:"orderId,omitempty"`
+	// RefundOptions is how new commerce publishes the refund window
+	// (Microsoft's NCE examples carry it instead of
+	// cancellationAllowedUntilDate). Use RefundableUntil rather than either
+	// field.
+	RefundOptions []RefundOption `json:"refundOptions,omitempty"`
+	Attributes    Attributes     `json:"attributes"`
+}
+
+// Refund option types.
+const (
+	RefundFull    = "Full"
+	RefundPartial = "Partial"
+)
+
+// RefundOption is one refund a subscription (or an availability's
+// cancellation policy) allows: until ExpiresAt, or for ExpiresAfter from the
+// start of the term. Microsoft's documents disagree on expiresAfter: the
+// resource table calls it a UTC date-time, the availability examples show an
+// ISO 8601 duration ("P1D"); both are accepted.
+type RefundOption struct {
+	Type         string `json:"type"`
+	ExpiresAt    Time   `json:"expiresAt"`
+	ExpiresAfter string `json:"expiresAfter,omitempty"`
+	SequenceID   *int   `json:"sequenceId,omitempty"`
+}
+
+// Expiry returns when the option expires; start is the beginning of the
+// term an ExpiresAfter duration counts from. ok is false when the option
+// names no usable expiry.
+func (o RefundOption) Expiry(start time.Time) (time.Time, bool) {
+	if !o.ExpiresAt.IsZero() {
+		return o.ExpiresAt.Time, true
+	}
+	after := strings.TrimSpace(o.ExpiresAfter)
+	if after == "" {
+		return time.Time{}, false
+	}
+	var at Time
+	if err := at.UnmarshalJSON([]byte(strconvQuote(after))); err == nil && !at.IsZero() {
+		return at.Time, true
+	}
+	if start.IsZero() {
+		return time.Time{}, false
+	}
+	end, err := addISODuration(start, after)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return end, true
+}
+
+// RefundableUntil returns the end of the window in which cancelling the
+// subscription is refunded: cancellationAllowedUntilDate when Partner
+// Center sends it, otherwise the latest expiry among refundOptions (an
+// expiresAfter duration counted from creationDate, or effectiveStartDate
+// when there is no creationDate). ok is false when the subscription states
+// no refund window at all.
+func (s Subscription) RefundableUntil() (time.Time, bool) {
+	if !s.CancellationAllowedUntilDate.IsZero() {
+		return s.CancellationAllowedUntilDate.Time, true
+	}
+	start := s.CreationDate.Time
+	if start.IsZero() {
+		start = s.EffectiveStartDate.Time
+	}
+	var latest time.Time
+	for _, o := range s.RefundOptions {
+		if end, ok := o.Expiry(start); ok && end.After(latest) {
+			latest = end
+		}
+	}
+	return latest, !latest.IsZero()
 }
 
 // Provisioning statuses.

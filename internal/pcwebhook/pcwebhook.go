@@ -5,12 +5,14 @@
 package pcwebhook
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -56,6 +58,36 @@ type Event struct {
 	AuditURI              string    `json:"AuditUri"`
 	ResourceChangeUTCDate time.Time `json:"ResourceChangeUtcDate"`
 }
+
+// UnmarshalJSON implements json.Unmarshaler. A missing, null or empty
+// ResourceChangeUtcDate decodes as the zero time rather than failing the
+// event; Microsoft's examples also send "AuditUri": null and omit
+// ResourceUri for some events, which decode as "".
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	aux := struct {
+		*plain
+		ResourceChangeUTCDate json.RawMessage `json:"ResourceChangeUtcDate"`
+	}{plain: (*plain)(e)}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		return nil
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	e.ResourceChangeUTCDate = time.Time{}
+	raw := bytes.TrimSpace(aux.ResourceChangeUTCDate)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) || bytes.Equal(raw, []byte(`""`)) {
+		return nil
+	}
+	return json.Unmarshal(raw, &e.ResourceChangeUTCDate)
+}
+
+// IsResource reports whether the event's ResourceName is name. Microsoft's
+// documentation names the same resource in different cases (the property
+// table of reseller-relationship-accepted-by-customer says "customer", its
+// example "Customer"), so the comparison ignores case.
+func (e Event) IsResource(name string) bool { return strings.EqualFold(e.ResourceName, name) }
 
 // ErrInvalidSignature reports a callback whose headers or signature do not check out.
 var ErrInvalidSignature = errors.New("invalid webhook signature")

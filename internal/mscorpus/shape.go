@@ -1,0 +1,139 @@
+package mscorpus
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ShapeOptions tunes CompareShape.
+type ShapeOptions struct {
+	// IgnoreCase matches object keys case-insensitively. Partner Center's
+	// documents spell the same field "lineItems" on one page and "LineItems"
+	// on another, and the service reads either.
+	IgnoreCase bool
+	// IgnoreExtra skips keys the example does not have, comparing only the
+	// types of the keys both bodies share (for a PATCH that sends back the
+	// whole resource it read, checked against a documented resource of
+	// another kind of subscription).
+	IgnoreExtra bool
+	// Allow lists paths (as CompareShape reports them, for example
+	// "lineItems[].id") that the sent body may carry although the example
+	// does not; callers say why next to each entry.
+	Allow []string
+}
+
+// CompareShape checks a body a client sent against Microsoft's example of
+// the same request: every key the client sends must appear in the example
+// with the same JSON type (string, number, bool, object, array); an example
+// value of null accepts any type. Keys of the example the client does not
+// send are not reported: most request fields are optional. Array elements
+// are compared with the example's first element. It returns one line per
+// difference, sorted, or an error when either body is not JSON.
+func CompareShape(documented, sent []byte, opt ShapeOptions) ([]string, error) {
+	var doc, got any
+	if err := decodeNumber(documented, &doc); err != nil {
+		return nil, fmt.Errorf("documented body: %w", err)
+	}
+	if err := decodeNumber(sent, &got); err != nil {
+		return nil, fmt.Errorf("sent body: %w", err)
+	}
+	allowed := map[string]bool{}
+	for _, a := range opt.Allow {
+		allowed[a] = true
+	}
+	var diffs []string
+	compareShape(doc, got, "", opt, allowed, &diffs)
+	sort.Strings(diffs)
+	return diffs, nil
+}
+
+func decodeNumber(b []byte, v *any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+func compareShape(doc, got any, path string, opt ShapeOptions, allowed map[string]bool, diffs *[]string) {
+	if doc == nil {
+		return
+	}
+	dt, gt := jsonType(doc), jsonType(got)
+	if dt != gt {
+		*diffs = append(*diffs, fmt.Sprintf("%s: sent %s, documented %s", orRoot(path), gt, dt))
+		return
+	}
+	switch d := doc.(type) {
+	case map[string]any:
+		g := got.(map[string]any)
+		for k, gv := range g {
+			p := join(path, k)
+			dk, ok := findKey(d, k, opt.IgnoreCase)
+			if !ok {
+				if !allowed[p] && !opt.IgnoreExtra {
+					*diffs = append(*diffs, fmt.Sprintf("%s: sent, not in the documented example", p))
+				}
+				continue
+			}
+			compareShape(d[dk], gv, p, opt, allowed, diffs)
+		}
+	case []any:
+		g := got.([]any)
+		if len(d) == 0 {
+			return
+		}
+		for _, gv := range g {
+			compareShape(d[0], gv, path+"[]", opt, allowed, diffs)
+		}
+	}
+}
+
+func findKey(m map[string]any, k string, ignoreCase bool) (string, bool) {
+	if _, ok := m[k]; ok {
+		return k, true
+	}
+	if !ignoreCase {
+		return "", false
+	}
+	for dk := range m {
+		if strings.EqualFold(dk, k) {
+			return dk, true
+		}
+	}
+	return "", false
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "(body)"
+	}
+	return path
+}
