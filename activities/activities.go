@@ -779,7 +779,7 @@ func (a *Activities) AwaitProvisioning(ctx context.Context, in AwaitProvisioning
 			}
 			res.Subscriptions = append(res.Subscriptions, ProvisionedSubscription{
 				OrderID: orderID, SubscriptionID: s.ID, OfferID: s.OfferID, SkuID: strings.ToLower(st.SkuID),
-				Quantity: s.Quantity, CancellationAllowedUntilDate: s.CancellationAllowedUntilDate.Time,
+				Quantity: s.Quantity, CancellationAllowedUntilDate: refundableUntil(s),
 			})
 		}
 	}
@@ -966,6 +966,13 @@ func (a *Activities) CancelSubscriptions(ctx context.Context, in CancelInput) (C
 		}
 	}
 	return res, nil
+}
+
+// refundableUntil is the end of a new subscription's refund window: cancellationAllowedUntilDate, or for
+// new-commerce subscriptions, which publish none, their refundOptions.
+func refundableUntil(s partnercenter.Subscription) time.Time {
+	until, _ := s.RefundableUntil()
+	return until
 }
 
 func notYet(msg string) error {

@@ -4,12 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/csptransfer/csptransfer/internal/identity"
 	"github.com/csptransfer/csptransfer/internal/msrest"
 )
+
+// maxRetryAfter bounds how long one retry waits on Microsoft's Retry-After: the longest backoff the
+// workflows use between attempts anyway.
+const maxRetryAfter = 10 * time.Minute
 
 // classify turns a Partner Center or Graph error into what Temporal should do with it: business
 // rejections become non-retryable application errors with a named type; throttling is retried after the
@@ -26,14 +31,21 @@ func classify(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	msg := fmt.Sprintf("%s: %v", what, err)
+	wait := e.RetryAfter
+	if wait > maxRetryAfter {
+		// A bad or hostile Retry-After must not park a transfer for days; the limiter and the next
+		// answer decide the pace from here.
+		msg += fmt.Sprintf(" (Retry-After %s capped at %s)", wait, maxRetryAfter)
+		wait = maxRetryAfter
+	}
 	if e.StatusCode == http.StatusTooManyRequests {
 		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeThrottled, temporal.ApplicationErrorOptions{
-			NextRetryDelay: e.RetryAfter, Category: temporal.ApplicationErrorCategoryBenign, Cause: err,
+			NextRetryDelay: wait, Category: temporal.ApplicationErrorCategoryBenign, Cause: err,
 		})
 	}
 	if e.Retryable {
-		if e.RetryAfter > 0 {
-			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeTransient, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter, Cause: err})
+		if wait > 0 {
+			return temporal.NewApplicationErrorWithOptions(msg, ErrTypeTransient, temporal.ApplicationErrorOptions{NextRetryDelay: wait, Cause: err})
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Service names the Microsoft API a client talks to. It selects the
@@ -315,9 +316,15 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// truncate shortens s to at most n bytes without splitting a character (error text is often not
+// ASCII: localized Microsoft messages), marking a cut with "…".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(s[:cut], "") + "…"
 }
