@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -33,21 +32,9 @@ type ShapeOptions struct {
 // are compared with the example's first element. It returns one line per
 // difference, sorted, or an error when either body is not JSON.
 func CompareShape(documented, sent []byte, opt ShapeOptions) ([]string, error) {
-	var doc, got any
-	if err := decodeNumber(documented, &doc); err != nil {
-		return nil, fmt.Errorf("documented body: %w", err)
-	}
-	if err := decodeNumber(sent, &got); err != nil {
-		return nil, fmt.Errorf("sent body: %w", err)
-	}
-	allowed := map[string]bool{}
-	for _, a := range opt.Allow {
-		allowed[a] = true
-	}
-	var diffs []string
-	compareShape(doc, got, "", opt, allowed, &diffs)
-	sort.Strings(diffs)
-	return diffs, nil
+	return compareBodies(documented, sent, "sent", func(doc, got any, diffs *[]string) {
+		compareShape(doc, got, "", opt, setOf(opt.Allow), diffs)
+	})
 }
 
 func decodeNumber(b []byte, v *any) error {
@@ -75,13 +62,22 @@ func jsonType(v any) string {
 	}
 }
 
-func compareShape(doc, got any, path string, opt ShapeOptions, allowed map[string]bool, diffs *[]string) {
+// sameType reports whether doc and got are to be compared further: not when the example's value is null
+// (anything goes) nor when the types differ, which it reports as "path: <verb> <type>, documented <type>".
+func sameType(doc, got any, path, verb string, diffs *[]string) bool {
 	if doc == nil {
-		return
+		return false
 	}
 	dt, gt := jsonType(doc), jsonType(got)
 	if dt != gt {
-		*diffs = append(*diffs, fmt.Sprintf("%s: sent %s, documented %s", orRoot(path), gt, dt))
+		*diffs = append(*diffs, fmt.Sprintf("%s: %s %s, documented %s", orRoot(path), verb, gt, dt))
+		return false
+	}
+	return true
+}
+
+func compareShape(doc, got any, path string, opt ShapeOptions, allowed map[string]bool, diffs *[]string) {
+	if !sameType(doc, got, path, "sent", diffs) {
 		return
 	}
 	switch d := doc.(type) {

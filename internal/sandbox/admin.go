@@ -47,7 +47,8 @@ func (s *Sandbox) acceptLocked(c *customer, partnerID string, acceptAgreement bo
 	s.dirty = true
 	rec := s.auditLocked(p.TenantID, c, "accept_reseller_relationship", "Customer", now)
 	s.enqueueLocked(p.TenantID, c, pcwebhook.Event{
-		EventName: pcwebhook.EventResellerRelationshipAccepted, ResourceName: pcwebhook.ResourceCustomer,
+		// "Customer", as in Microsoft's example (pcwebhook.ResourceCustomer matches it case-insensitively).
+		EventName: pcwebhook.EventResellerRelationshipAccepted, ResourceName: "Customer",
 		ResourceURI: s.publicURL + "/v1/customers/" + c.TenantID, AuditURI: s.publicURL + "/v1/auditrecords/" + rec.ID,
 		ResourceChangeUTCDate: now,
 	})
@@ -150,7 +151,7 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 		out["users"] = usersOut
 		groups := []map[string]any{}
 		for _, g := range c.Groups {
-			groups = append(groups, s.groupJSONLocked(g))
+			groups = append(groups, s.groupJSONLocked(c, g))
 		}
 		out["groups"] = groups
 		cspSubs := []map[string]any{}
@@ -169,7 +170,7 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 		out["delegatedAdminRelationships"] = gdap
 		carts := []map[string]any{}
 		for _, ct := range c.Carts {
-			carts = append(carts, cartJSON(ct))
+			carts = append(carts, s.cartJSON(c, ct))
 		}
 		out["carts"] = carts
 		return jsonReply(http.StatusOK, out)

@@ -82,12 +82,12 @@ func TestBearerRules(t *testing.T) {
 		path       string
 		token      string
 		wantStatus int
-		wantCode   string
+		wantCode   int
 	}{
-		{name: "NoToken", path: "/v1/profiles/legalbusiness", wantStatus: 401, wantCode: "401"},
-		{name: "Garbage", path: "/v1/profiles/legalbusiness", token: "abc", wantStatus: 401, wantCode: "401"},
-		{name: "GraphTokenOnPartnerCenter", path: "/v1/profiles/legalbusiness", token: graph, wantStatus: 401, wantCode: "401"},
-		{name: "AppOnlyOnRelationshipRequest", path: "/v1/customers/relationshiprequests", token: app, wantStatus: 401, wantCode: "401"},
+		{name: "NoToken", path: "/v1/profiles/legalbusiness", wantStatus: 401, wantCode: 401},
+		{name: "Garbage", path: "/v1/profiles/legalbusiness", token: "abc", wantStatus: 401, wantCode: 401},
+		{name: "GraphTokenOnPartnerCenter", path: "/v1/profiles/legalbusiness", token: graph, wantStatus: 401, wantCode: 401},
+		{name: "AppOnlyOnRelationshipRequest", path: "/v1/customers/relationshiprequests", token: app, wantStatus: 401, wantCode: 401},
 		{name: "AppUserOnRelationshipRequest", path: "/v1/customers/relationshiprequests", token: user, wantStatus: 200},
 		{name: "PartnerTokenOnCustomerDirectory", path: "/graph/v1.0/subscribedSkus", token: graph, wantStatus: 403},
 		{name: "CustomerTokenOnCustomerDirectory", path: "/graph/v1.0/subscribedSkus", token: customerGraph, wantStatus: 200},
@@ -97,9 +97,9 @@ func TestBearerRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do("GET", tt.path, tt.token, nil)
 			require.Equal(t, tt.wantStatus, r.status, string(r.body))
-			if tt.wantCode != "" {
+			if tt.wantCode != 0 {
 				m := r.json(t)
-				require.Equal(t, tt.wantCode, m["code"])
+				require.EqualValues(t, tt.wantCode, m["code"])
 				require.Equal(t, "PartnerFD", m["source"])
 			}
 		})

@@ -183,18 +183,38 @@ func (s catalogSku) catalogItemID(country string) string {
 	return s.ProductID + ":" + s.SkuID + ":" + s.availabilityID(country)
 }
 
+// term is one purchasable term of an availability: a duration with a billing cycle, as Microsoft's
+// new-commerce availability example lists them, with the refund policy of a cancellation.
 type term struct {
-	Duration     string `json:"duration"`
-	Description  string `json:"description"`
-	BillingCycle string `json:"billingCycle"`
+	ID                   string               `json:"id"`
+	Duration             string               `json:"duration"`
+	Description          string               `json:"description"`
+	BillingCycle         string               `json:"billingCycle"`
+	CancellationPolicies []cancellationPolicy `json:"cancellationPolicies"`
+}
+
+type cancellationPolicy struct {
+	RefundOptions []refundOption `json:"refundOptions"`
+}
+
+// refundOption is a full refund for a cancellation within ExpiresAfter of the purchase (refundWindow).
+type refundOption struct {
+	SequenceID   int    `json:"sequenceId"`
+	Type         string `json:"type"`
+	ExpiresAfter string `json:"expiresAfter"`
 }
 
 func (s catalogSku) terms() []term {
+	refund := []cancellationPolicy{{RefundOptions: []refundOption{{SequenceID: 0, Type: "Full", ExpiresAfter: refundWindowISO}}}}
+	mk := func(duration, cycle, desc string) term {
+		sum := sha256.Sum256([]byte(s.ProductID + "/" + s.SkuID + "/" + duration + "/" + cycle))
+		return term{ID: hex.EncodeToString(sum[:6]), Duration: duration, Description: desc, BillingCycle: cycle, CancellationPolicies: refund}
+	}
 	return []term{
-		{Duration: "P1M", Description: "One-Month commitment for monthly billing", BillingCycle: "monthly"},
-		{Duration: "P1Y", Description: "One-Year commitment for monthly billing", BillingCycle: "monthly"},
-		{Duration: "P1Y", Description: "One-Year commitment for yearly billing", BillingCycle: "annual"},
-		{Duration: "P3Y", Description: "Three-Year commitment for yearly billing", BillingCycle: "annual"},
+		mk("P1M", "monthly", "One-Month commitment for monthly billing"),
+		mk("P1Y", "monthly", "One-Year commitment for monthly billing"),
+		mk("P1Y", "annual", "One-Year commitment for yearly billing"),
+		mk("P3Y", "annual", "Three-Year commitment for yearly billing"),
 	}
 }
 

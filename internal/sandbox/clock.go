@@ -16,7 +16,9 @@ const (
 	graceWarning   = 30 * 24 * time.Hour
 	graceSuspended = 90 * 24 * time.Hour
 	refundWindow   = 7 * 24 * time.Hour
-	cartLifetime   = 7 * 24 * time.Hour
+	// refundWindowISO is refundWindow as availabilities' refund options state it.
+	refundWindowISO = "P7D"
+	cartLifetime    = 7 * 24 * time.Hour
 	// maxClockYears bounds one clock move so that evaluating monthly renewals stays cheap.
 	maxClockYears = 10
 )

@@ -22,11 +22,51 @@ type cartInput struct {
 	LineItems []cartLineInput `json:"lineItems"`
 }
 
-func cartJSON(ct *cart) map[string]any {
+// cartLineJSON is a cart line as Partner Center shows it.
+type cartLineJSON struct {
+	ID                  int               `json:"id"`
+	CatalogItemID       string            `json:"catalogItemId"`
+	FriendlyName        string            `json:"friendlyName,omitempty"`
+	Quantity            int               `json:"quantity"`
+	CurrencyCode        string            `json:"currencyCode"`
+	BillingCycle        string            `json:"billingCycle"`
+	TermDuration        string            `json:"termDuration,omitempty"`
+	ProvisioningContext map[string]string `json:"provisioningContext"`
+	OrderGroup          string            `json:"orderGroup"`
+	Pricing             pricing           `json:"pricing"`
+	Error               *cartLineError    `json:"error,omitempty"`
+}
+
+// lineSku finds the catalog SKU of a catalog item id "product:sku[:availability]".
+func (s *Sandbox) lineSku(item string) (catalogSku, bool) {
+	product, rest, _ := strings.Cut(item, ":")
+	sku, _, _ := strings.Cut(rest, ":")
+	return s.cat.bySkuKey(product, sku)
+}
+
+// linePrice prices a line in the customer's currency; an item the catalog does not know costs nothing.
+func (s *Sandbox) linePrice(c *customer, item, term string, quantity int) pricing {
+	cs, ok := s.lineSku(item)
+	if !ok {
+		return pricing{}
+	}
+	return priceOf(cs, currencyOf(c.Country), term, quantity)
+}
+
+func (s *Sandbox) cartJSON(c *customer, ct *cart) map[string]any {
+	cur := currencyOf(c.Country)
+	lines := make([]cartLineJSON, 0, len(ct.LineItems))
+	for _, l := range ct.LineItems {
+		lines = append(lines, cartLineJSON{ID: l.ID, CatalogItemID: l.CatalogItemID, FriendlyName: l.FriendlyName,
+			Quantity: l.Quantity, CurrencyCode: cur.Code, BillingCycle: l.BillingCycle, TermDuration: l.TermDuration,
+			ProvisioningContext: map[string]string{}, OrderGroup: l.OrderGroup,
+			Pricing: s.linePrice(c, l.CatalogItemID, l.TermDuration, l.Quantity), Error: l.Error})
+	}
 	return map[string]any{
 		"id": ct.ID, "creationTimestamp": ct.Created, "lastModifiedTimestamp": ct.LastModified,
 		"expirationTimestamp": ct.Expiration, "lastModifiedUser": ClientID, "status": ct.Status,
-		"lineItems": ct.LineItems, "attributes": objType("Cart"),
+		"lineItems": lines, "links": map[string]link{"self": getLink("/v1/customers/" + c.TenantID + "/carts/" + ct.ID)},
+		"attributes": objType("Cart"),
 	}
 }
 
@@ -36,15 +76,15 @@ func (s *Sandbox) checkLineLocked(c *customer, l cartLine) (catalogSku, *orderEr
 	group := strconv.Itoa(l.ID)
 	switch {
 	case !exists:
-		return cs, &orderError{OrderGroupID: group, Code: "800004", Description: "Invalid offer id " + l.CatalogItemID + "."}
+		return cs, &orderError{OrderGroupID: group, Code: 800004, Description: "Invalid offer id " + l.CatalogItemID + "."}
 	case !available:
-		return cs, &orderError{OrderGroupID: group, Code: "800070", Description: "Offer " + l.CatalogItemID + " is not available in the specified country " + c.Country + "."}
+		return cs, &orderError{OrderGroupID: group, Code: 800070, Description: "Offer " + l.CatalogItemID + " is not available in the specified country " + c.Country + "."}
 	case cs.Discontinued:
-		return cs, &orderError{OrderGroupID: group, Code: "2091", Description: "Offer " + l.CatalogItemID + " is no longer available for purchase."}
+		return cs, &orderError{OrderGroupID: group, Code: 2091, Description: "Offer " + l.CatalogItemID + " is no longer available for purchase."}
 	case l.Quantity < cs.Min || l.Quantity > cs.Max:
-		return cs, &orderError{OrderGroupID: group, Code: "2002", Description: "Quantity " + strconv.Itoa(l.Quantity) + " is outside the allowed range " + strconv.Itoa(cs.Min) + "-" + strconv.Itoa(cs.Max) + " for " + l.CatalogItemID + "."}
+		return cs, &orderError{OrderGroupID: group, Code: 2002, Description: "Quantity " + strconv.Itoa(l.Quantity) + " is outside the allowed range " + strconv.Itoa(cs.Min) + "-" + strconv.Itoa(cs.Max) + " for " + l.CatalogItemID + "."}
 	case !cs.hasTerm(l.TermDuration, l.BillingCycle):
-		return cs, &orderError{OrderGroupID: group, Code: "800002", Description: "termDuration " + l.TermDuration + " with billingCycle " + l.BillingCycle + " is not offered for " + l.CatalogItemID + "."}
+		return cs, &orderError{OrderGroupID: group, Code: 800002, Description: "termDuration " + l.TermDuration + " with billingCycle " + l.BillingCycle + " is not offered for " + l.CatalogItemID + "."}
 	}
 	return cs, nil
 }
@@ -52,20 +92,20 @@ func (s *Sandbox) checkLineLocked(c *customer, l cartLine) (catalogSku, *orderEr
 func (s *Sandbox) pcCreateCart(r *http.Request, p *partner, now time.Time) reply {
 	c, ok := s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
 	if !ok {
-		return pcErr(http.StatusNotFound, "1000", "Customer "+r.PathValue("customerId")+" was not found.")
+		return pcErr(http.StatusNotFound, 1000, "Customer "+r.PathValue("customerId")+" was not found.")
 	}
 	if !hasRelationship(c, p.TenantID) {
-		return pcErr(http.StatusBadRequest, "20002", "The partner id "+p.TenantID+" has no commerce relationship with the customer id "+c.TenantID+".")
+		return pcErr(http.StatusBadRequest, 20002, "The partner id "+p.TenantID+" has no commerce relationship with the customer id "+c.TenantID+".")
 	}
 	var in cartInput
 	if err := decodeJSON(r, &in); err != nil {
-		return pcErr(http.StatusBadRequest, "800002", err.Error())
+		return pcErr(http.StatusBadRequest, 800002, err.Error())
 	}
 	if len(in.LineItems) == 0 {
-		return pcErr(http.StatusBadRequest, "800002", "lineItems must contain at least one item")
+		return pcErr(http.StatusBadRequest, 800002, "lineItems must contain at least one item")
 	}
 	if len(in.LineItems) > 50 {
-		return pcErr(http.StatusBadRequest, "800002", "a cart holds at most 50 line items")
+		return pcErr(http.StatusBadRequest, 800002, "a cart holds at most 50 line items")
 	}
 	ct := &cart{ID: s.newID(), PartnerID: p.TenantID, Created: now, LastModified: now, Expiration: now.Add(cartLifetime), Status: "Active"}
 	for i, in := range in.LineItems {
@@ -74,11 +114,12 @@ func (s *Sandbox) pcCreateCart(r *http.Request, p *partner, now time.Time) reply
 			id = *in.ID
 		}
 		if slices.ContainsFunc(ct.LineItems, func(l cartLine) bool { return l.ID == id }) {
-			return pcErr(http.StatusBadRequest, "800002", "lineItems["+strconv.Itoa(i)+"].id "+strconv.Itoa(id)+" is used twice")
+			return pcErr(http.StatusBadRequest, 800002, "lineItems["+strconv.Itoa(i)+"].id "+strconv.Itoa(id)+" is used twice")
 		}
+		// The line is priced in the customer's currency, whatever currencyCode the request names.
 		l := cartLine{ID: id, CatalogItemID: in.CatalogItemID, FriendlyName: in.FriendlyName, Quantity: in.Quantity,
-			BillingCycle: strings.ToLower(in.BillingCycle), TermDuration: strings.ToUpper(in.TermDuration), CurrencyCode: in.CurrencyCode,
-			OrderGroup: "0"}
+			BillingCycle: strings.ToLower(in.BillingCycle), TermDuration: strings.ToUpper(in.TermDuration),
+			CurrencyCode: currencyOf(c.Country).Code, OrderGroup: "0"}
 		if _, oe := s.checkLineLocked(c, l); oe != nil {
 			return pcErr(http.StatusBadRequest, oe.Code, "lineItems["+strconv.Itoa(i)+"]: "+oe.Description)
 		}
@@ -86,7 +127,7 @@ func (s *Sandbox) pcCreateCart(r *http.Request, p *partner, now time.Time) reply
 	}
 	c.Carts = append(c.Carts, ct)
 	s.dirty = true
-	return jsonReply(http.StatusCreated, cartJSON(ct))
+	return jsonReply(http.StatusCreated, s.cartJSON(c, ct))
 }
 
 func findCart(c *customer, id string) *cart {
@@ -101,9 +142,9 @@ func findCart(c *customer, id string) *cart {
 func (s *Sandbox) pcGetCart(r *http.Request, p *partner, c *customer, _ time.Time) reply {
 	ct := findCart(c, r.PathValue("cartId"))
 	if ct == nil || ct.PartnerID != p.TenantID || ct.Status == "Expired" {
-		return pcErr(http.StatusNotFound, "800008", "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
+		return pcErr(http.StatusNotFound, 800008, "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
 	}
-	return jsonReply(http.StatusOK, cartJSON(ct))
+	return jsonReply(http.StatusOK, s.cartJSON(c, ct))
 }
 
 // handleCheckout runs in three steps so that a concurrent checkout of the same cart can
@@ -127,29 +168,29 @@ func (s *Sandbox) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		var ok bool
 		c, ok = s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
 		if !ok {
-			rep := pcErr(http.StatusNotFound, "1000", "Customer "+r.PathValue("customerId")+" was not found.")
+			rep := pcErr(http.StatusNotFound, 1000, "Customer "+r.PathValue("customerId")+" was not found.")
 			return &rep
 		}
 		if !hasRelationship(c, p.TenantID) {
-			rep := pcErr(http.StatusBadRequest, "20002", "The partner id "+p.TenantID+" has no commerce relationship with the customer id "+c.TenantID+".")
+			rep := pcErr(http.StatusBadRequest, 20002, "The partner id "+p.TenantID+" has no commerce relationship with the customer id "+c.TenantID+".")
 			return &rep
 		}
 		ct = findCart(c, r.PathValue("cartId"))
 		switch {
 		case ct == nil || ct.PartnerID != p.TenantID:
-			rep := pcErr(http.StatusNotFound, "800008", "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
+			rep := pcErr(http.StatusNotFound, 800008, "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
 			return &rep
 		case ct.Status == "Expired":
-			rep := pcErr(http.StatusNotFound, "800008", "Cart "+ct.ID+" has expired; carts expire 7 days after creation.")
+			rep := pcErr(http.StatusNotFound, 800008, "Cart "+ct.ID+" has expired; carts expire 7 days after creation.")
 			return &rep
 		case ct.Status == "Ordered":
-			rep := pcErr(http.StatusBadRequest, "800065", "Cannot check out an already submitted cart "+ct.ID+".")
+			rep := pcErr(http.StatusBadRequest, 800065, "Cannot check out an already submitted cart "+ct.ID+".")
 			return &rep
 		case ct.CheckingOut:
-			rep := pcErr(http.StatusConflict, "800064", "Cart "+ct.ID+" is being processed by another request.")
+			rep := pcErr(http.StatusConflict, 800064, "Cart "+ct.ID+" is being processed by another request.")
 			return &rep
 		case !hasMCA(c):
-			rep := pcErr(http.StatusBadRequest, "13605", "The customer "+c.TenantID+" has not accepted the Microsoft Customer Agreement; attest acceptance with POST /v1/customers/{id}/agreements.")
+			rep := pcErr(http.StatusBadRequest, 13605, "The customer "+c.TenantID+" has not accepted the Microsoft Customer Agreement; attest acceptance with POST /v1/customers/{id}/agreements.")
 			return &rep
 		}
 		ct.CheckingOut = true
@@ -185,11 +226,11 @@ func (s *Sandbox) completeCheckoutLocked(p *partner, c *customer, ct *cart, fail
 		l := &ct.LineItems[i]
 		cs, oe := s.checkLineLocked(c, *l)
 		if oe == nil && slices.Contains(failing, l.ID) {
-			oe = &orderError{OrderGroupID: strconv.Itoa(l.ID), Code: "800005", Description: "Create order was not successful for line item " + strconv.Itoa(l.ID) + " (injected fault)."}
+			oe = &orderError{OrderGroupID: strconv.Itoa(l.ID), Code: 800005, Description: "Create order was not successful for line item " + strconv.Itoa(l.ID) + " (injected fault)."}
 		}
 		if oe != nil {
 			l.OrderGroup = oe.OrderGroupID
-			l.Error = &cartLineError{ErrorCode: oe.Code, ErrorDescription: oe.Description}
+			l.Error = &cartLineError{ErrorCode: strconv.Itoa(int(oe.Code)), ErrorDescription: oe.Description}
 			res.OrderErrors = append(res.OrderErrors, *oe)
 			continue
 		}
@@ -209,7 +250,7 @@ func (s *Sandbox) completeCheckoutLocked(p *partner, c *customer, ct *cart, fail
 		c.Orders = append(c.Orders, o)
 		c.Ledger.Orders++
 		ct.OrderIDs = append(ct.OrderIDs, o.ID)
-		res.Orders = append(res.Orders, s.orderJSONLocked(c, o))
+		res.Orders = append(res.Orders, s.orderJSONLocked(c, o, true))
 		s.checkLicensesLocked(c, now)
 	}
 	ct.Result = &res
@@ -249,41 +290,104 @@ type orderLineJSON struct {
 	TermDuration    string          `json:"termDuration"`
 	TransactionType string          `json:"transactionType"`
 	FriendlyName    string          `json:"friendlyName,omitempty"`
+	Pricing         pricing         `json:"pricing"`
 	Links           map[string]link `json:"links"`
 }
 
 type orderJSON struct {
 	ID                  string            `json:"id"`
+	AlternateID         string            `json:"alternateId"`
 	ReferenceCustomerID string            `json:"referenceCustomerId"`
 	BillingCycle        string            `json:"billingCycle"`
+	CurrencyCode        string            `json:"currencyCode"`
+	CurrencySymbol      string            `json:"currencySymbol"`
 	TransactionType     string            `json:"transactionType"`
 	LineItems           []orderLineJSON   `json:"lineItems"`
 	Status              string            `json:"status"`
 	CreationDate        time.Time         `json:"creationDate"`
+	TotalPrice          float64           `json:"totalPrice"`
 	Links               map[string]link   `json:"links"`
 	Attributes          map[string]string `json:"attributes"`
 }
 
-func (s *Sandbox) orderJSONLocked(c *customer, o *order) orderJSON {
-	status := "completed"
-	out := orderJSON{ID: o.ID, ReferenceCustomerID: c.TenantID, BillingCycle: o.BillingCycle, TransactionType: "UserPurchase",
-		CreationDate: o.CreationDate, Attributes: objType("Order"),
-		Links: map[string]link{"self": getLink("/v1/customers/" + c.TenantID + "/orders/" + o.ID)}}
-	out.LineItems = []orderLineJSON{}
+// catalogLinks are the product, sku and availability links of a line or subscription for catalog item id
+// item ("product:sku:availability") in country.
+func catalogLinks(item, country string) map[string]link {
+	parts := strings.SplitN(item, ":", 3)
+	for len(parts) < 3 {
+		parts = append(parts, "")
+	}
+	product := "/v1/products/" + parts[0]
+	q := "?country=" + country
+	return map[string]link{
+		"product":      getLink(product + q),
+		"sku":          getLink(product + "/skus/" + parts[1] + q),
+		"availability": getLink(product + "/skus/" + parts[1] + "/availabilities/" + parts[2] + q),
+	}
+}
+
+// orderJSONLocked shows an order. An order is "pending" in the checkout answer, as Partner Center's
+// provisioning is asynchronous, and "completed" afterwards once none of its subscriptions is pending.
+func (s *Sandbox) orderJSONLocked(c *customer, o *order, atCheckout bool) orderJSON {
+	cur := currencyOf(c.Country)
+	self := "/v1/customers/" + c.TenantID + "/orders/" + o.ID
+	out := orderJSON{ID: o.ID, AlternateID: o.ID[:min(12, len(o.ID))], ReferenceCustomerID: c.TenantID, BillingCycle: o.BillingCycle,
+		CurrencyCode: cur.Code, CurrencySymbol: cur.Symbol, TransactionType: "UserPurchase", CreationDate: o.CreationDate,
+		Attributes: objType("Order"), LineItems: []orderLineJSON{}, Status: "completed",
+		Links: map[string]link{"self": getLink(self), "provisioningStatus": getLink(self + "/provisioningstatus")}}
+	if atCheckout {
+		out.Status = "pending"
+	}
+	var total float64
 	for _, l := range o.LineItems {
+		if sub := findSub(c, l.SubscriptionID); sub != nil && sub.Status == "pending" {
+			out.Status = "pending"
+		}
+		base := "/v1/customers/" + c.TenantID + "/subscriptions/" + l.SubscriptionID
+		links := catalogLinks(l.OfferID, c.Country)
+		links["subscription"] = getLink(base)
+		links["provisioningStatus"] = getLink(base + "/provisioningstatus")
+		price := s.linePrice(c, l.OfferID, l.TermDuration, l.Quantity)
+		total += price.ExtendedPrice
+		out.LineItems = append(out.LineItems, orderLineJSON{LineItemNumber: l.LineItemNumber, OfferID: l.OfferID,
+			SubscriptionID: l.SubscriptionID, Quantity: l.Quantity, TermDuration: l.TermDuration, TransactionType: "New",
+			FriendlyName: l.FriendlyName, Pricing: price, Links: links})
+	}
+	out.TotalPrice = round(total, cur.Decimals)
+	return out
+}
+
+// pcOrderProvisioningStatus lists the provisioning state of each line of an order. Microsoft documents
+// the resource (lineItemNumber, status, quantityProvisioningInformation) without an example; the status
+// values "fulfilled" and "pending" are the sandbox's choice.
+func (s *Sandbox) pcOrderProvisioningStatus(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+	o := findOrder(c, p, r.PathValue("orderId"))
+	if o == nil {
+		return pcErr(http.StatusNotFound, 1000, "Order "+r.PathValue("orderId")+" was not found.")
+	}
+	items := []map[string]any{}
+	for _, l := range o.LineItems {
+		status := "fulfilled"
 		if sub := findSub(c, l.SubscriptionID); sub != nil && sub.Status == "pending" {
 			status = "pending"
 		}
-		base := "/v1/customers/" + c.TenantID + "/subscriptions/" + l.SubscriptionID
-		out.LineItems = append(out.LineItems, orderLineJSON{LineItemNumber: l.LineItemNumber, OfferID: l.OfferID,
-			SubscriptionID: l.SubscriptionID, Quantity: l.Quantity, TermDuration: l.TermDuration, TransactionType: "New",
-			FriendlyName: l.FriendlyName, Links: map[string]link{
-				"subscription":       getLink(base),
-				"provisioningStatus": getLink(base + "/provisioningstatus"),
-			}})
+		items = append(items, map[string]any{
+			"lineItemNumber":                  l.LineItemNumber,
+			"status":                          status,
+			"quantityProvisioningInformation": []map[string]any{{"quantity": l.Quantity, "status": status}},
+			"attributes":                      objType("OrderLineItemProvisioningStatus"),
+		})
 	}
-	out.Status = status
-	return out
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
+}
+
+func findOrder(c *customer, p *partner, id string) *order {
+	for _, o := range c.Orders {
+		if o.PartnerID == p.TenantID && strings.EqualFold(o.ID, id) {
+			return o
+		}
+	}
+	return nil
 }
 
 func findSub(c *customer, id string) *cspSub {
@@ -295,40 +399,40 @@ func findSub(c *customer, id string) *cspSub {
 	return nil
 }
 
-func (s *Sandbox) pcListOrders(_ *http.Request, p *partner, c *customer, _ time.Time) reply {
+func (s *Sandbox) pcListOrders(r *http.Request, p *partner, c *customer, _ time.Time) reply {
 	items := []orderJSON{}
 	for _, o := range c.Orders {
 		if o.PartnerID == p.TenantID {
-			items = append(items, s.orderJSONLocked(c, o))
+			items = append(items, s.orderJSONLocked(c, o, false))
 		}
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
 
 func (s *Sandbox) pcGetOrder(r *http.Request, p *partner, c *customer, _ time.Time) reply {
-	for _, o := range c.Orders {
-		if o.PartnerID == p.TenantID && strings.EqualFold(o.ID, r.PathValue("orderId")) {
-			return jsonReply(http.StatusOK, s.orderJSONLocked(c, o))
-		}
+	if o := findOrder(c, p, r.PathValue("orderId")); o != nil {
+		return jsonReply(http.StatusOK, s.orderJSONLocked(c, o, false))
 	}
-	return pcErr(http.StatusNotFound, "1000", "Order "+r.PathValue("orderId")+" was not found.")
+	return pcErr(http.StatusNotFound, 1000, "Order "+r.PathValue("orderId")+" was not found.")
 }
 
+// subscriptionJSON shows a new-commerce subscription as Microsoft's example does: the refund window is
+// refundOptions (a full refund until expiresAt), not cancellationAllowedUntilDate, which Partner Center
+// sends for other product types.
 func (s *Sandbox) subscriptionJSON(c *customer, sub *cspSub) map[string]any {
 	base := "/v1/customers/" + c.TenantID + "/subscriptions/" + sub.ID
+	links := catalogLinks(sub.OfferID, c.Country)
+	links["self"] = getLink(base)
+	links["provisioningStatus"] = getLink(base + "/provisioningstatus")
 	return map[string]any{
 		"id": sub.ID, "offerId": sub.OfferID, "offerName": sub.OfferName, "friendlyName": sub.FriendlyName,
-		"productType": map[string]string{"id": "OnlineServices", "displayName": "OnlineServices"},
-		"quantity":    sub.Quantity, "unitType": "Licenses", "creationDate": sub.CreationDate,
-		"effectiveStartDate": sub.EffectiveStartDate, "commitmentEndDate": sub.CommitmentEndDate,
-		"cancellationAllowedUntilDate": sub.CancellationUntil, "status": sub.Status,
-		"autoRenewEnabled": sub.AutoRenewEnabled, "isTrial": false, "billingType": "license",
-		"billingCycle": sub.BillingCycle, "termDuration": sub.TermDuration, "orderId": sub.OrderID,
-		"isMicrosoftProduct": true, "publisherName": "Microsoft Corporation", "contractType": "subscription",
-		"links": map[string]link{
-			"self":               getLink(base),
-			"provisioningStatus": getLink(base + "/provisioningstatus"),
-		},
+		"productType": productTypeNCE, "quantity": sub.Quantity, "unitType": "Licenses", "hasPurchasableAddons": false,
+		"creationDate": sub.CreationDate, "effectiveStartDate": sub.EffectiveStartDate, "commitmentEndDate": sub.CommitmentEndDate,
+		"status": sub.Status, "autoRenewEnabled": sub.AutoRenewEnabled, "isTrial": false, "billingType": "license",
+		"billingCycle": sub.BillingCycle, "termDuration": sub.TermDuration, "renewalTermDuration": "",
+		"refundOptions":      []map[string]any{{"type": "Full", "expiresAt": sub.CancellationUntil}},
+		"isMicrosoftProduct": true, "partnerId": "", "attentionNeeded": false, "actionTaken": false,
+		"contractType": "subscription", "links": links, "publisherName": "Microsoft Corporation", "orderId": sub.OrderID,
 		"attributes": map[string]string{"etag": strconv.Itoa(sub.Etag), "objectType": "Subscription"},
 	}
 }
@@ -342,13 +446,13 @@ func (s *Sandbox) pcListSubscriptions(r *http.Request, p *partner, c *customer, 
 		}
 		items = append(items, s.subscriptionJSON(c, sub))
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
 
 func (s *Sandbox) ownSubLocked(r *http.Request, p *partner, c *customer) (*cspSub, *reply) {
 	sub := findSub(c, r.PathValue("subscriptionId"))
 	if sub == nil || sub.PartnerID != p.TenantID {
-		rep := pcErr(http.StatusNotFound, "20003", "Subscription "+r.PathValue("subscriptionId")+" was not found.")
+		rep := pcErr(http.StatusNotFound, 20003, "Subscription "+r.PathValue("subscriptionId")+" was not found.")
 		return nil, &rep
 	}
 	return sub, nil
@@ -393,7 +497,7 @@ type subscriptionPatch struct {
 func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, now time.Time) reply {
 	var patch subscriptionPatch
 	if err := decodeJSON(r, &patch); err != nil {
-		return pcErr(http.StatusBadRequest, "800002", err.Error())
+		return pcErr(http.StatusBadRequest, 800002, err.Error())
 	}
 	id := r.PathValue("subscriptionId")
 	sub := findSub(c, id)
@@ -409,20 +513,20 @@ func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, 
 			c.Ledger.OriginalCancelAttempts++
 			s.dirty = true
 		}
-		return pcErr(http.StatusNotFound, "20003", "Subscription "+id+" was not found for this partner.")
+		return pcErr(http.StatusNotFound, 20003, "Subscription "+id+" was not found for this partner.")
 	}
 	if sub.Status == "deleted" {
-		return pcErr(http.StatusBadRequest, "2011", "Subscription "+sub.ID+" is deleted and cannot be updated.")
+		return pcErr(http.StatusBadRequest, 2011, "Subscription "+sub.ID+" is deleted and cannot be updated.")
 	}
 	if patch.Quantity != nil && *patch.Quantity != sub.Quantity {
-		return pcErr(http.StatusBadRequest, "800002", "quantity changes are not emulated by the sandbox; buy or cancel whole subscriptions")
+		return pcErr(http.StatusBadRequest, 800002, "quantity changes are not emulated by the sandbox; buy or cancel whole subscriptions")
 	}
 	if patch.Status != nil && !strings.EqualFold(*patch.Status, sub.Status) {
 		if !strings.EqualFold(*patch.Status, "deleted") {
-			return pcErr(http.StatusBadRequest, "800002", "status can only be changed to deleted (cancel)")
+			return pcErr(http.StatusBadRequest, 800002, "status can only be changed to deleted (cancel)")
 		}
 		if now.After(sub.CancellationUntil) {
-			return pcErr(http.StatusBadRequest, "800002", "Subscription "+sub.ID+" cannot be cancelled: the cancellation window ended at "+sub.CancellationUntil.Format(time.RFC3339)+".")
+			return pcErr(http.StatusBadRequest, 800002, "Subscription "+sub.ID+" cannot be cancelled: the cancellation window ended at "+sub.CancellationUntil.Format(time.RFC3339)+".")
 		}
 		sub.Status = "deleted"
 		c.Ledger.CSPCancellations++
@@ -439,7 +543,7 @@ func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, 
 	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub))
 }
 
-func (s *Sandbox) pcSubscribedSkus(_ *http.Request, _ *partner, c *customer, _ time.Time) reply {
+func (s *Sandbox) pcSubscribedSkus(r *http.Request, _ *partner, c *customer, _ time.Time) reply {
 	items := []map[string]any{}
 	for _, sk := range s.subscribedSkusLocked(c) {
 		plans := []map[string]any{}
@@ -461,5 +565,5 @@ func (s *Sandbox) pcSubscribedSkus(_ *http.Request, _ *partner, c *customer, _ t
 			"attributes": objType("SubscribedSku"),
 		})
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }

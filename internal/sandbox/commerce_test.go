@@ -2,9 +2,11 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -29,7 +31,7 @@ func TestPurchaseRules(t *testing.T) {
 	t.Run("NoRelationship20002", func(t *testing.T) {
 		r := e.createCart(eu, sandbox.CustomerSameOffer, line(0, "CFQ7TTC0LFLX:0001:DZH3XXXX", 20))
 		require.Equal(t, http.StatusBadRequest, r.status)
-		require.Equal(t, "20002", r.json(t)["code"])
+		require.EqualValues(t, 20002, r.json(t)["code"])
 	})
 
 	e.accept(sandbox.CustomerSameOffer, sandbox.PartnerEU, false)
@@ -41,27 +43,27 @@ func TestPurchaseRules(t *testing.T) {
 		tok      string
 		customer string
 		line     map[string]any
-		wantCode string
+		wantCode int
 	}{
-		{name: "QuantityAboveMax2002", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, e.catalogItem(eu, sandbox.CustomerSameOffer, productBizBasic, "0001"), 301), wantCode: "2002"},
-		{name: "QuantityZero2002", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, e3DE, 0), wantCode: "2002"},
-		{name: "Discontinued2091", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, e.catalogItem(eu, sandbox.CustomerSameOffer, productO365E4, "0001"), 5), wantCode: "2091"},
-		{name: "OtherCountryAvailability800070", tok: jp, customer: sandbox.CustomerJapan, line: line(0, e3DE, 5), wantCode: "800070"},
-		{name: "UnknownOffer800004", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, "NOPE:0001:X", 5), wantCode: "800004"},
-		{name: "BadTerm", tok: eu, customer: sandbox.CustomerSameOffer, line: map[string]any{"catalogItemId": e3DE, "quantity": 1, "billingCycle": "weekly", "termDuration": "P1Y"}, wantCode: "800002"},
+		{name: "QuantityAboveMax2002", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, e.catalogItem(eu, sandbox.CustomerSameOffer, productBizBasic, "0001"), 301), wantCode: 2002},
+		{name: "QuantityZero2002", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, e3DE, 0), wantCode: 2002},
+		{name: "Discontinued2091", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, e.catalogItem(eu, sandbox.CustomerSameOffer, productO365E4, "0001"), 5), wantCode: 2091},
+		{name: "OtherCountryAvailability800070", tok: jp, customer: sandbox.CustomerJapan, line: line(0, e3DE, 5), wantCode: 800070},
+		{name: "UnknownOffer800004", tok: eu, customer: sandbox.CustomerSameOffer, line: line(0, "NOPE:0001:X", 5), wantCode: 800004},
+		{name: "BadTerm", tok: eu, customer: sandbox.CustomerSameOffer, line: map[string]any{"catalogItemId": e3DE, "quantity": 1, "billingCycle": "weekly", "termDuration": "P1Y"}, wantCode: 800002},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.createCart(tt.tok, tt.customer, tt.line)
 			require.Equal(t, http.StatusBadRequest, r.status, string(r.body))
-			require.Equal(t, tt.wantCode, r.json(t)["code"])
+			require.EqualValues(t, tt.wantCode, r.json(t)["code"])
 		})
 	}
 
 	t.Run("NotSoldInCountry404", func(t *testing.T) {
 		r := e.do("GET", "/v1/customers/"+sandbox.CustomerJapan+"/products/"+productD365+"/skus/0001/availabilities", jp, nil)
 		require.Equal(t, http.StatusNotFound, r.status)
-		require.Equal(t, "800070", r.json(t)["code"])
+		require.EqualValues(t, 800070, r.json(t)["code"])
 		r = e.do("GET", "/v1/products/"+productD365+"/skus/0001/availabilities?country=US", jp, nil)
 		require.Equal(t, http.StatusOK, r.status)
 	})
@@ -82,7 +84,7 @@ func TestPurchaseRules(t *testing.T) {
 		cartID := r.json(t)["id"].(string)
 		r = e.do("POST", "/v1/customers/"+sandbox.CustomerSameOffer+"/carts/"+cartID+"/checkout", eu, nil)
 		require.Equal(t, http.StatusBadRequest, r.status)
-		require.Equal(t, "13605", r.json(t)["code"])
+		require.EqualValues(t, 13605, r.json(t)["code"])
 
 		r = e.do("GET", "/v1/agreements?agreementType=MicrosoftCustomerAgreement", eu, nil)
 		tmpl := r.json(t)["items"].([]any)[0].(map[string]any)["templateId"].(string)
@@ -102,7 +104,7 @@ func TestPurchaseRules(t *testing.T) {
 
 		r = e.do("POST", "/v1/customers/"+sandbox.CustomerSameOffer+"/carts/"+cartID+"/checkout", eu, nil)
 		require.Equal(t, http.StatusBadRequest, r.status)
-		require.Equal(t, "800065", r.json(t)["code"])
+		require.EqualValues(t, 800065, r.json(t)["code"])
 
 		r = e.do("GET", "/v1/customers/"+sandbox.CustomerSameOffer+"/carts/"+cartID, eu, nil)
 		require.Equal(t, "Ordered", r.json(t)["status"])
@@ -137,7 +139,7 @@ func TestConcurrentCheckoutBuysOnce(t *testing.T) {
 			if r.status != http.StatusCreated {
 				var b map[string]any
 				_ = json.Unmarshal(r.body, &b)
-				key, _ = b["code"].(string)
+				key = fmt.Sprint(b["code"])
 			}
 			mu.Lock()
 			counts[key]++
@@ -179,7 +181,7 @@ func TestRequestIDReplay(t *testing.T) {
 	require.Equal(t, http.StatusCreated, c2.status, "a timed-out checkout retried with its MS-RequestId gets the original result")
 	require.JSONEq(t, string(c1.body), string(c2.body))
 	c3 := e.do("POST", co, tok, nil, "MS-RequestId", "44444444-4444-4444-4444-444444444444")
-	require.Equal(t, "800065", c3.json(t)["code"])
+	require.EqualValues(t, 800065, c3.json(t)["code"])
 	require.Equal(t, 1, customerLedger(t, e.ledger(), sandbox.CustomerDiscontinued).Orders)
 }
 
@@ -204,7 +206,15 @@ func TestSubscriptionsProvisioningAndGraphPooling(t *testing.T) {
 	require.Equal(t, "pending", ps["status"])
 	require.Equal(t, skuO365E3Graph, ps["skuId"])
 
+	orderPath := "/v1/customers/" + sandbox.CustomerDiscontinued + "/orders/" + order["id"].(string)
+	require.Equal(t, "pending", e.do("GET", orderPath, tok, nil).json(t)["status"])
+	lines := e.do("GET", orderPath+"/provisioningstatus", tok, nil).json(t)["items"].([]any)
+	require.Equal(t, "pending", lines[0].(map[string]any)["status"])
+
 	e.advance("11m")
+	require.Equal(t, "completed", e.do("GET", orderPath, tok, nil).json(t)["status"], "provisioned, the order completes")
+	lines = e.do("GET", orderPath+"/provisioningstatus", tok, nil).json(t)["items"].([]any)
+	require.Equal(t, "fulfilled", lines[0].(map[string]any)["status"])
 	r = e.do("GET", "/v1/customers/"+sandbox.CustomerDiscontinued+"/subscriptions?order_id="+order["id"].(string), tok, nil)
 	sub := r.json(t)["items"].([]any)[0].(map[string]any)
 	require.Equal(t, "active", sub["status"])
@@ -252,6 +262,13 @@ func TestCancellation(t *testing.T) {
 	subPath := func(id string) string { return "/v1/customers/" + sandbox.CustomerAutoRenew + "/subscriptions/" + id }
 
 	first := buy()
+	sub := e.do("GET", subPath(first), tok, nil).json(t)
+	require.NotContains(t, sub, "cancellationAllowedUntilDate", "new commerce states the window as refundOptions")
+	created, err := time.Parse(time.RFC3339, sub["creationDate"].(string))
+	require.NoError(t, err)
+	refund := sub["refundOptions"].([]any)[0].(map[string]any)
+	require.Equal(t, "Full", refund["type"])
+	require.Equal(t, created.Add(7*24*time.Hour).Format(time.RFC3339), refund["expiresAt"])
 	dup := buy()
 	l := e.ledger()
 	require.False(t, l.OK)
@@ -324,5 +341,46 @@ func TestCartExpiresAfterSevenDays(t *testing.T) {
 	e.advance("7d1h")
 	r = e.do("POST", "/v1/customers/"+sandbox.CustomerDiscontinued+"/carts/"+cartID+"/checkout", tok, nil)
 	require.Equal(t, http.StatusNotFound, r.status)
-	require.Equal(t, "800008", r.json(t)["code"])
+	require.EqualValues(t, 800008, r.json(t)["code"])
+}
+
+func TestPricesAndCurrencies(t *testing.T) {
+	e := newEnv(t)
+	e.accept(sandbox.CustomerDiscontinued, sandbox.PartnerEU, false)
+	e.accept(sandbox.CustomerAutoRenew, sandbox.PartnerUS, false)
+	tests := []struct {
+		name, customer, partner, product, sku, term, cycle string
+		quantity                                           int
+		currency, symbol                                   string
+		price, extended                                    float64
+	}{
+		{name: "FranceEURAnnualTerm", customer: sandbox.CustomerDiscontinued, partner: sandbox.PartnerEU, product: productO365E3, sku: "0001",
+			term: "P1Y", cycle: "monthly", quantity: 10, currency: "EUR", symbol: "€", price: 21.62, extended: 2594.40},
+		{name: "USMonthlyTermCostsMore", customer: sandbox.CustomerAutoRenew, partner: sandbox.PartnerUS, product: "CFQ7TTC0LFK5", sku: "0002",
+			term: "P1M", cycle: "monthly", quantity: 3, currency: "USD", symbol: "$", price: 43.20, extended: 129.60},
+		{name: "USThreeYears", customer: sandbox.CustomerAutoRenew, partner: sandbox.PartnerUS, product: productBizBasic, sku: "0001",
+			term: "P3Y", cycle: "annual", quantity: 2, currency: "USD", symbol: "$", price: 6, extended: 432},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := e.token(tt.partner, scopePC, false)
+			item := e.catalogItem(tok, tt.customer, tt.product, tt.sku)
+			r := e.createCart(tok, tt.customer, map[string]any{"catalogItemId": item, "quantity": tt.quantity, "billingCycle": tt.cycle,
+				"termDuration": tt.term, "currencyCode": "XXX"})
+			require.Equal(t, http.StatusCreated, r.status, string(r.body))
+			cart := r.json(t)
+			l := cart["lineItems"].([]any)[0].(map[string]any)
+			require.Equal(t, tt.currency, l["currencyCode"])
+			want := map[string]any{"listPrice": tt.price, "discountedPrice": tt.price, "proratedPrice": tt.price, "price": tt.price, "extendedPrice": tt.extended}
+			require.Equal(t, want, l["pricing"])
+
+			r = e.do("POST", "/v1/customers/"+tt.customer+"/carts/"+cart["id"].(string)+"/checkout", tok, nil)
+			require.Equal(t, http.StatusCreated, r.status, string(r.body))
+			o := r.json(t)["orders"].([]any)[0].(map[string]any)
+			require.Equal(t, tt.currency, o["currencyCode"])
+			require.Equal(t, tt.symbol, o["currencySymbol"])
+			require.Equal(t, tt.extended, o["totalPrice"])
+			require.Equal(t, want, o["lineItems"].([]any)[0].(map[string]any)["pricing"])
+		})
+	}
 }

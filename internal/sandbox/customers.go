@@ -11,11 +11,16 @@ import (
 // CustomerInput is the body of POST /sandbox/customers and the form of the seed data. Only TenantID (a
 // GUID; generated when empty), Domain, CompanyName and Country are required.
 type CustomerInput struct {
-	TenantID        string          `json:"tenantId"`
-	Domain          string          `json:"domain"`
-	CompanyName     string          `json:"companyName"`
-	Country         string          `json:"country"`
-	City            string          `json:"city"`
+	TenantID    string `json:"tenantId"`
+	Domain      string `json:"domain"`
+	CompanyName string `json:"companyName"`
+	Country     string `json:"country"`
+	City        string `json:"city"`
+	// Region, AddressLine1, PostalCode and PhoneNumber complete the company address (optional).
+	Region          string          `json:"region"`
+	AddressLine1    string          `json:"addressLine1"`
+	PostalCode      string          `json:"postalCode"`
+	PhoneNumber     string          `json:"phoneNumber"`
 	Scenario        string          `json:"scenario"`
 	AgreementSigned bool            `json:"agreementSigned"`
 	Originals       []OriginalInput `json:"originals"`
@@ -112,7 +117,8 @@ func (s *Sandbox) buildCustomerLocked(in CustomerInput, now time.Time) (*custome
 		return nil, bad("country", country+" is not in the sandbox's regional market table")
 	}
 	c := &customer{TenantID: tid, Domain: domain, CompanyName: strings.TrimSpace(in.CompanyName), Country: country,
-		City: in.City, Scenario: in.Scenario, Relationships: map[string]time.Time{}, DirectSigned: in.AgreementSigned,
+		City: in.City, Region: in.Region, AddressLine1: in.AddressLine1, PostalCode: in.PostalCode, Phone: in.PhoneNumber,
+		Scenario: in.Scenario, Relationships: map[string]time.Time{}, DirectSigned: in.AgreementSigned,
 		Ledger: customerLedger{Acceptances: map[string]int{}}, ShortfallOpen: map[string]bool{}}
 
 	for i, o := range in.Originals {
@@ -183,7 +189,7 @@ func (s *Sandbox) buildCustomerLocked(in CustomerInput, now time.Time) (*custome
 		if ierr != nil {
 			return nil, ierr
 		}
-		c.Groups = append(c.Groups, &group{ID: id, DisplayName: g.DisplayName, Licenses: lic})
+		c.Groups = append(c.Groups, &group{ID: id, DisplayName: g.DisplayName, Licenses: lic, Created: now})
 	}
 	for i, u := range in.Users {
 		at := "users[" + strconv.Itoa(i) + "]"

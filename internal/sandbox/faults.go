@@ -225,10 +225,16 @@ func (s *Sandbox) faultReply(path string, f *FaultRule) reply {
 			code = "gatewayTimeout"
 		}
 		rep = s.graphErr(f.Status, code, fmt.Sprintf("Injected fault: HTTP %d.", f.Status))
+		if f.Status == http.StatusTooManyRequests {
+			body := rep.body.(graphErrorBody)
+			body.Error.InnerError.Code, body.Error.InnerError.Status = "429", "429"
+			body.Error.InnerError.Message = "Please retry after"
+			rep.body = body
+		}
 	case f.Status == http.StatusTooManyRequests:
 		rep = jsonReply(f.Status, map[string]any{"statusCode": 429, "message": fmt.Sprintf("Rate limit is exceeded. Try again in %d seconds.", retry)})
 	default:
-		rep = pcErr(f.Status, "800003", fmt.Sprintf("An unexpected error occurred (injected fault, HTTP %d).", f.Status))
+		rep = pcErr(f.Status, 800003, fmt.Sprintf("An unexpected error occurred (injected fault, HTTP %d).", f.Status))
 	}
 	if retry > 0 {
 		rep.header = map[string]string{"Retry-After": strconv.Itoa(retry)}

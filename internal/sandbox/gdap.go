@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"time"
@@ -43,17 +45,29 @@ type gdapInput struct {
 	AutoExtendDuration string `json:"autoExtendDuration"`
 }
 
+// gdapJSON shows a relationship as Graph does: before activation activatedDateTime is "" (Microsoft's
+// create example) and endDateTime is createdDateTime + duration; once active, endDateTime is
+// activatedDateTime + duration, as Graph's property description says.
 func (s *Sandbox) gdapJSON(g *gdapRel) map[string]any {
 	roles := []map[string]string{}
 	for _, r := range g.Roles {
 		roles = append(roles, map[string]string{"roleDefinitionId": r})
 	}
-	var activated, end any
+	var activated any = ""
+	end := g.End
 	if !g.Activated.IsZero() {
-		activated, end = g.Activated, g.End
+		activated = g.Activated
 	}
+	if end.IsZero() {
+		var err error
+		if end, err = addISO(g.Created, g.Duration); err != nil {
+			end = g.Created.AddDate(2, 0, 0)
+		}
+	}
+	tag := sha256.Sum256([]byte(g.ID + "/" + g.Status + "/" + g.LastModified.Format(time.RFC3339Nano)))
 	return map[string]any{
 		"@odata.type": "#microsoft.graph.delegatedAdminRelationship",
+		"@odata.etag": `W/"` + base64.StdEncoding.EncodeToString(tag[:18]) + `"`,
 		"id":          g.ID, "displayName": g.DisplayName, "duration": g.Duration, "status": g.Status,
 		"autoExtendDuration": g.AutoExtendDuration,
 		"customer":           map[string]string{"tenantId": g.CustomerTenantID, "displayName": g.CustomerName},
@@ -61,6 +75,17 @@ func (s *Sandbox) gdapJSON(g *gdapRel) map[string]any {
 		"createdDateTime":    g.Created, "lastModifiedDateTime": g.LastModified,
 		"activatedDateTime": activated, "endDateTime": end,
 	}
+}
+
+// gdapContext is the @odata.context of the relationship answers; entity adds "/$entity".
+func (s *Sandbox) gdapContext(what string) string {
+	return s.publicURL + "/graph/v1.0/tenantRelationships/$metadata#" + what
+}
+
+// withContext adds an @odata.context to an answer.
+func withContext(m map[string]any, ctx string) map[string]any {
+	m["@odata.context"] = ctx
+	return m
 }
 
 func (s *Sandbox) gdapCreate(r *http.Request, p *partner, now time.Time) reply {
@@ -101,7 +126,7 @@ func (s *Sandbox) gdapCreate(r *http.Request, p *partner, now time.Time) reply {
 	}
 	s.st.GDAP[g.ID] = g
 	s.dirty = true
-	rep := jsonReply(http.StatusCreated, s.gdapJSON(g))
+	rep := jsonReply(http.StatusCreated, withContext(s.gdapJSON(g), s.gdapContext("delegatedAdminRelationships")))
 	rep.header = map[string]string{"Location": s.publicURL + "/graph/v1.0/tenantRelationships/delegatedAdminRelationships/" + g.ID}
 	return rep
 }
@@ -117,7 +142,7 @@ func (s *Sandbox) gdapList(r *http.Request, p *partner, _ time.Time) reply {
 			out = append(out, s.gdapJSON(g))
 		}
 	}
-	return jsonReply(http.StatusOK, map[string]any{"value": out})
+	return jsonReply(http.StatusOK, map[string]any{"@odata.context": s.gdapContext("delegatedAdminRelationships"), "value": out})
 }
 
 func (s *Sandbox) ownGDAPLocked(r *http.Request, p *partner) (*gdapRel, *reply) {
@@ -134,7 +159,7 @@ func (s *Sandbox) gdapGet(r *http.Request, p *partner, _ time.Time) reply {
 	if bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, s.gdapJSON(g))
+	return jsonReply(http.StatusOK, withContext(s.gdapJSON(g), s.gdapContext("delegatedAdminRelationships/$entity")))
 }
 
 func (s *Sandbox) gdapRequest(r *http.Request, p *partner, now time.Time) reply {
@@ -165,8 +190,9 @@ func (s *Sandbox) gdapRequest(r *http.Request, p *partner, now time.Time) reply 
 	g.LastModified = now
 	s.dirty = true
 	return jsonReply(http.StatusCreated, map[string]any{
-		"@odata.type": "#microsoft.graph.delegatedAdminRelationshipRequest",
-		"id":          s.newID(), "action": in.Action, "status": "succeeded",
+		"@odata.type":    "#microsoft.graph.delegatedAdminRelationshipRequest",
+		"@odata.context": s.gdapContext("requests"),
+		"id":             s.newID(), "action": in.Action, "status": "succeeded",
 		"createdDateTime": now, "lastModifiedDateTime": now,
 	})
 }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"github.com/google/uuid"
 )
 
 // Graph companySubscription states.
@@ -30,6 +34,10 @@ type graphError struct {
 }
 
 type graphInnerError struct {
+	// Code, Message and Status are set on throttling, as in Microsoft's 429 example.
+	Code            string `json:"code,omitempty"`
+	Message         string `json:"message,omitempty"`
+	Status          string `json:"status,omitempty"`
 	RequestID       string `json:"request-id"`
 	ClientRequestID string `json:"client-request-id,omitempty"`
 	Date            string `json:"date"`
@@ -399,11 +407,22 @@ type licenseStateJSON struct {
 	State               string    `json:"state"`
 }
 
+type assignedPlanJSON struct {
+	AssignedDateTime time.Time `json:"assignedDateTime"`
+	CapabilityStatus string    `json:"capabilityStatus"`
+	Service          string    `json:"service"`
+	ServicePlanID    string    `json:"servicePlanId"`
+}
+
+// userJSONLocked shows a user with Graph's default properties plus the license ones. Synthetic users have
+// no job title, office, mobile phone or preferred language: Graph answers null for unset properties.
 func (s *Sandbox) userJSONLocked(c *customer, u *user) map[string]any {
 	eff := s.effectiveLocked(c, u)
 	assigned := []licenseJSON{}
 	seen := map[string]bool{}
 	states := []licenseStateJSON{}
+	plans := []assignedPlanJSON{}
+	planSeen := map[string]bool{}
 	for _, l := range eff {
 		dp := nonNil(l.DisabledPlans)
 		if !seen[strings.ToLower(l.SkuID)] {
@@ -416,12 +435,40 @@ func (s *Sandbox) userJSONLocked(c *customer, u *user) map[string]any {
 		}
 		states = append(states, licenseStateJSON{AssignedByGroup: strPtr(l.GroupID), DisabledPlans: dp, Error: "None",
 			LastUpdatedDateTime: u.LastUpdated, SkuID: l.SkuID, State: st})
+		for _, p := range s.plansFor(l.SkuID) {
+			if planSeen[p.ID] {
+				continue
+			}
+			planSeen[p.ID] = true
+			capability := statusEnabled
+			if slices.ContainsFunc(dp, func(d string) bool { return strings.EqualFold(d, p.ID) }) {
+				capability = statusDeleted
+			}
+			plans = append(plans, assignedPlanJSON{AssignedDateTime: u.LastUpdated, CapabilityStatus: capability, Service: serviceOf(p), ServicePlanID: p.ID})
+		}
 	}
+	given, surname, _ := strings.Cut(u.DisplayName, " ")
 	return map[string]any{
 		"id": u.ID, "userPrincipalName": u.UserPrincipalName, "displayName": u.DisplayName,
-		"accountEnabled": true, "usageLocation": u.UsageLocation, "mail": u.UserPrincipalName,
-		"assignedLicenses": assigned, "licenseAssignmentStates": states,
+		"givenName": given, "surname": surname, "businessPhones": []string{}, "jobTitle": nil, "mobilePhone": nil,
+		"officeLocation": nil, "preferredLanguage": nil, "mail": u.UserPrincipalName,
+		"accountEnabled": true, "usageLocation": u.UsageLocation, "city": c.City, "country": c.Country, "companyName": c.CompanyName,
+		"assignedLicenses": assigned, "assignedPlans": plans, "licenseAssignmentStates": states,
 	}
+}
+
+// serviceOf names the service a plan belongs to, as assignedPlans shows it.
+func serviceOf(p servicePlan) string {
+	for _, m := range []struct{ prefix, service string }{
+		{"EXCHANGE", "exchange"}, {"SHAREPOINT", "SharePoint"}, {"OFFICE", "MicrosoftOffice"},
+		{"MCO", "MicrosoftCommunicationsOnline"}, {"TEAMS", "TeamspaceAPI"}, {"INTUNE", "SCO"},
+		{"AAD", "AADPremiumService"}, {"DYN365", "CRM"}, {"FLOW", "ProcessSimple"},
+	} {
+		if strings.HasPrefix(p.Name, m.prefix) {
+			return m.service
+		}
+	}
+	return p.Name
 }
 
 func nonNil(v []string) []string {
@@ -503,21 +550,71 @@ func (s *Sandbox) graphGetUser(r *http.Request, c *customer, _ time.Time) reply 
 	if u == nil {
 		return s.graphErr(http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+r.PathValue("id")+"' does not exist or one of its queried reference-property objects are not present.")
 	}
-	return jsonReply(http.StatusOK, selectFields(s.userJSONLocked(c, u), r.URL.Query().Get("$select")))
+	m := selectFields(s.userJSONLocked(c, u), r.URL.Query().Get("$select"))
+	m["@odata.context"] = s.publicURL + "/graph/v1.0/$metadata#users/$entity"
+	return jsonReply(http.StatusOK, m)
 }
 
-func (s *Sandbox) groupJSONLocked(g *group) map[string]any {
+// groupJSONLocked shows a licensing group as Graph shows a security group: the properties of Microsoft 365
+// groups (mail, visibility, ...) are null, as is the unset description.
+func (s *Sandbox) groupJSONLocked(c *customer, g *group) map[string]any {
 	lic := []licenseJSON{}
 	for _, l := range g.Licenses {
 		lic = append(lic, licenseJSON{DisabledPlans: nonNil(l.DisabledPlans), SkuID: l.SkuID})
 	}
-	return map[string]any{"id": g.ID, "displayName": g.DisplayName, "assignedLicenses": lic, "securityEnabled": true, "mailEnabled": false}
+	created := g.Created
+	if created.IsZero() && len(c.Originals) > 0 { // groups of older state files
+		created = c.Originals[0].CreatedDateTime
+	}
+	m := map[string]any{
+		"id": g.ID, "displayName": g.DisplayName, "assignedLicenses": lic, "securityEnabled": true, "mailEnabled": false,
+		"createdDateTime": created, "renewedDateTime": created, "mailNickname": mailNickname(g.DisplayName),
+		"securityIdentifier": securityIdentifier(g.ID), "groupTypes": []string{}, "proxyAddresses": []string{},
+		"resourceBehaviorOptions": []string{}, "resourceProvisioningOptions": []string{}, "onPremisesProvisioningErrors": []any{},
+	}
+	for _, k := range []string{"description", "mail", "visibility", "deletedDateTime", "classification", "expirationDateTime",
+		"isAssignableToRole", "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName",
+		"onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
+		"onPremisesSyncEnabled", "preferredDataLocation", "preferredLanguage", "theme"} {
+		m[k] = nil
+	}
+	return m
+}
+
+// mailNickname derives a group's mail alias from its display name.
+func mailNickname(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return -1
+	}, name)
+}
+
+// securityIdentifier is the SID Entra ID gives a cloud group: S-1-12-1- and the object id's four 32-bit
+// words.
+func securityIdentifier(id string) string {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return ""
+	}
+	words := []uint32{
+		binary.BigEndian.Uint32(u[0:4]),
+		uint32(binary.BigEndian.Uint16(u[4:6])) | uint32(binary.BigEndian.Uint16(u[6:8]))<<16,
+		binary.LittleEndian.Uint32(u[8:12]),
+		binary.LittleEndian.Uint32(u[12:16]),
+	}
+	out := "S-1-12-1"
+	for _, w := range words {
+		out += "-" + strconv.FormatUint(uint64(w), 10)
+	}
+	return out
 }
 
 func (s *Sandbox) graphListGroups(r *http.Request, c *customer, _ time.Time) reply {
 	out := []map[string]any{}
 	for _, g := range c.Groups {
-		out = append(out, selectFields(s.groupJSONLocked(g), r.URL.Query().Get("$select")))
+		out = append(out, selectFields(s.groupJSONLocked(c, g), r.URL.Query().Get("$select")))
 	}
 	return jsonReply(http.StatusOK, map[string]any{"@odata.context": s.publicURL + "/graph/v1.0/$metadata#groups", "value": out})
 }
@@ -527,7 +624,9 @@ func (s *Sandbox) graphGetGroup(r *http.Request, c *customer, _ time.Time) reply
 	if g == nil {
 		return s.graphErr(http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+r.PathValue("id")+"' does not exist or one of its queried reference-property objects are not present.")
 	}
-	return jsonReply(http.StatusOK, selectFields(s.groupJSONLocked(g), r.URL.Query().Get("$select")))
+	m := selectFields(s.groupJSONLocked(c, g), r.URL.Query().Get("$select"))
+	m["@odata.context"] = s.publicURL + "/graph/v1.0/$metadata#groups/$entity"
+	return jsonReply(http.StatusOK, m)
 }
 
 func (s *Sandbox) graphGroupMembers(r *http.Request, c *customer, _ time.Time) reply {
@@ -689,7 +788,8 @@ func (s *Sandbox) graphAssignGroupLicense(r *http.Request, c *customer, now time
 		s.noteLicenseLossLocked(c, u, before[u.ID], now)
 	}
 	s.checkLicensesLocked(c, now)
-	return jsonReply(http.StatusOK, s.groupJSONLocked(g))
+	// Graph documents 202 Accepted: members are reprocessed asynchronously (here: at once).
+	return jsonReply(http.StatusAccepted, s.groupJSONLocked(c, g))
 }
 
 // noteLicenseLossLocked records a user whose last license was just taken away.

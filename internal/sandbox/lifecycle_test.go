@@ -156,7 +156,7 @@ func TestLicenseMoveForDiscontinuedOffer(t *testing.T) {
 	}
 	r = e.do("POST", "/graph/v1.0/groups/"+groupID+"/assignLicense", g, map[string]any{
 		"addLicenses": []map[string]any{{"skuId": skuO365E3Graph, "disabledPlans": []string{}}}, "removeLicenses": []string{skuO365E4Graph}})
-	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
 
 	r = e.do("GET", "/graph/v1.0/users/"+directUser["id"].(string)+"?$select=assignedLicenses", g, nil)
 	lic := r.json(t)["assignedLicenses"].([]any)

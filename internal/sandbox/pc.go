@@ -1,8 +1,11 @@
 package sandbox
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,15 +18,39 @@ const MCATemplateID = "117a69e5-1e8f-4c7a-9f1b-2c2f0e6a4d51"
 
 const mcaType = "MicrosoftCustomerAgreement"
 
+// pcErrorBody is Partner Center's error: code is a JSON number, as in Microsoft's examples.
 type pcErrorBody struct {
-	Code        string `json:"code"`
-	Description string `json:"description"`
-	Data        []any  `json:"data"`
-	Source      string `json:"source"`
+	Code        errorCode `json:"code"`
+	Description string    `json:"description"`
+	Data        []any     `json:"data"`
+	Source      string    `json:"source"`
 }
 
-func pcErr(status int, code, desc string) reply {
+func pcErr(status int, code errorCode, desc string) reply {
 	return jsonReply(status, pcErrorBody{Code: code, Description: desc, Data: []any{}, Source: "PartnerFD"})
+}
+
+// errorCode is a Partner Center error code. It is written as a JSON number; it also reads the quoted
+// codes that state files of older sandbox versions hold.
+type errorCode int
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *errorCode) UnmarshalJSON(b []byte) error {
+	var n int
+	if err := json.Unmarshal(b, &n); err == nil {
+		*c = errorCode(n)
+		return nil
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(str)
+	if err != nil {
+		return fmt.Errorf("error code %q is not a number", str)
+	}
+	*c = errorCode(n)
+	return nil
 }
 
 type link struct {
@@ -41,12 +68,17 @@ func getLink(uri string) link { return link{URI: uri, Method: "GET", Headers: []
 
 func objType(t string) map[string]string { return map[string]string{"objectType": t} }
 
-func collection[T any](items []T) map[string]any {
+// collection is a Partner Center ResourceCollection; self is the URI of the request that listed it.
+func collection[T any](items []T, self string) map[string]any {
 	if items == nil {
 		items = []T{}
 	}
-	return map[string]any{"totalCount": len(items), "items": items, "attributes": objType("Collection")}
+	return map[string]any{"totalCount": len(items), "items": items, "links": map[string]link{"self": getLink(self)},
+		"attributes": objType("Collection")}
 }
+
+// selfURI is the request's path and query, as Partner Center's links.self shows it.
+func selfURI(r *http.Request) string { return r.URL.RequestURI() }
 
 // pc authenticates a Partner Center call: a Partner Center token for a partner tenant,
 // App+User when userOnly.
@@ -65,20 +97,20 @@ func (s *Sandbox) pc(userOnly bool, fn func(r *http.Request, p *partner, now tim
 func (s *Sandbox) pcAuthLocked(r *http.Request, userOnly bool) (*partner, *reply) {
 	cl, msg := s.bearer(r)
 	if msg != "" {
-		rep := pcErr(http.StatusUnauthorized, "401", "Unauthorized: "+msg)
+		rep := pcErr(http.StatusUnauthorized, 401, "Unauthorized: "+msg)
 		return nil, &rep
 	}
 	if cl.Audience != audPartnerCenter {
-		rep := pcErr(http.StatusUnauthorized, "401", "Unauthorized: the token audience is not https://api.partnercenter.microsoft.com")
+		rep := pcErr(http.StatusUnauthorized, 401, "Unauthorized: the token audience is not https://api.partnercenter.microsoft.com")
 		return nil, &rep
 	}
 	p, ok := s.st.Partners[cl.TenantID]
 	if !ok {
-		rep := pcErr(http.StatusUnauthorized, "401", "Unauthorized: tenant "+cl.TenantID+" is not a partner tenant")
+		rep := pcErr(http.StatusUnauthorized, 401, "Unauthorized: tenant "+cl.TenantID+" is not a partner tenant")
 		return nil, &rep
 	}
 	if userOnly && !cl.User {
-		rep := pcErr(http.StatusUnauthorized, "401", "Unauthorized: this operation requires App+User authentication; app-only tokens are not accepted")
+		rep := pcErr(http.StatusUnauthorized, 401, "Unauthorized: this operation requires App+User authentication; app-only tokens are not accepted")
 		return nil, &rep
 	}
 	return p, nil
@@ -99,7 +131,7 @@ func (s *Sandbox) pcCustomer(userOnly bool, fn func(r *http.Request, p *partner,
 func (s *Sandbox) visibleCustomerLocked(p *partner, id string) (*customer, *reply) {
 	c, ok := s.st.Customers[strings.ToLower(id)]
 	if !ok || !hasRelationship(c, p.TenantID) {
-		rep := pcErr(http.StatusNotFound, "1000", "Customer "+id+" was not found, or it has no relationship with partner "+p.TenantID+".")
+		rep := pcErr(http.StatusNotFound, 1000, "Customer "+id+" was not found, or it has no relationship with partner "+p.TenantID+".")
 		return nil, &rep
 	}
 	return c, nil
@@ -112,9 +144,42 @@ func hasRelationship(c *customer, partnerID string) bool {
 
 type address struct {
 	Country      string `json:"country"`
-	City         string `json:"city,omitempty"`
-	AddressLine1 string `json:"addressLine1,omitempty"`
-	PostalCode   string `json:"postalCode,omitempty"`
+	Region       string `json:"region"`
+	City         string `json:"city"`
+	State        string `json:"state"`
+	AddressLine1 string `json:"addressLine1"`
+	AddressLine2 string `json:"addressLine2"`
+	PostalCode   string `json:"postalCode"`
+	FirstName    string `json:"firstName,omitempty"`
+	LastName     string `json:"lastName,omitempty"`
+	PhoneNumber  string `json:"phoneNumber"`
+}
+
+// customerContact is who the sandbox names in a customer's billing profile: a synthetic administrator.
+func customerContact(c *customer) contact {
+	return contact{FirstName: "IT", LastName: "Administrator", Email: "admin@" + c.Domain, PhoneNumber: c.Phone}
+}
+
+func (s *Sandbox) companyProfileJSON(c *customer) map[string]any {
+	return map[string]any{
+		"tenantId": c.TenantID, "domain": c.Domain, "companyName": c.CompanyName,
+		"address":    address{Country: c.Country, Region: c.Region, City: c.City, AddressLine1: c.AddressLine1, PostalCode: c.PostalCode, PhoneNumber: c.Phone},
+		"email":      customerContact(c).Email,
+		"links":      map[string]link{"self": getLink("/v1/customers/" + c.TenantID + "/profiles/company")},
+		"attributes": objType("CustomerCompanyProfile"),
+	}
+}
+
+func (s *Sandbox) billingProfileJSON(c *customer) map[string]any {
+	who := customerContact(c)
+	addr := address{Country: c.Country, City: c.City, State: c.Region, AddressLine1: c.AddressLine1, PostalCode: c.PostalCode,
+		FirstName: who.FirstName, LastName: who.LastName, PhoneNumber: c.Phone}
+	return map[string]any{
+		"id": c.TenantID, "firstName": who.FirstName, "lastName": who.LastName, "email": who.Email,
+		"companyName": c.CompanyName, "culture": "en-US", "language": "en", "defaultAddress": addr,
+		"links":      map[string]link{"self": getLink("/v1/customers/" + c.TenantID + "/profiles/billing")},
+		"attributes": map[string]string{"etag": etagOf(c.TenantID, c.CompanyName, c.Country), "objectType": "CustomerBillingProfile"},
+	}
 }
 
 func (s *Sandbox) customerJSON(c *customer, p *partner) map[string]any {
@@ -122,35 +187,55 @@ func (s *Sandbox) customerJSON(c *customer, p *partner) map[string]any {
 	if p != nil && hasRelationship(c, p.TenantID) {
 		rel = "reseller"
 	}
-	addr := address{Country: c.Country, City: c.City}
 	return map[string]any{
-		"id":         c.TenantID,
-		"commerceId": c.TenantID,
-		"companyProfile": map[string]any{
-			"tenantId": c.TenantID, "domain": c.Domain, "companyName": c.CompanyName, "address": addr,
-			"attributes": objType("CustomerCompanyProfile"),
-		},
-		"billingProfile": map[string]any{
-			"id": c.TenantID, "companyName": c.CompanyName, "culture": "en-US", "language": "en",
-			"defaultAddress": addr, "attributes": objType("CustomerBillingProfile"),
-		},
+		"id":                    c.TenantID,
+		"commerceId":            c.TenantID,
+		"companyProfile":        s.companyProfileJSON(c),
+		"billingProfile":        s.billingProfileJSON(c),
 		"relationshipToPartner": rel,
 		"allowDelegatedAccess":  false,
+		"customDomains":         []string{c.Domain},
 		"links":                 map[string]link{"self": getLink("/v1/customers/" + c.TenantID)},
 		"attributes":            objType("Customer"),
 	}
 }
 
+// etagOf is a stable etag for a resource the sandbox never versions.
+func etagOf(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return strconv.FormatInt(int64(binary.BigEndian.Uint64(sum[:8])>>1), 10)
+}
+
 func (s *Sandbox) pcLegalBusiness(_ *http.Request, p *partner, _ time.Time) reply {
+	addr := address{Country: p.Country, City: p.City, State: p.State, AddressLine1: p.AddressLine1, PostalCode: p.PostalCode,
+		FirstName: p.Contact.FirstName, LastName: p.Contact.LastName, PhoneNumber: p.Phone}
 	return jsonReply(http.StatusOK, map[string]any{
-		"companyName":    p.CompanyName,
-		"address":        address{Country: p.Country, City: p.City},
-		"vettingStatus":  "Verified",
-		"mpnId":          p.MPNID,
-		"isVettingReady": true,
-		"links":          map[string]link{"self": getLink("/v1/profiles/legalbusiness")},
-		"attributes":     objType("LegalBusinessProfile"),
+		"companyName":            p.CompanyName,
+		"address":                addr,
+		"primaryContact":         p.Contact,
+		"companyApproverAddress": approverAddress(addr),
+		"companyApproverEmail":   p.Contact.Email,
+		"vettingStatus":          "authorized",
+		"vettingSubStatus":       "none",
+		"profileType":            "LegalBusinessProfile",
+		"mpnId":                  p.MPNID,
+		"links":                  map[string]link{"self": getLink("/v1/profiles/legalbusiness")},
+		"attributes":             objType("LegalBusinessProfile"),
 	})
+}
+
+// approverAddress is the company approver's address: Microsoft's example shows it without a name or phone.
+func approverAddress(a address) map[string]string {
+	return map[string]string{"country": a.Country, "city": a.City, "state": a.State, "addressLine1": a.AddressLine1,
+		"addressLine2": a.AddressLine2, "postalCode": a.PostalCode}
+}
+
+func (s *Sandbox) pcCompanyProfile(_ *http.Request, _ *partner, c *customer, _ time.Time) reply {
+	return jsonReply(http.StatusOK, s.companyProfileJSON(c))
+}
+
+func (s *Sandbox) pcBillingProfile(_ *http.Request, _ *partner, c *customer, _ time.Time) reply {
+	return jsonReply(http.StatusOK, s.billingProfileJSON(c))
 }
 
 func (s *Sandbox) pcGetCustomer(_ *http.Request, p *partner, c *customer, _ time.Time) reply {
@@ -174,31 +259,33 @@ func (s *Sandbox) pcListCustomers(r *http.Request, p *partner, _ time.Time) repl
 	size := 100
 	if v := q.Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return pcErr(http.StatusBadRequest, "800002", "size must be between 1 and 500")
+		if err != nil || n < 0 || n > 500 {
+			return pcErr(http.StatusBadRequest, 800002, "size must be between 0 and 500")
 		}
-		size = n
+		if n > 0 { // Microsoft's own example asks for size=0: the default page size
+			size = n
+		}
 	}
 	var cont continuation
 	if q.Get("seekOperation") != "" {
 		if !strings.EqualFold(q.Get("seekOperation"), "next") {
-			return pcErr(http.StatusBadRequest, "800002", "seekOperation must be next")
+			return pcErr(http.StatusBadRequest, 800002, "seekOperation must be next")
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(r.Header.Get("MS-ContinuationToken"))
 		if err != nil || json.Unmarshal(raw, &cont) != nil || cont.Offset < 0 || cont.Size < 1 || cont.Size > 500 {
-			return pcErr(http.StatusBadRequest, "800002", "MS-ContinuationToken header is missing or invalid")
+			return pcErr(http.StatusBadRequest, 800002, "MS-ContinuationToken header is missing or invalid")
 		}
 		size = cont.Size
 	} else if f := q.Get("filter"); f != "" {
 		var flt customerFilter
 		if err := json.Unmarshal([]byte(f), &flt); err != nil {
-			return pcErr(http.StatusBadRequest, "800002", "filter must be JSON {\"Field\":\"Domain\",\"Value\":\"...\",\"Operator\":\"starts_with\"}")
+			return pcErr(http.StatusBadRequest, 800002, "filter must be JSON {\"Field\":\"Domain\",\"Value\":\"...\",\"Operator\":\"starts_with\"}")
 		}
 		if !strings.EqualFold(flt.Operator, "starts_with") {
-			return pcErr(http.StatusBadRequest, "800002", "only the starts_with filter operator is supported")
+			return pcErr(http.StatusBadRequest, 800002, "only the starts_with filter operator is supported")
 		}
 		if !strings.EqualFold(flt.Field, "Domain") && !strings.EqualFold(flt.Field, "CompanyName") {
-			return pcErr(http.StatusBadRequest, "800002", "filter Field must be Domain or CompanyName")
+			return pcErr(http.StatusBadRequest, 800002, "filter Field must be Domain or CompanyName")
 		}
 		cont.Filter = &flt
 	}
@@ -225,13 +312,13 @@ func (s *Sandbox) pcListCustomers(r *http.Request, p *partner, _ time.Time) repl
 	for _, c := range all[start:end] {
 		items = append(items, s.customerJSON(c, p))
 	}
-	body := map[string]any{"totalCount": len(items), "items": items, "attributes": objType("Collection")}
+	body := collection(items, selfURI(r))
 	if end < len(all) {
 		next, _ := json.Marshal(continuation{Offset: end, Filter: cont.Filter, Size: size})
-		body["links"] = map[string]link{"next": {
+		body["links"].(map[string]link)["next"] = link{
 			URI: "/v1/customers?size=" + strconv.Itoa(size) + "&seekOperation=next", Method: "GET",
 			Headers: []header{{Key: "MS-ContinuationToken", Value: base64.RawURLEncoding.EncodeToString(next)}},
-		}}
+		}
 	}
 	return jsonReply(http.StatusOK, body)
 }
@@ -257,12 +344,12 @@ func (s *Sandbox) agreementJSON(a agreement) map[string]any {
 func (s *Sandbox) pcAgreementTemplates(r *http.Request, _ *partner, _ time.Time) reply {
 	t := r.URL.Query().Get("agreementType")
 	if t != "" && t != "*" && !strings.EqualFold(t, mcaType) {
-		return jsonReply(http.StatusOK, collection([]any{}))
+		return jsonReply(http.StatusOK, collection([]any{}, selfURI(r)))
 	}
 	return jsonReply(http.StatusOK, collection([]map[string]any{{
 		"templateId": MCATemplateID, "agreementType": mcaType, "agreementLink": "https://aka.ms/customeragreement",
 		"versionRank": 0, "attributes": objType("AgreementMetaData"),
-	}}))
+	}}, selfURI(r)))
 }
 
 func (s *Sandbox) pcListAgreements(r *http.Request, _ *partner, c *customer, _ time.Time) reply {
@@ -273,25 +360,25 @@ func (s *Sandbox) pcListAgreements(r *http.Request, _ *partner, c *customer, _ t
 			items = append(items, s.agreementJSON(a))
 		}
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
 
 func (s *Sandbox) pcCreateAgreement(r *http.Request, p *partner, c *customer, now time.Time) reply {
 	var a agreement
 	if err := decodeJSON(r, &a); err != nil {
-		return pcErr(http.StatusBadRequest, "800002", err.Error())
+		return pcErr(http.StatusBadRequest, 800002, err.Error())
 	}
 	switch {
 	case !strings.EqualFold(a.Type, mcaType):
-		return pcErr(http.StatusBadRequest, "800002", "type must be MicrosoftCustomerAgreement")
+		return pcErr(http.StatusBadRequest, 800002, "type must be MicrosoftCustomerAgreement")
 	case a.TemplateID != MCATemplateID:
-		return pcErr(http.StatusBadRequest, "800002", "templateId must be the one from GET /v1/agreements?agreementType=MicrosoftCustomerAgreement")
+		return pcErr(http.StatusBadRequest, 800002, "templateId must be the one from GET /v1/agreements?agreementType=MicrosoftCustomerAgreement")
 	case a.PrimaryContact.FirstName == "" || a.PrimaryContact.LastName == "" || a.PrimaryContact.Email == "":
-		return pcErr(http.StatusBadRequest, "800002", "primaryContact needs firstName, lastName and email")
+		return pcErr(http.StatusBadRequest, 800002, "primaryContact needs firstName, lastName and email")
 	case a.DateAgreed.IsZero():
-		return pcErr(http.StatusBadRequest, "800002", "dateAgreed is required")
+		return pcErr(http.StatusBadRequest, 800002, "dateAgreed is required")
 	case a.DateAgreed.After(now.Add(24 * time.Hour)):
-		return pcErr(http.StatusBadRequest, "800002", "dateAgreed cannot be in the future")
+		return pcErr(http.StatusBadRequest, 800002, "dateAgreed cannot be in the future")
 	}
 	a.Type = mcaType
 	a.AgreementLink = "https://aka.ms/customeragreement"
@@ -306,7 +393,7 @@ func (s *Sandbox) pcCreateAgreement(r *http.Request, p *partner, c *customer, no
 }
 
 func (s *Sandbox) pcDirectSigned(_ *http.Request, _ *partner, c *customer, _ time.Time) reply {
-	return jsonReply(http.StatusOK, map[string]any{"isSigned": c.DirectSigned, "attributes": objType("DirectSignedCustomerAgreementStatus")})
+	return jsonReply(http.StatusOK, map[string]any{"isSigned": c.DirectSigned})
 }
 
 func hasMCA(c *customer) bool {
@@ -318,10 +405,13 @@ func hasMCA(c *customer) bool {
 
 // --- catalog ---
 
+// productTypeNCE is the productType of every sandbox offer: license-based new commerce.
+var productTypeNCE = map[string]string{"id": "OnlineServicesNCE", "displayName": "OnlineServicesNCE"}
+
 func (s *Sandbox) productJSON(cs catalogSku, country string, prefix string) map[string]any {
 	return map[string]any{
 		"id": cs.ProductID, "title": cs.ProductTitle, "description": cs.Description,
-		"productType":        map[string]string{"id": "OnlineServices", "displayName": "OnlineServices"},
+		"productType":        productTypeNCE,
 		"isMicrosoftProduct": true, "publisherName": "Microsoft Corporation",
 		"links": map[string]link{
 			"skus": getLink(prefix + "/products/" + cs.ProductID + "/skus?country=" + country),
@@ -337,12 +427,13 @@ func (s *Sandbox) skuJSON(cs catalogSku, country, prefix string) map[string]any 
 	return map[string]any{
 		"id": cs.SkuID, "productId": cs.ProductID, "title": cs.SkuTitle, "description": cs.Description,
 		"minimumQuantity": cs.Min, "maximumQuantity": cs.Max, "isTrial": false,
-		"supportedBillingCycles": []string{"annual", "monthly"}, "purchasePrerequisites": []string{},
-		"inventoryVariables": []string{}, "provisioningVariables": []string{}, "actions": []string{},
+		"supportedBillingCycles": []string{"annual", "monthly"}, "purchasePrerequisites": []string{mcaType},
+		"inventoryVariables": []string{}, "provisioningVariables": []string{}, "actions": []string{"Refund"},
 		"dynamicAttributes": map[string]any{
+			"isMicrosoftProduct": true, "hasConstraints": false, "isSoftwareAssuranceApplicable": false, "internal": false,
 			"provisioningId": cs.GraphSkuID, "skuPartNumber": cs.SkuPartNumber, "isAddon": false,
 			"hasAddOns": false, "isAvailableForPurchase": !cs.Discontinued,
-			"upgradeTargetOffers": targets, "prerequisiteOffers": []string{},
+			"upgradeTargetOffers": targets, "prerequisiteOffers": []string{}, "prerequisiteSkus": []string{},
 			"servicePlans": cs.Plans,
 		},
 		"links": map[string]link{
@@ -353,11 +444,26 @@ func (s *Sandbox) skuJSON(cs catalogSku, country, prefix string) map[string]any 
 	}
 }
 
-func (s *Sandbox) availabilityJSON(cs catalogSku, country string) map[string]any {
+func (s *Sandbox) availabilityJSON(cs catalogSku, country, prefix string) map[string]any {
+	cur := currencyOf(country)
+	terms := cs.terms()
+	ids := make([]string, 0, len(terms))
+	for _, t := range terms {
+		ids = append(ids, t.ID)
+	}
+	avail := cs.availabilityID(country)
 	return map[string]any{
-		"id": cs.availabilityID(country), "productId": cs.ProductID, "skuId": cs.SkuID,
+		"id": avail, "productId": cs.ProductID, "skuId": cs.SkuID,
 		"catalogItemId": cs.catalogItemID(country), "country": strings.ToUpper(country), "segment": "commercial",
-		"isPurchasable": !cs.Discontinued, "isRenewable": !cs.Discontinued, "terms": cs.terms(),
+		"defaultCurrency": map[string]string{"code": cur.Code, "symbol": cur.Symbol},
+		"isPurchasable":   !cs.Discontinued, "isRenewable": !cs.Discontinued, "terms": terms,
+		"renewalInstructions": []map[string]any{{
+			"applicableTermIds": ids,
+			"renewalOptions":    []map[string]any{{"renewToId": cs.ProductID + ":" + cs.SkuID, "isAutoRenewable": true}},
+		}},
+		"links": map[string]link{
+			"self": getLink(prefix + "/products/" + cs.ProductID + "/skus/" + cs.SkuID + "/availabilities/" + avail + "?country=" + country),
+		},
 		"attributes": objType("Availability"),
 	}
 }
@@ -374,7 +480,7 @@ func (s *Sandbox) catalogCountryLocked(r *http.Request, p *partner) (string, str
 	}
 	country := strings.ToUpper(r.URL.Query().Get("country"))
 	if len(country) != 2 {
-		rep := pcErr(http.StatusBadRequest, "800002", "the country query parameter (ISO 3166 alpha-2) is required")
+		rep := pcErr(http.StatusBadRequest, 800002, "the country query parameter (ISO 3166 alpha-2) is required")
 		return "", "", &rep
 	}
 	return country, "/v1", nil
@@ -386,7 +492,7 @@ func (s *Sandbox) pcProducts(r *http.Request, p *partner, _ time.Time) reply {
 		return *bad
 	}
 	if tv := r.URL.Query().Get("targetView"); tv != "" && !strings.EqualFold(tv, "OnlineServices") {
-		return jsonReply(http.StatusOK, collection([]any{}))
+		return jsonReply(http.StatusOK, collection([]any{}, selfURI(r)))
 	}
 	seen := map[string]bool{}
 	items := []map[string]any{}
@@ -397,7 +503,7 @@ func (s *Sandbox) pcProducts(r *http.Request, p *partner, _ time.Time) reply {
 		seen[cs.ProductID] = true
 		items = append(items, s.productJSON(cs, country, prefix))
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
 
 func (s *Sandbox) soldSkus(productID, country string) []catalogSku {
@@ -411,7 +517,7 @@ func (s *Sandbox) soldSkus(productID, country string) []catalogSku {
 }
 
 func notSold(what, country string) reply {
-	return pcErr(http.StatusNotFound, "800070", what+" is not available in country "+country+".")
+	return pcErr(http.StatusNotFound, 800070, what+" is not available in country "+country+".")
 }
 
 func (s *Sandbox) pcProduct(r *http.Request, p *partner, _ time.Time) reply {
@@ -439,7 +545,7 @@ func (s *Sandbox) pcSkus(r *http.Request, p *partner, _ time.Time) reply {
 	for _, cs := range skus {
 		items = append(items, s.skuJSON(cs, country, prefix))
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
 
 func (s *Sandbox) skuInCountryLocked(r *http.Request, p *partner) (catalogSku, string, string, *reply) {
@@ -464,11 +570,11 @@ func (s *Sandbox) pcSku(r *http.Request, p *partner, _ time.Time) reply {
 }
 
 func (s *Sandbox) pcAvailabilities(r *http.Request, p *partner, _ time.Time) reply {
-	cs, country, _, bad := s.skuInCountryLocked(r, p)
+	cs, country, prefix, bad := s.skuInCountryLocked(r, p)
 	if bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, collection([]map[string]any{s.availabilityJSON(cs, country)}))
+	return jsonReply(http.StatusOK, collection([]map[string]any{s.availabilityJSON(cs, country, prefix)}, selfURI(r)))
 }
 
 // --- audit ---
@@ -500,7 +606,7 @@ func (s *Sandbox) pcAuditRecords(r *http.Request, p *partner, _ time.Time) reply
 	from, ok1 := parse(q.Get("startDate"))
 	to, ok2 := parse(q.Get("endDate"))
 	if !ok1 || !ok2 {
-		return pcErr(http.StatusBadRequest, "800002", "startDate and endDate must be RFC 3339 times or yyyy-mm-dd dates")
+		return pcErr(http.StatusBadRequest, 800002, "startDate and endDate must be RFC 3339 times or yyyy-mm-dd dates")
 	}
 	items := []auditRecord{}
 	for _, a := range s.st.Audit {
@@ -509,7 +615,7 @@ func (s *Sandbox) pcAuditRecords(r *http.Request, p *partner, _ time.Time) reply
 		}
 		items = append(items, a)
 	}
-	return jsonReply(http.StatusOK, collection(items))
+	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
 
 func (s *Sandbox) pcAuditRecord(r *http.Request, p *partner, _ time.Time) reply {
@@ -518,7 +624,7 @@ func (s *Sandbox) pcAuditRecord(r *http.Request, p *partner, _ time.Time) reply 
 			return jsonReply(http.StatusOK, a)
 		}
 	}
-	return pcErr(http.StatusNotFound, "1000", "Audit record "+r.PathValue("id")+" was not found.")
+	return pcErr(http.StatusNotFound, 1000, "Audit record "+r.PathValue("id")+" was not found.")
 }
 
 // --- webhook registration ---
@@ -544,7 +650,7 @@ type registration struct {
 
 func (s *Sandbox) pcGetRegistration(_ *http.Request, p *partner, _ time.Time) reply {
 	if p.Webhook == nil {
-		return pcErr(http.StatusNotFound, "1000", "No webhook registration exists for this partner.")
+		return pcErr(http.StatusNotFound, 1000, "No webhook registration exists for this partner.")
 	}
 	return jsonReply(http.StatusOK, registration{SubscriberID: p.Webhook.SubscriberID, WebhookURL: p.Webhook.URL, WebhookEvents: p.Webhook.Events})
 }
@@ -552,14 +658,14 @@ func (s *Sandbox) pcGetRegistration(_ *http.Request, p *partner, _ time.Time) re
 func (s *Sandbox) pcPutRegistration(r *http.Request, p *partner, _ time.Time) reply {
 	var reg registration
 	if err := decodeJSON(r, &reg); err != nil {
-		return pcErr(http.StatusBadRequest, "800002", err.Error())
+		return pcErr(http.StatusBadRequest, 800002, err.Error())
 	}
 	if !strings.HasPrefix(reg.WebhookURL, "http://") && !strings.HasPrefix(reg.WebhookURL, "https://") {
-		return pcErr(http.StatusBadRequest, "800002", "WebhookUrl must be an http(s) URL")
+		return pcErr(http.StatusBadRequest, 800002, "WebhookUrl must be an http(s) URL")
 	}
 	for _, e := range reg.WebhookEvents {
 		if !slices.Contains(webhookEvents(), e) {
-			return pcErr(http.StatusBadRequest, "800002", "unknown webhook event "+e)
+			return pcErr(http.StatusBadRequest, 800002, "unknown webhook event "+e)
 		}
 	}
 	sub := s.newID()

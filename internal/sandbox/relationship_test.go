@@ -71,7 +71,7 @@ func TestInvitationAcceptanceAndSignedWebhook(t *testing.T) {
 
 	r = e.do("GET", "/v1/customers/"+sandbox.CustomerSameOffer, app, nil)
 	require.Equal(t, http.StatusNotFound, r.status)
-	require.Equal(t, "1000", r.json(t)["code"])
+	require.EqualValues(t, 1000, r.json(t)["code"])
 
 	// The customer opens the link and accepts through the simulated admin center.
 	page := e.do("GET", strings.TrimPrefix(link, e.srv.URL), "", nil)
@@ -98,7 +98,8 @@ func TestInvitationAcceptanceAndSignedWebhook(t *testing.T) {
 	require.NoError(t, json.Unmarshal(ev.body, &got))
 	require.Equal(t, pcwebhook.EventResellerRelationshipAccepted, got.EventName)
 	require.Equal(t, e.srv.URL+"/v1/customers/"+sandbox.CustomerSameOffer, got.ResourceURI)
-	require.Equal(t, "customer", got.ResourceName)
+	require.Equal(t, "Customer", got.ResourceName)
+	require.True(t, got.IsResource(pcwebhook.ResourceCustomer))
 
 	// Verify like a receiver: fetch the certificate and the root, check chain and signature.
 	certURL := ev.header.Get(pcwebhook.HeaderCertificateURL)
@@ -172,7 +173,7 @@ func TestListCustomersPagingAndFilter(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	m = r.json(t)
 	require.Len(t, m["items"], 1)
-	require.Nil(t, m["links"])
+	require.NotContains(t, m["links"], "next")
 
 	filter := url.QueryEscape(`{"Field":"Domain","Value":"fabrikam","Operator":"starts_with"}`)
 	r = e.do("GET", "/v1/customers?size=10&filter="+filter, tok, nil)

@@ -18,6 +18,8 @@ func (s *Sandbox) routes() http.Handler {
 	api.HandleFunc("GET /v1/customers", s.pc(false, s.pcListCustomers))
 	api.HandleFunc("GET /v1/customers/relationshiprequests", s.pc(true, s.pcRelationshipRequest))
 	api.HandleFunc("GET /v1/customers/{customerId}", s.pcCustomer(false, s.pcGetCustomer))
+	api.HandleFunc("GET /v1/customers/{customerId}/profiles/company", s.pcCustomer(false, s.pcCompanyProfile))
+	api.HandleFunc("GET /v1/customers/{customerId}/profiles/billing", s.pcCustomer(false, s.pcBillingProfile))
 	api.HandleFunc("GET /v1/agreements", s.pc(false, s.pcAgreementTemplates))
 	api.HandleFunc("GET /v1/customers/{customerId}/agreements", s.pcCustomer(false, s.pcListAgreements))
 	api.HandleFunc("POST /v1/customers/{customerId}/agreements", s.pcCustomer(false, s.pcCreateAgreement))
@@ -34,6 +36,7 @@ func (s *Sandbox) routes() http.Handler {
 	api.HandleFunc("POST /v1/customers/{customerId}/carts/{cartId}/checkout", s.handleCheckout)
 	api.HandleFunc("GET /v1/customers/{customerId}/orders", s.pcCustomer(false, s.pcListOrders))
 	api.HandleFunc("GET /v1/customers/{customerId}/orders/{orderId}", s.pcCustomer(false, s.pcGetOrder))
+	api.HandleFunc("GET /v1/customers/{customerId}/orders/{orderId}/provisioningstatus", s.pcCustomer(false, s.pcOrderProvisioningStatus))
 	api.HandleFunc("GET /v1/customers/{customerId}/subscriptions", s.pcCustomer(false, s.pcListSubscriptions))
 	api.HandleFunc("GET /v1/customers/{customerId}/subscriptions/{subscriptionId}", s.pcCustomer(false, s.pcGetSubscription))
 	api.HandleFunc("PATCH /v1/customers/{customerId}/subscriptions/{subscriptionId}", s.pcCustomer(false, s.pcPatchSubscription))
@@ -47,10 +50,10 @@ func (s *Sandbox) routes() http.Handler {
 	api.HandleFunc("PUT /webhooks/v1/registration", s.pc(false, s.pcPutRegistration))
 	api.HandleFunc("DELETE /webhooks/v1/registration", s.pc(false, s.pcDeleteRegistration))
 	api.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		pcErr(http.StatusNotFound, "1000", "The sandbox does not serve "+r.Method+" "+r.URL.Path+".").write(w)
+		pcErr(http.StatusNotFound, 1000, "The sandbox does not serve "+r.Method+" "+r.URL.Path+".").write(w)
 	})
 	api.HandleFunc("/webhooks/", func(w http.ResponseWriter, r *http.Request) {
-		pcErr(http.StatusNotFound, "1000", "The sandbox does not serve "+r.Method+" "+r.URL.Path+".").write(w)
+		pcErr(http.StatusNotFound, 1000, "The sandbox does not serve "+r.Method+" "+r.URL.Path+".").write(w)
 	})
 
 	// Microsoft Graph

@@ -26,9 +26,15 @@ const (
 
 func seedPartners() []*partner {
 	return []*partner{
-		{TenantID: PartnerEU, CompanyName: "Northwind Cloud Services GmbH", Country: "DE", City: "München", MPNID: "6100001"},
-		{TenantID: PartnerUS, CompanyName: "Northwind Cloud Services Inc.", Country: "US", City: "Seattle", MPNID: "6100002"},
-		{TenantID: PartnerJP, CompanyName: "Northwind Cloud Services K.K.", Country: "JP", City: "Tokyo", MPNID: "6100003"},
+		{TenantID: PartnerEU, CompanyName: "Northwind Cloud Services GmbH", Country: "DE", City: "München", State: "BY",
+			AddressLine1: "Leopoldstraße 1", PostalCode: "80802", Phone: "+49 89 5550100", MPNID: "6100001",
+			Contact: contact{FirstName: "Anna", LastName: "Becker", Email: "anna.becker@northwind-eu.example", PhoneNumber: "+49 89 5550100"}},
+		{TenantID: PartnerUS, CompanyName: "Northwind Cloud Services Inc.", Country: "US", City: "Seattle", State: "WA",
+			AddressLine1: "1 Pine Street", PostalCode: "98101", Phone: "+1 206 555 0100", MPNID: "6100002",
+			Contact: contact{FirstName: "Jordan", LastName: "Miller", Email: "jordan.miller@northwind-us.example", PhoneNumber: "+1 206 555 0100"}},
+		{TenantID: PartnerJP, CompanyName: "Northwind Cloud Services K.K.", Country: "JP", City: "Tokyo", State: "13",
+			AddressLine1: "1-1 Marunouchi", PostalCode: "100-0005", Phone: "+81 3 5550 0100", MPNID: "6100003",
+			Contact: contact{FirstName: "Yuki", LastName: "Tanaka", Email: "yuki.tanaka@northwind-jp.example", PhoneNumber: "+81 3 5550 0100"}},
 	}
 }
 
@@ -63,13 +69,13 @@ func seedCustomers() []CustomerInput {
 	alpUsers := append(users(alp, 1, 10, lic("ENTERPRISEPACK")), users(alp, 11, 3, lic("O365_BUSINESS_ESSENTIALS"))...)
 
 	return []CustomerInput{
-		{TenantID: CustomerSameOffer, Domain: alp, CompanyName: "Alpine Ski House GmbH", Country: "DE", City: "Garmisch",
+		{TenantID: CustomerSameOffer, Domain: alp, CompanyName: "Alpine Ski House GmbH", Country: "DE", City: "Garmisch", AddressLine1: "Zugspitzstraße 10", PostalCode: "82467", PhoneNumber: "+49 8821 555010",
 			Scenario: "same offer: Office 365 E3 and Business Basic bought direct; MCA not yet accepted (13605 until attested)",
 			Originals: []OriginalInput{
 				{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 20, ExpiresIn: "45d"},
 				{SkuPartNumber: "O365_BUSINESS_ESSENTIALS", TotalLicenses: 5, ExpiresIn: "45d", Term: "P1M"},
 			}, Users: alpUsers},
-		{TenantID: CustomerDiscontinued, Domain: fab, CompanyName: "Fabrikam SARL", Country: "FR", City: "Lyon", AgreementSigned: true,
+		{TenantID: CustomerDiscontinued, Domain: fab, CompanyName: "Fabrikam SARL", Country: "FR", City: "Lyon", AddressLine1: "10 rue de la République", PostalCode: "69002", PhoneNumber: "+33 4 55 50 10 10", AgreementSigned: true,
 			Scenario: "discontinued offer: Office 365 E4 (retired, successor Office 365 E3) held by direct users and a licensing group; plus Office 365 E1 same offer",
 			Originals: []OriginalInput{
 				{SkuPartNumber: "ENTERPRISEWITHSCAL", TotalLicenses: 12, ExpiresIn: "30d"},
@@ -77,23 +83,23 @@ func seedCustomers() []CustomerInput {
 			},
 			Groups: []GroupInput{{DisplayName: "Licensing - Office 365 E4", Licenses: []LicenseInput{lic("ENTERPRISEWITHSCAL")}}},
 			Users:  fabUsers},
-		{TenantID: CustomerOtherCSP, Domain: "wideworldimporters-us.onmicrosoft.com", CompanyName: "Wide World Importers Inc.", Country: "US", City: "Chicago",
+		{TenantID: CustomerOtherCSP, Domain: "wideworldimporters-us.onmicrosoft.com", CompanyName: "Wide World Importers Inc.", Country: "US", City: "Chicago", Region: "IL", AddressLine1: "100 Wacker Drive", PostalCode: "60601", PhoneNumber: "+1 312 555 0110",
 			Scenario:  "another CSP partner owns the original: Microsoft 365 Business Premium (ownerTenantId set)",
 			Originals: []OriginalInput{{SkuPartNumber: "SPB", TotalLicenses: 15, ExpiresIn: "60d", OwnerTenantID: OtherCSP}},
 			Users:     users("wideworldimporters-us.onmicrosoft.com", 1, 12, lic("SPB"))},
-		{TenantID: CustomerAutoRenew, Domain: tail, CompanyName: "Tailspin Toys Corp.", Country: "US", City: "Austin", AgreementSigned: true,
+		{TenantID: CustomerAutoRenew, Domain: tail, CompanyName: "Tailspin Toys Corp.", Country: "US", City: "Austin", Region: "TX", AddressLine1: "200 Congress Avenue", PostalCode: "78701", PhoneNumber: "+1 512 555 0120", AgreementSigned: true,
 			Scenario: "auto-renewing original: Microsoft 365 E3 renews for a year at its end date unless recurring billing is turned off; Dynamics 365 Sales ends normally",
 			Originals: []OriginalInput{
 				{SkuPartNumber: "SPE_E3", TotalLicenses: 25, ExpiresIn: "20d", AutoRenew: true},
 				{SkuPartNumber: "DYN365_ENTERPRISE_SALES", TotalLicenses: 5, ExpiresIn: "90d"},
 			}, Users: tailUsers},
-		{TenantID: CustomerJapan, Domain: ada, CompanyName: "Adatum K.K.", Country: "JP", City: "Osaka",
+		{TenantID: CustomerJapan, Domain: ada, CompanyName: "Adatum K.K.", Country: "JP", City: "Osaka", AddressLine1: "1-1 Umeda", PostalCode: "530-0001", PhoneNumber: "+81 6 5550 0130",
 			Scenario: "Japan market: needs the JP partner (region mismatch with the EU partner); Dynamics 365 Sales is not sold in JP (800070)",
 			Originals: []OriginalInput{
 				{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 10, ExpiresIn: "40d"},
 				{SkuPartNumber: "DYN365_ENTERPRISE_SALES", TotalLicenses: 3, ExpiresIn: "40d"},
 			}, Users: adaUsers},
-		{TenantID: CustomerNoMarket, Domain: "woodgrove-br.onmicrosoft.com", CompanyName: "Woodgrove Ltda.", Country: "BR", City: "São Paulo",
+		{TenantID: CustomerNoMarket, Domain: "woodgrove-br.onmicrosoft.com", CompanyName: "Woodgrove Ltda.", Country: "BR", City: "São Paulo", Region: "SP", AddressLine1: "Avenida Paulista 1000", PostalCode: "01310-100", PhoneNumber: "+55 11 5550 0140",
 			Scenario:  "region mismatch: Brazil is its own CSP market and no sandbox partner serves it",
 			Originals: []OriginalInput{{SkuPartNumber: "O365_BUSINESS_PREMIUM", TotalLicenses: 10, ExpiresIn: "50d"}},
 			Users:     users("woodgrove-br.onmicrosoft.com", 1, 7, lic("O365_BUSINESS_PREMIUM"))},

@@ -42,12 +42,18 @@ type settings struct {
 }
 
 type partner struct {
-	TenantID    string  `json:"tenantId"`
-	CompanyName string  `json:"companyName"`
-	Country     string  `json:"country"`
-	City        string  `json:"city"`
-	MPNID       string  `json:"mpnId"`
-	Webhook     *webReg `json:"webhook,omitempty"`
+	TenantID    string `json:"tenantId"`
+	CompanyName string `json:"companyName"`
+	Country     string `json:"country"`
+	City        string `json:"city"`
+	// State, AddressLine1, PostalCode and Phone complete the legal address; Contact is the primary contact.
+	State        string  `json:"state,omitempty"`
+	AddressLine1 string  `json:"addressLine1,omitempty"`
+	PostalCode   string  `json:"postalCode,omitempty"`
+	Phone        string  `json:"phone,omitempty"`
+	Contact      contact `json:"contact"`
+	MPNID        string  `json:"mpnId"`
+	Webhook      *webReg `json:"webhook,omitempty"`
 	// LinkFetches counts GET /v1/customers/relationshiprequests calls.
 	LinkFetches int `json:"linkFetches"`
 }
@@ -64,7 +70,12 @@ type customer struct {
 	CompanyName string `json:"companyName"`
 	Country     string `json:"country"`
 	City        string `json:"city"`
-	Scenario    string `json:"scenario,omitempty"`
+	// Region, AddressLine1, PostalCode and Phone complete the company address.
+	Region       string `json:"region,omitempty"`
+	AddressLine1 string `json:"addressLine1,omitempty"`
+	PostalCode   string `json:"postalCode,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	Scenario     string `json:"scenario,omitempty"`
 	// Relationships maps a partner tenant id to the time the customer accepted it.
 	Relationships  map[string]time.Time `json:"relationships"`
 	DirectSigned   bool                 `json:"directSigned"`
@@ -94,7 +105,7 @@ type contact struct {
 	FirstName   string `json:"firstName"`
 	LastName    string `json:"lastName"`
 	Email       string `json:"email"`
-	PhoneNumber string `json:"phoneNumber,omitempty"`
+	PhoneNumber string `json:"phoneNumber"`
 }
 
 // companySub is a subscription bought outside this sandbox's partners' carts: direct, EA,
@@ -177,9 +188,9 @@ type checkoutResult struct {
 }
 
 type orderError struct {
-	OrderGroupID string `json:"orderGroupId"`
-	Code         string `json:"code"`
-	Description  string `json:"description"`
+	OrderGroupID string    `json:"orderGroupId"`
+	Code         errorCode `json:"code"`
+	Description  string    `json:"description"`
 }
 
 type order struct {
@@ -214,6 +225,7 @@ type group struct {
 	ID          string            `json:"id"`
 	DisplayName string            `json:"displayName"`
 	Licenses    []assignedLicense `json:"licenses"`
+	Created     time.Time         `json:"createdDateTime,omitzero"`
 }
 
 type assignedLicense struct {
