@@ -474,6 +474,11 @@ func (c *Client) decode(r Request, body []byte, status int, out any) error {
 		what = "response"
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if status == http.StatusAccepted {
+			// Accepted for processing: Microsoft may or may not describe the result. The change was
+			// made, so failing here would only make the caller repeat it.
+			return nil
+		}
 		return fmt.Errorf("decode %s: empty body", what)
 	}
 	if err := json.Unmarshal(body, out); err != nil {

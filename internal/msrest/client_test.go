@@ -387,6 +387,17 @@ func TestNoContent(t *testing.T) {
 	require.Equal(t, 204, resp.StatusCode)
 }
 
+// TestAcceptedWithoutBody: a 202 (Graph's group assignLicense) may come without a body; the change was
+// made, so it is not an error.
+func TestAcceptedWithoutBody(t *testing.T) {
+	srv, _ := scripted(t, step{status: 202})
+	c, _ := newClient(t, msrest.Graph, srv.URL)
+	var out struct{ ID string }
+	resp, err := c.Do(context.Background(), msrest.Request{Method: http.MethodPost, Path: "/groups/g/assignLicense", Tokens: tokens}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 202, resp.StatusCode)
+}
+
 func TestTransportError(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
