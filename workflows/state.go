@@ -51,6 +51,9 @@ type TransferState struct {
 	RemindedExpiries map[string]bool `json:"remindedExpiries,omitempty"`
 	// Skipped lines no longer wait for their original's expiry.
 	Skipped map[int]bool `json:"skipped,omitempty"`
+	// Indexed holds the search attribute values the transfer wrote (by name, as text; empty for removed),
+	// so that it writes only what changes.
+	Indexed map[string]string `json:"indexed,omitempty"`
 }
 
 // Purchase is one cart: created once, checked out idempotently.

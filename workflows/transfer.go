@@ -340,44 +340,44 @@ func (t *transfer) upsertIdentity(ctx workflow.Context) {
 	t.upsert(ctx, updates...)
 }
 
-// indexed is one search attribute value to write, with a test of whether it changes what is indexed.
+// indexed is one search attribute value to write: its name, the value as text (empty to remove it) and
+// the update that writes it.
 type indexed struct {
-	update  temporal.SearchAttributeUpdate
-	changes func(temporal.SearchAttributes) bool
+	name, value string
+	update      temporal.SearchAttributeUpdate
 }
 
 func keyword(key temporal.SearchAttributeKeyKeyword, value string) indexed {
-	return indexed{update: key.ValueSet(value), changes: func(sa temporal.SearchAttributes) bool {
-		cur, ok := sa.GetKeyword(key)
-		return !ok || cur != value
-	}}
+	return indexed{name: key.GetName(), value: value, update: key.ValueSet(value)}
 }
 
 // datetime sets a time attribute, or removes it when at is zero.
 func datetime(key temporal.SearchAttributeKeyTime, at time.Time) indexed {
 	if at.IsZero() {
-		return indexed{update: key.ValueUnset(), changes: func(sa temporal.SearchAttributes) bool {
-			return sa.ContainsKey(key)
-		}}
+		return indexed{name: key.GetName(), update: key.ValueUnset()}
 	}
 	at = at.UTC()
-	return indexed{update: key.ValueSet(at), changes: func(sa temporal.SearchAttributes) bool {
-		cur, ok := sa.GetTime(key)
-		return !ok || !cur.Equal(at)
-	}}
+	return indexed{name: key.GetName(), value: at.Format(time.RFC3339Nano), update: key.ValueSet(at)}
 }
 
 // upsert writes, in one command, the values that change what is indexed: every upsert is a billable
-// action, so one that changes nothing is not sent. Transfers recorded before changeUpsertOnlyChanges sent
-// every value; they keep doing so to replay.
+// action, so one that changes nothing is not sent. What is indexed is what the transfer wrote, kept in its
+// state (Temporal carries search attributes into the next run, and the state goes with them); the SDK's
+// own view of the attributes is not used, because a live run and its replay do not always see the
+// inherited ones alike. Transfers recorded before changeUpsertOnlyChanges sent every value; they keep
+// doing so to replay.
 func (t *transfer) upsert(ctx workflow.Context, values ...indexed) {
 	legacy := t.legacyUpserts(ctx)
-	current := workflow.GetTypedSearchAttributes(ctx)
 	var updates []temporal.SearchAttributeUpdate
 	for _, v := range values {
-		if legacy || v.changes(current) {
-			updates = append(updates, v.update)
+		if cur, ok := t.state.Indexed[v.name]; !legacy && ok && cur == v.value {
+			continue
 		}
+		if t.state.Indexed == nil {
+			t.state.Indexed = map[string]string{}
+		}
+		t.state.Indexed[v.name] = v.value
+		updates = append(updates, v.update)
 	}
 	if len(updates) == 0 {
 		return
