@@ -185,8 +185,9 @@ func (a *Activities) lookupCountry(ctx context.Context, customerTenantID string)
 // Invite fetches the partner's reseller-relationship link, requests GDAP admin access when asked (locked
 // for the customer's approval), and sends both links to the contact.
 //
-// Deprecated: three side effects in one activity, kept for transfers whose history already scheduled it;
-// newer transfers use InvitationLink, RequestAdminAccess, LockAdminAccess and Notify.
+// It does three side effects in one activity, so a retry repeats them all. It stays registered only for
+// transfers whose history already scheduled it; newer transfers use InvitationLink, RequestAdminAccess,
+// LockAdminAccess and Notify.
 func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, error) {
 	p, err := a.partner(in.PartnerTenantID)
 	if err != nil {
