@@ -69,14 +69,17 @@ type TransferStatus struct {
 	Awaiting         *AwaitedThing `json:"awaiting,omitempty"`
 	InvitationURL    string        `json:"invitationUrl,omitempty"`
 	// AdminRelationshipID and AdminApprovalURL identify the GDAP request when admin access was asked for.
-	AdminRelationshipID string          `json:"adminRelationshipId,omitempty"`
-	AdminApprovalURL    string          `json:"adminApprovalUrl,omitempty"`
-	PlanVersion         int             `json:"planVersion"`
-	Lines               []Line          `json:"lines,omitempty"`
-	LastError           string          `json:"lastError,omitempty"`
-	Timeline            []TimelineEntry `json:"timeline"`
-	StartedAt           time.Time       `json:"startedAt"`
-	UpdatedAt           time.Time       `json:"updatedAt"`
+	AdminRelationshipID string `json:"adminRelationshipId,omitempty"`
+	AdminApprovalURL    string `json:"adminApprovalUrl,omitempty"`
+	PlanVersion         int    `json:"planVersion"`
+	Lines               []Line `json:"lines,omitempty"`
+	LastError           string `json:"lastError,omitempty"`
+	// LastErrorType is the error type of a failed transfer (RegionMismatch, InvalidRequest, ...), for
+	// scripts; LastError is the sentence for people.
+	LastErrorType string          `json:"lastErrorType,omitempty"`
+	Timeline      []TimelineEntry `json:"timeline"`
+	StartedAt     time.Time       `json:"startedAt"`
+	UpdatedAt     time.Time       `json:"updatedAt"`
 }
 
 // TransferReport is the workflow's result.

@@ -241,7 +241,7 @@ func (t *transfer) purchaseFailed(ctx workflow.Context, key string, err error) e
 	p := t.state.Purchases[key]
 	p.Done = true
 	t.state.Purchases[key] = p
-	msg := blockedPrefix + appErr.Error() + "; choose another offer with set-offer-mapping or abort"
+	msg := blockedPrefix + reason(appErr) + "; choose another offer with set-offer-mapping or abort"
 	if appErr.Type() == activities.ErrTypeAgreementMissing {
 		t.state.AgreementAccepted = false
 		msg = blockedPrefix + "the Microsoft Customer Agreement is not in place (13605); send agreement-accepted once it is"

@@ -130,7 +130,7 @@ func (t *transfer) invite(ctx workflow.Context) (csptransfer.Stage, error) {
 			body += fmt.Sprintf("\nand approve the admin access we need to move your users' licenses:\n\n%s\n", s.AdminApprovalURL)
 		}
 		if err := t.notify(ctx, "invitation", "E-mail the invitation", "Please accept our reseller relationship", body); err != nil {
-			s.LastError = "the contact was not reached: the invitation e-mail failed (" + err.Error() + "); send them the invitation link"
+			s.LastError = "the contact was not reached: the invitation e-mail failed (" + reason(err) + "); send them the invitation link"
 			t.note(ctx, "invitation e-mail not sent")
 		}
 	}
@@ -271,7 +271,7 @@ func (t *transfer) remindIfDue(ctx workflow.Context, now time.Time, kind, subjec
 // remind sends a reminder to the contact. A reminder that cannot be sent is noted, never fatal.
 func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
 	if err := t.notify(ctx, kind, "Remind the customer", subject, body); err != nil {
-		t.state.Status.LastError = "reminder not sent: " + err.Error()
+		t.state.Status.LastError = "reminder not sent: " + reason(err)
 	}
 }
 

@@ -482,7 +482,7 @@ func (t *transfer) report(ctx workflow.Context) csptransfer.TransferReport {
 // operators and tests can tell failures apart; the report travels in its details.
 func (t *transfer) failed(ctx workflow.Context, cause error) (csptransfer.TransferReport, error) {
 	msg, errType := describeFailure(cause)
-	t.state.Status.LastError = msg
+	t.state.Status.LastError, t.state.Status.LastErrorType = msg, errType
 	t.setStage(ctx, csptransfer.StageFailed, msg)
 	rep := t.report(ctx)
 	rep.Reason = msg
@@ -492,17 +492,33 @@ func (t *transfer) failed(ctx workflow.Context, cause error) (csptransfer.Transf
 // describeFailure turns an activity or workflow error into the message and type operators see.
 func describeFailure(err error) (string, string) {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		if appErr.Type() != "" {
-			return appErr.Error(), appErr.Type()
-		}
-		return appErr.Error(), csptransfer.ErrTypeTransferFailed
+	if errors.As(err, &appErr) && appErr.Type() != "" {
+		return reason(err), appErr.Type()
 	}
 	var verr *csptransfer.ValidationError
 	if errors.As(err, &verr) {
-		return verr.Error(), csptransfer.ErrTypeInvalidRequest
+		return reason(err), csptransfer.ErrTypeInvalidRequest
 	}
-	return err.Error(), csptransfer.ErrTypeTransferFailed
+	return reason(err), csptransfer.ErrTypeTransferFailed
+}
+
+// reason is an error as operators read it: the message the activity (or Microsoft) gave, once, without
+// the SDK's wrapping ("activity error (type: …, scheduledEventID: …)", "(type: X, retryable: false)").
+// The type stays available apart, in the error itself and in lastErrorType.
+func reason(err error) string {
+	var verr *csptransfer.ValidationError
+	if errors.As(err, &verr) {
+		return verr.Error()
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Message() != "" {
+		return appErr.Message()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "no answer in time (" + strings.ToLower(strings.TrimPrefix(timeout.TimeoutType().String(), "TIMEOUT_TYPE_")) + " timeout)"
+	}
+	return err.Error()
 }
 
 // cancelled handles a Temporal cancellation like an abort without refunds: nothing is cancelled at

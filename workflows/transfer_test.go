@@ -219,6 +219,16 @@ func TestRegionMismatchFailsBeforeAnyInvitation(t *testing.T) {
 	require.Equal(t, activities.ErrTypeRegionMismatch, typ)
 	require.Contains(t, msg, "JP")
 	h.env.AssertNumberOfCalls(t, "InvitationLink", 0)
+
+	// Operators read one sentence, the activity's, without the SDK's wrapping; scripts get the type apart.
+	var rep csptransfer.TransferReport
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &appErr))
+	require.NoError(t, appErr.Details(&rep))
+	for _, text := range []string{rep.Reason, rep.LastError, rep.Timeline[len(rep.Timeline)-1].Note} {
+		require.Equal(t, "customer country JP (market Japan) is served by none of the partner tenants: DE (Europe)", text)
+	}
+	require.Equal(t, activities.ErrTypeRegionMismatch, rep.LastErrorType)
 }
 
 func TestInvitationExpiresWithReasonAndReminders(t *testing.T) {
