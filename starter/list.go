@@ -251,6 +251,15 @@ func datetime(fields map[string]*commonpb.Payload, name string) (time.Time, bool
 	return t.UTC(), true
 }
 
+// status is what the STATUS column shows: Temporal's execution status, except that an aborted transfer
+// (its workflow completes normally, with an Aborted report) shows Aborted, not Completed next to it.
+func (r listRow) status() string {
+	if r.ExecutionStatus == "Completed" && r.Stage != "" && r.Stage != string(csptransfer.StageCompleted) {
+		return r.Stage
+	}
+	return r.ExecutionStatus
+}
+
 // renderList writes one line per transfer, the next action with how far away it is.
 func renderList(w io.Writer, rows []listRow, now time.Time) {
 	if len(rows) == 0 {
@@ -265,7 +274,7 @@ func renderList(w io.Writer, rows []listRow, now time.Time) {
 			next = fmtWhen(*r.NextActionAt, now)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.WorkflowID, orDash(r.Stage), orDash(r.CustomerDomain),
-			orDash(r.PartnerTenantID), next, fmtTime(r.StartedAt), r.ExecutionStatus)
+			orDash(r.PartnerTenantID), next, fmtTime(r.StartedAt), r.status())
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%d transfer(s)\n", len(rows))

@@ -177,6 +177,10 @@ func TestListGolden(t *testing.T) {
 		{WorkflowID: "csp-transfer-a1b2c3d4-0006-4000-8000-000000000006", Stage: "Failed",
 			CustomerTenantID: "a1b2c3d4-0006-4000-8000-000000000006", CustomerDomain: "woodgrove-br.onmicrosoft.com",
 			ExecutionStatus: "Failed", StartedAt: at(-10 * time.Minute), ClosedAt: ptr(at(-10 * time.Minute))},
+		// An aborted transfer's workflow completes normally: the list says Aborted, not Completed.
+		{WorkflowID: "csp-transfer-a1b2c3d4-0007-4000-8000-000000000007", Stage: "Aborted",
+			CustomerTenantID: "a1b2c3d4-0007-4000-8000-000000000007", CustomerDomain: "tailspin-fr.onmicrosoft.com",
+			ExecutionStatus: "Completed", StartedAt: at(-20 * time.Minute), ClosedAt: ptr(at(-5 * time.Minute))},
 	}
 	var b bytes.Buffer
 	renderList(&b, rows, goldenNow)

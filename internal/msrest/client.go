@@ -306,16 +306,19 @@ type Call struct {
 	Path     string
 	Status   int // 0 when no response arrived
 	Duration time.Duration
+	// RetryAfter is the wait the service asked for (429, 503), 0 when none.
+	RetryAfter time.Duration
 }
 
 func (c *Client) observe(r Request, status int, err error, d time.Duration) {
 	if c.cfg.Observe == nil {
 		return
 	}
+	var wait time.Duration
 	if e, ok := AsError(err); ok {
-		status = e.StatusCode
+		status, wait = e.StatusCode, e.RetryAfter
 	}
-	c.cfg.Observe(Call{Service: c.cfg.Service, Method: r.Method, Path: PathTemplate(r.Path), Status: status, Duration: d})
+	c.cfg.Observe(Call{Service: c.cfg.Service, Method: r.Method, Path: PathTemplate(r.Path), Status: status, Duration: d, RetryAfter: wait})
 }
 
 // PathTemplate replaces the identifiers in a request path (GUIDs, numbers, catalog ids, anything with a

@@ -576,3 +576,23 @@ func TestPathTemplate(t *testing.T) {
 		t.Run(tt.give, func(t *testing.T) { require.Equal(t, tt.want, msrest.PathTemplate(tt.give)) })
 	}
 }
+
+// TestObservedCallsCarryRetryAfter: a throttled attempt is observed with its status and the wait the
+// service asked for, so the worker can log it; the path is the template, without ids.
+func TestObservedCallsCarryRetryAfter(t *testing.T) {
+	srv, _ := scripted(t, step{status: 429, header: map[string]string{"Retry-After": "3"}, body: `{"code":429,"description":"throttled"}`},
+		step{status: 200, body: `{"id":"x"}`})
+	var mu sync.Mutex
+	var calls []msrest.Call
+	c, _ := newClient(t, msrest.PartnerCenter, srv.URL, func(cfg *msrest.Config) {
+		cfg.Observe = func(call msrest.Call) { mu.Lock(); calls = append(calls, call); mu.Unlock() }
+	})
+	var out struct{ ID string }
+	_, err := c.Do(context.Background(), msrest.Request{Method: http.MethodGet, Path: "/v1/customers/6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f", Tokens: tokens}, &out)
+	require.NoError(t, err)
+	require.Len(t, calls, 2)
+	require.Equal(t, 429, calls[0].Status)
+	require.Equal(t, 3*time.Second, calls[0].RetryAfter)
+	require.NotContains(t, calls[0].Path, "6b1f0a52")
+	require.Zero(t, calls[1].RetryAfter)
+}

@@ -76,7 +76,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Warn("sandbox did not stop cleanly", zap.Error(err))
 		}
 	}()
-	acts, err := be.activities(m.Config, m.Log, met.ObserveCall)
+	acts, err := be.activities(m.Config, m.Log, observeCalls(m.Log, met.ObserveCall))
 	if err != nil {
 		return err
 	}
