@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 
 	"github.com/csptransfer/csptransfer"
-	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/notify/smtptest"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 )
@@ -25,20 +22,13 @@ func TestTransferCompletesAgainstAStartTLSRelayWithCredentials(t *testing.T) {
 		"CSP_SMTP_ADDR", relay.Addr, "CSP_SMTP_FROM", "transfers@partner.example",
 		"CSP_SMTP_USERNAME", "csp-relay", "CSP_SMTP_PASSWORD", "relay-secret", "CSP_SMTP_CA_FILE", relay.CAFile)
 	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
-	tenant := uuid.NewString()
-	domain := "mail-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(8 * time.Second).UTC().Truncate(time.Second)
-	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
-	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
-
-	id := csptransfer.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
-		csptransfer.WorkflowType, csptransfer.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
-			ContactEmail:  "it@" + domain,
-			Subscriptions: []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
-		})
-	require.NoError(t, err)
+	tenant, domain := newDemoCustomer(t, sb, "mail", expires, true)
+	id, run := startTransfer(t, c, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
+		ContactEmail:  "it@" + domain,
+		Subscriptions: []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
+	})
 	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -71,19 +61,13 @@ func TestAdminAccessSurvivesALostCreateAnswer(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, sb.PutFaults(ctx, sandbox.FaultRules{Rules: []sandbox.FaultRule{{
 		Kind: sandbox.FaultLostAnswer, Match: "POST /graph/v1.0/tenantRelationships/delegatedAdminRelationships", Count: 1}}}))
-	tenant := uuid.NewString()
-	domain := "gdap-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
-	require.NoError(t, sb.CreateCustomer(ctx, demo.Customer(tenant, domain, expires)))
-
-	id := csptransfer.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
-		csptransfer.WorkflowType, csptransfer.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
-			RequestAdminAccess: true,
-			Subscriptions:      []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
-		})
-	require.NoError(t, err)
+	tenant, domain := newDemoCustomer(t, sb, "gdap", expires, false)
+	id, run := startTransfer(t, c, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
+		RequestAdminAccess: true,
+		Subscriptions:      []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
+	})
 	st := waitFor(t, c, id, "the GDAP request", func(s csptransfer.TransferStatus) bool {
 		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminApprovalURL != ""
 	})

@@ -5,13 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/csptransfer/csptransfer"
-	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 )
@@ -70,18 +68,12 @@ func runIDs(t *testing.T, c client.Client, id string) []string {
 func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 	c, sbURL := startWorkerContinuingEarly(t)
 	sb := sandbox.AdminClient{BaseURL: sbURL}
-	tenant := uuid.NewString()
-	domain := "steps-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
-	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
-
-	id := csptransfer.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
-		csptransfer.WorkflowType, csptransfer.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
-			ContactEmail: "it@" + domain, RequestAdminAccess: true, ReminderEvery: csptransfer.Duration(time.Hour),
-		})
-	require.NoError(t, err)
+	tenant, domain := newDemoCustomer(t, sb, "steps", expires, false)
+	id, run := startTransfer(t, c, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+		ContactEmail: "it@" + domain, RequestAdminAccess: true, ReminderEvery: csptransfer.Duration(time.Hour),
+	})
 
 	st := waitFor(t, c, id, "the invitation", func(s csptransfer.TransferStatus) bool {
 		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminRelationshipID != ""
@@ -127,19 +119,12 @@ func TestTransferContinuesAsNewThroughOperatorSteps(t *testing.T) {
 func TestAbortAfterPurchaseCancelsRefundable(t *testing.T) {
 	c, m := startWorker(t)
 	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
-	tenant := uuid.NewString()
-	domain := "abort-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
-	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
-	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
-
-	id := csptransfer.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
-		csptransfer.WorkflowType, csptransfer.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
-			Subscriptions: []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
-		})
-	require.NoError(t, err)
+	tenant, domain := newDemoCustomer(t, sb, "abort", expires, true)
+	id, run := startTransfer(t, c, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR", Approval: csptransfer.ApprovalNever,
+		Subscriptions: []csptransfer.OriginalSubscription{{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires}},
+	})
 	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
 	waitFor(t, c, id, "the expiry wait", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingExpiry })
 
@@ -158,22 +143,15 @@ func TestAbortAfterPurchaseCancelsRefundable(t *testing.T) {
 func TestOfferMappingAndSkippedWait(t *testing.T) {
 	c, m := startWorker(t)
 	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
-	tenant := uuid.NewString()
-	domain := "mapping-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
-	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
-	require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
-
-	id := csptransfer.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
-		csptransfer.WorkflowType, csptransfer.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
-			Subscriptions: []csptransfer.OriginalSubscription{
-				{SkuPartNumber: "ENTERPRISEWITHSCAL", Quantity: 4, ExpiresAt: expires},
-				{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires},
-			},
-		})
-	require.NoError(t, err)
+	tenant, domain := newDemoCustomer(t, sb, "mapping", expires, true)
+	id, run := startTransfer(t, c, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+		Subscriptions: []csptransfer.OriginalSubscription{
+			{SkuPartNumber: "ENTERPRISEWITHSCAL", Quantity: 4, ExpiresAt: expires},
+			{SkuPartNumber: "STANDARDPACK", Quantity: 2, ExpiresAt: expires},
+		},
+	})
 	sendSignal(t, c, id, csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"})
 	st := waitFor(t, c, id, "the plan", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingApproval })
 	update(t, c, id, csptransfer.UpdateSetOfferMapping, csptransfer.SetOfferMapping{SourceSku: "ENTERPRISEWITHSCAL", TargetCatalogItemID: "CFQ7TTC0LFK5:0002"})

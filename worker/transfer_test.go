@@ -39,6 +39,30 @@ func waitFor(t *testing.T, c client.Client, id, what string, cond func(csptransf
 	return st
 }
 
+// newDemoCustomer creates the demo customer (demo.Customer) in the sandbox as <prefix>-<8 hex>.onmicrosoft.com,
+// its originals ending at expires, and lets it accept the European partner's relationship at once when
+// accepted is set.
+func newDemoCustomer(t *testing.T, sb sandbox.AdminClient, prefix string, expires time.Time, accepted bool) (tenant, domain string) {
+	t.Helper()
+	tenant = uuid.NewString()
+	domain = prefix + "-" + tenant[:8] + ".onmicrosoft.com"
+	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
+	if accepted {
+		require.NoError(t, sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: sandbox.PartnerEU}))
+	}
+	return tenant, domain
+}
+
+// startTransfer starts req's transfer on the task queue and returns its workflow ID and run.
+func startTransfer(t *testing.T, c client.Client, req csptransfer.TransferRequest) (string, client.WorkflowRun) {
+	t.Helper()
+	id := csptransfer.WorkflowID(req.CustomerTenantID)
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
+		csptransfer.WorkflowType, req)
+	require.NoError(t, err)
+	return id, run
+}
+
 // TestDiscontinuedOfferTransferEndToEnd runs one whole transfer through the real worker, activities,
 // clients and sandbox on a real Temporal server: invitation, acceptance, GDAP, a retired offer replaced
 // by its successor with users moved (directly and through a licensing group), a same-offer line, and the
@@ -47,18 +71,12 @@ func waitFor(t *testing.T, c client.Client, id, what string, cond func(csptransf
 func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	c, m := startWorker(t)
 	sb := sandbox.AdminClient{BaseURL: m.SandboxURL}
-	tenant := uuid.NewString()
-	domain := "e2e-" + tenant[:8] + ".onmicrosoft.com"
 	expires := time.Now().Add(25 * time.Second).UTC().Truncate(time.Second)
-	require.NoError(t, sb.CreateCustomer(context.Background(), demo.Customer(tenant, domain, expires)))
-
-	id := csptransfer.WorkflowID(tenant)
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: csptransfer.TaskQueue},
-		csptransfer.WorkflowType, csptransfer.TransferRequest{
-			CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
-			ContactEmail: "it@" + domain, RequestAdminAccess: true,
-		})
-	require.NoError(t, err)
+	tenant, domain := newDemoCustomer(t, sb, "e2e", expires, false)
+	id, run := startTransfer(t, c, csptransfer.TransferRequest{
+		CustomerTenantID: tenant, CustomerDomain: domain, Country: "FR",
+		ContactEmail: "it@" + domain, RequestAdminAccess: true,
+	})
 
 	st := waitFor(t, c, id, "the invitation", func(s csptransfer.TransferStatus) bool {
 		return s.Stage == csptransfer.StageAwaitingAcceptance && s.AdminRelationshipID != ""
