@@ -75,6 +75,34 @@ type SkipExpiryWaitResult struct {
 	Skipped int `json:"skipped"`
 }
 
+// PartnerTransferUpdated is the payload of SignalPartnerTransferUpdated.
+type PartnerTransferUpdated struct {
+	CustomerTenantID string `json:"customerTenantId"`
+	// TransferID is the Partner Center transfer id the event named, if any.
+	TransferID string `json:"transferId,omitempty"`
+	// Event is the Partner Center event name, e.g. complete-transfer.
+	Event  string `json:"event,omitempty"`
+	Source string `json:"source,omitempty"`
+}
+
+// CancelTransfer is the argument of UpdateCancelTransfer.
+type CancelTransfer struct {
+	// TransferID, when set, must name the pending request: a stale id is rejected.
+	TransferID string `json:"transferId,omitempty"`
+	// Reason is recorded in the timeline. Required.
+	Reason string `json:"reason"`
+}
+
+// CancelTransferResult is the result of UpdateCancelTransfer.
+type CancelTransferResult struct {
+	TransferID string `json:"transferId"`
+	// Status is the request's status at Microsoft after the cancel (a request the source completed first
+	// stays Complete, and nothing is bought for its lines).
+	Status string `json:"status"`
+	// LinesToBuy counts the lines now bought instead.
+	LinesToBuy int `json:"linesToBuy"`
+}
+
 // Attestation is the partner's record that the customer accepted the Microsoft Customer Agreement.
 type Attestation struct {
 	FirstName   string    `json:"firstName"`

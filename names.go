@@ -27,6 +27,10 @@ const (
 	SignalAgreementAccepted = "agreement-accepted"
 	// SignalAbort asks the transfer to stop.
 	SignalAbort = "abort"
+	// SignalPartnerTransferUpdated reports that Partner Center announced a change of the partner-to-partner
+	// transfer request (a complete-transfer or fail-transfer webhook). It only wakes the transfer, which
+	// reads the request back from Partner Center before acting.
+	SignalPartnerTransferUpdated = "partner-transfer-updated"
 
 	// UpdateApprovePlan approves the current plan version.
 	UpdateApprovePlan = "approve-plan"
@@ -34,6 +38,8 @@ const (
 	UpdateSetOfferMapping = "set-offer-mapping"
 	// UpdateSkipExpiryWait ends the wait for an original's expiry early.
 	UpdateSkipExpiryWait = "skip-expiry-wait"
+	// UpdateCancelTransfer withdraws a pending partner-to-partner transfer request; its lines are bought instead.
+	UpdateCancelTransfer = "cancel-transfer"
 
 	// workflowIDPrefix starts every transfer's workflow ID; the rest is the customer tenant id in lower case,
 	// so Temporal itself guarantees one open transfer per customer tenant.

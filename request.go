@@ -63,6 +63,22 @@ type TransferRequest struct {
 	ReminderEvery Duration `json:"reminderEvery,omitempty"`
 	// RequestAdminAccess also requests GDAP admin access, needed to read subscriptions and move licenses.
 	RequestAdminAccess bool `json:"requestAdminAccess,omitempty"`
+	// SourcePartner is the CSP partner the customer leaves, when known. Optional: the originals' owner is read
+	// from Microsoft Graph; with it, originals that partner sells move by one partner-to-partner transfer
+	// request (contactEmail is then required: Microsoft e-mails the customer the request).
+	SourcePartner *SourcePartner `json:"sourcePartner,omitempty"`
+}
+
+// SourcePartner names the CSP partner a customer leaves.
+type SourcePartner struct {
+	// TenantID is the source partner's tenant id (a GUID). Optional: without it the originals' owner in
+	// Microsoft Graph is the source.
+	TenantID string `json:"tenantId,omitempty"`
+	// Name is the source partner's company name, sent with the transfer request and shown to operators.
+	Name string `json:"name,omitempty"`
+	// Email is the source partner's contact, reminded while the transfer request waits on them. Optional;
+	// personal data, never indexed.
+	Email string `json:"email,omitempty"`
 }
 
 // OriginalSubscription is a subscription bought outside this partner's CSP channel that the transfer replaces.

@@ -10,27 +10,29 @@ type Stage string
 
 // The stages, in the order a transfer normally passes them.
 const (
-	StageValidating          Stage = "Validating"
-	StageCheckingRegion      Stage = "CheckingRegion"
-	StageInviting            Stage = "Inviting"
-	StageAwaitingAcceptance  Stage = "AwaitingAcceptance"
-	StageCheckingAgreement   Stage = "CheckingAgreement"
-	StageDiscovering         Stage = "Discovering"
-	StagePlanning            Stage = "Planning"
-	StageAwaitingApproval    Stage = "AwaitingApproval"
-	StageProvisioning        Stage = "Provisioning"
-	StageReassigningLicenses Stage = "ReassigningLicenses"
-	StageAwaitingExpiry      Stage = "AwaitingExpiry"
-	StageCompleted           Stage = "Completed"
-	StageFailed              Stage = "Failed"
-	StageAborted             Stage = "Aborted"
+	StageValidating         Stage = "Validating"
+	StageCheckingRegion     Stage = "CheckingRegion"
+	StageInviting           Stage = "Inviting"
+	StageAwaitingAcceptance Stage = "AwaitingAcceptance"
+	StageCheckingAgreement  Stage = "CheckingAgreement"
+	StageDiscovering        Stage = "Discovering"
+	StagePlanning           Stage = "Planning"
+	StageAwaitingApproval   Stage = "AwaitingApproval"
+	// StageAwaitingPartnerTransfer: the source CSP partner has a partner-to-partner transfer request to act on.
+	StageAwaitingPartnerTransfer Stage = "AwaitingPartnerTransfer"
+	StageProvisioning            Stage = "Provisioning"
+	StageReassigningLicenses     Stage = "ReassigningLicenses"
+	StageAwaitingExpiry          Stage = "AwaitingExpiry"
+	StageCompleted               Stage = "Completed"
+	StageFailed                  Stage = "Failed"
+	StageAborted                 Stage = "Aborted"
 )
 
 // Stages lists every stage in order.
 func Stages() []Stage {
 	return []Stage{
 		StageValidating, StageCheckingRegion, StageInviting, StageAwaitingAcceptance, StageCheckingAgreement,
-		StageDiscovering, StagePlanning, StageAwaitingApproval, StageProvisioning, StageReassigningLicenses,
+		StageDiscovering, StagePlanning, StageAwaitingApproval, StageAwaitingPartnerTransfer, StageProvisioning, StageReassigningLicenses,
 		StageAwaitingExpiry, StageCompleted, StageFailed, StageAborted,
 	}
 }

@@ -25,7 +25,31 @@ type PlanLine struct {
 	Notes []string `json:"notes,omitempty"`
 	// Unresolved is set when no target offer is known and an operator must choose one (set-offer-mapping).
 	Unresolved bool `json:"unresolved,omitempty"`
+	// Method is how the line moves: transfer (a partner-to-partner transfer request: nothing bought, no
+	// overlap) or buy (buy the offer and let the original expire). Empty in plans made before transfers
+	// existed, which buy.
+	Method LineMethod `json:"method,omitempty"`
+	// MethodReason says why the line moves that way.
+	MethodReason string `json:"methodReason,omitempty"`
+	// SourcePartnerTenantID is the CSP partner that sells the originals, empty when they were bought
+	// outside CSP.
+	SourcePartnerTenantID string `json:"sourcePartnerTenantId,omitempty"`
+	// SourceSubscriptionIDs are the originals' subscription ids, when known.
+	SourceSubscriptionIDs []string `json:"sourceSubscriptionIds,omitempty"`
 }
+
+// LineMethod is how a plan line moves.
+type LineMethod string
+
+const (
+	// MethodTransfer moves the originals with a partner-to-partner transfer request.
+	MethodTransfer LineMethod = "transfer"
+	// MethodBuy buys the offer and lets the originals expire.
+	MethodBuy LineMethod = "buy"
+)
+
+// Transfers says the line moves by partner-to-partner transfer.
+func (l PlanLine) Transfers() bool { return l.Method == MethodTransfer }
 
 // LineProgress is how far one plan line has come.
 type LineProgress struct {
@@ -45,6 +69,10 @@ type LineProgress struct {
 	CheckAt  *time.Time `json:"checkAt,omitempty"`
 	Attempts int        `json:"attempts,omitempty"`
 	Error    string     `json:"error,omitempty"`
+	// Transferred is set once a transfer line's subscriptions are verified under this partner;
+	// SubscriptionID is then the subscription at this partner and TermEndsAt its term end.
+	Transferred bool       `json:"transferred,omitempty"`
+	TermEndsAt  *time.Time `json:"termEndsAt,omitempty"`
 }
 
 // Line is a plan line with its progress.
@@ -76,10 +104,12 @@ type TransferStatus struct {
 	LastError           string `json:"lastError,omitempty"`
 	// LastErrorType is the error type of a failed transfer (RegionMismatch, InvalidRequest, ...), for
 	// scripts; LastError is the sentence for people.
-	LastErrorType string          `json:"lastErrorType,omitempty"`
-	Timeline      []TimelineEntry `json:"timeline"`
-	StartedAt     time.Time       `json:"startedAt"`
-	UpdatedAt     time.Time       `json:"updatedAt"`
+	LastErrorType string `json:"lastErrorType,omitempty"`
+	// PartnerTransfer is the partner-to-partner transfer request, once one is made.
+	PartnerTransfer *PartnerTransferStatus `json:"partnerTransfer,omitempty"`
+	Timeline        []TimelineEntry        `json:"timeline"`
+	StartedAt       time.Time              `json:"startedAt"`
+	UpdatedAt       time.Time              `json:"updatedAt"`
 }
 
 // TransferReport is the workflow's result.
@@ -106,4 +136,47 @@ func (l PlanLine) SourceName() string {
 		return l.SourceSkuPartNumber
 	}
 	return l.SourceSkuID
+}
+
+// The outcome of a partner-to-partner transfer request as the transfer sees it.
+const (
+	PartnerTransferPending   = "pending"
+	PartnerTransferComplete  = "complete"
+	PartnerTransferExpired   = "expired"
+	PartnerTransferCancelled = "cancelled"
+	PartnerTransferRejected  = "rejected"
+)
+
+// PartnerTransferStatus is the partner-to-partner transfer request of a transfer: what the source partner
+// has to act on, and what came of it.
+type PartnerTransferStatus struct {
+	// ID is Partner Center's transfer id.
+	ID string `json:"id"`
+	// Status is Microsoft's status as last read (InProgress, Complete, Expired, ...).
+	Status string `json:"status"`
+	// Outcome is pending, complete, expired, cancelled or rejected.
+	Outcome               string `json:"outcome"`
+	SourcePartnerTenantID string `json:"sourcePartnerTenantId"`
+	SourcePartnerName     string `json:"sourcePartnerName,omitempty"`
+	// Lines are the plan lines (indexes into lines) the request is for.
+	Lines     []int      `json:"lines"`
+	CreatedAt time.Time  `json:"createdAt"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	CheckedAt *time.Time `json:"checkedAt,omitempty"`
+	// NextCheckAt is when Partner Center is read again (sooner when a webhook arrives).
+	NextCheckAt *time.Time `json:"nextCheckAt,omitempty"`
+	Checks      int        `json:"checks"`
+	// Items are the line items Microsoft reports, with per-line errors.
+	Items []PartnerTransferItem `json:"items,omitempty"`
+	Error string                `json:"error,omitempty"`
+}
+
+// PartnerTransferItem is one line item of a transfer request as Microsoft reports it.
+type PartnerTransferItem struct {
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	OfferID        string `json:"offerId,omitempty"`
+	Quantity       int    `json:"quantity,omitempty"`
+	Status         string `json:"status,omitempty"`
+	ErrorCode      string `json:"errorCode,omitempty"`
+	Error          string `json:"error,omitempty"`
 }

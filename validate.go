@@ -95,6 +95,13 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 			n.Subscriptions[i] = s
 		}
 	}
+	if r.SourcePartner != nil {
+		sp := *r.SourcePartner
+		sp.TenantID = strings.ToLower(strings.TrimSpace(sp.TenantID))
+		sp.Name = strings.TrimSpace(sp.Name)
+		sp.Email = strings.TrimSpace(sp.Email)
+		n.SourcePartner = &sp
+	}
 	if r.OfferOverrides != nil {
 		keys := workflow.DeterministicKeys(r.OfferOverrides)
 		n.OfferOverrides = make(map[string]string, len(r.OfferOverrides))
@@ -166,6 +173,7 @@ func (r TransferRequest) Validate(now time.Time) error {
 
 	v.subscriptions(r.Subscriptions, now)
 	v.overrides(r.OfferOverrides)
+	v.sourcePartner(r.SourcePartner, r.ContactEmail)
 
 	if _, ok := r.Provisioning.Mode.Canonical(); !ok {
 		v.addf("provisioning.mode", "%s is not one of %s, %s", Quote(string(r.Provisioning.Mode)),
@@ -217,6 +225,26 @@ func ValidateSourceSku(s string) error {
 		return fmt.Errorf("%s is neither a Graph skuId (GUID) nor a skuPartNumber such as ENTERPRISEPACK", Quote(s))
 	}
 	return nil
+}
+
+// sourcePartner checks the CSP partner the customer leaves. A transfer request needs the customer's e-mail.
+func (v *validator) sourcePartner(sp *SourcePartner, contactEmail string) {
+	if sp == nil {
+		return
+	}
+	if v.text("sourcePartner.tenantId", sp.TenantID, false) {
+		v.guid("sourcePartner.tenantId", sp.TenantID)
+	}
+	v.text("sourcePartner.name", sp.Name, false)
+	if v.personal("sourcePartner.email", sp.Email) && strings.TrimSpace(sp.Email) != "" && !isEmailAddress(strings.TrimSpace(sp.Email)) {
+		v.add("sourcePartner.email", "not an e-mail address")
+	}
+	if strings.TrimSpace(sp.TenantID) == "" && strings.TrimSpace(sp.Name) == "" && strings.TrimSpace(sp.Email) == "" {
+		v.add("sourcePartner", "give at least tenantId, name or email, or leave sourcePartner out")
+	}
+	if strings.TrimSpace(contactEmail) == "" {
+		v.add("contactEmail", "required with sourcePartner: Microsoft e-mails the customer the partner-to-partner transfer request")
+	}
 }
 
 type validator struct {
