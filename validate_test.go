@@ -146,6 +146,27 @@ func TestValidate(t *testing.T) {
 		{name: "ErrEmailNewline", give: func(r *TransferRequest) { r.ContactEmail = "jane@contoso.com\nBcc: x@evil.com" },
 			want: []string{"contactEmail: must not contain control characters"}},
 
+		{name: "OKSourcePartner", give: func(r *TransferRequest) {
+			r.ContactEmail = "jane@contoso.com"
+			r.SourcePartner = &SourcePartner{TenantID: " 3F2E1D0C-9b8a-4765-8432-10fedcba9876 ", Name: "Contoso Cloud", Email: "ops@contoso-cloud.example"}
+		}},
+		{name: "OKSourcePartnerNameOnly", give: func(r *TransferRequest) {
+			r.ContactEmail = "jane@contoso.com"
+			r.SourcePartner = &SourcePartner{Name: "Contoso Cloud"}
+		}},
+		{name: "ErrSourcePartnerFields", give: func(r *TransferRequest) {
+			r.ContactEmail = "jane@contoso.com"
+			r.SourcePartner = &SourcePartner{TenantID: "contoso", Email: "ops at contoso"}
+		}, want: []string{`sourcePartner.tenantId: "contoso" is not a GUID (expected 8-4-4-4-12 hexadecimal digits)`, "sourcePartner.email: not an e-mail address"}},
+		{name: "ErrSourcePartnerEmpty", give: func(r *TransferRequest) {
+			r.ContactEmail = "jane@contoso.com"
+			r.SourcePartner = &SourcePartner{}
+		}, want: []string{"sourcePartner: give at least tenantId, name or email, or leave sourcePartner out"}},
+		{name: "ErrSourcePartnerWithoutContactEmail", give: func(r *TransferRequest) {
+			r.ContactEmail = ""
+			r.SourcePartner = &SourcePartner{TenantID: "3f2e1d0c-9b8a-4765-8432-10fedcba9876"}
+		}, want: []string{"contactEmail: required with sourcePartner: Microsoft e-mails the customer the partner-to-partner transfer request"}},
+
 		{name: "ErrCountryName", give: func(r *TransferRequest) { r.Country = "Germany" },
 			want: []string{`country: "Germany" is not an ISO 3166-1 alpha-2 code`}},
 		{name: "ErrCountryUK", give: func(r *TransferRequest) { r.Country = "UK" },
