@@ -40,6 +40,13 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 		}
 		now := workflow.Now(ctx).UTC()
 
+		if step := t.transferStep(); step != nil {
+			next, err := step(ctx)
+			if err != nil || next == csptransfer.StageAwaitingApproval {
+				return next, err
+			}
+			continue
+		}
 		if due := t.dueLines(now); len(due) > 0 {
 			t.enter(ctx, csptransfer.StageProvisioning)
 			if err := t.buy(ctx, due); err != nil {
@@ -61,26 +68,43 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 			}
 			continue
 		}
+		if t.transferCheckDue(now) {
+			next, err := t.checkPartnerTransfer(ctx)
+			if err != nil || next == csptransfer.StageAwaitingApproval {
+				return next, err
+			}
+			continue
+		}
 		if t.allDone() {
 			t.notWaiting()
 			return csptransfer.StageCompleted, nil
 		}
 		if acted, err := t.expiryActions(ctx, now); err != nil {
 			return "", err
-		} else if acted {
+		} else if acted || t.remindTransferIfDue(ctx, now) {
 			continue
 		}
 
 		wake, what := t.nextWake(now)
-		if t.anyUnordered() {
+		if tw, twWhat := t.transferWake(); !tw.IsZero() {
+			// The request is what an operator most needs to see; other waits follow it.
+			if wake.IsZero() || !tw.After(wake) {
+				wake = tw
+			}
+			what = strings.TrimSuffix(twWhat+"; then "+what, "; then ")
+		}
+		switch {
+		case t.transferPending():
+			t.enter(ctx, csptransfer.StageAwaitingPartnerTransfer)
+		case t.anyUnordered():
 			t.enter(ctx, csptransfer.StageProvisioning)
-		} else {
+		default:
 			t.enter(ctx, csptransfer.StageAwaitingExpiry)
 		}
 		t.await(ctx, what, wake)
-		changes := t.changes
+		changes, signals := t.changes, t.transferSignals
 		cond := func() bool {
-			return t.abort != nil || t.changes != changes || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+			return t.abort != nil || t.changes != changes || t.transferSignals != signals || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 		}
 		var err error
 		if wake.IsZero() {
@@ -119,7 +143,7 @@ func (t *transfer) dueLines(now time.Time) []int {
 	open := t.openPurchaseLines()
 	var due []int
 	for i, l := range t.state.Status.Lines {
-		if l.Progress.Ordered || l.Unresolved || t.blocked(i) {
+		if l.Progress.Ordered || l.Unresolved || l.Transfers() || t.blocked(i) {
 			continue
 		}
 		if open[i] {
@@ -375,6 +399,9 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 
 func (t *transfer) lineDone(i int) bool {
 	l := t.state.Status.Lines[i]
+	if l.Transfers() {
+		return l.Progress.Transferred
+	}
 	return l.Progress.Provisioned && (!l.ReassignmentNeeded || l.Progress.Moved) &&
 		(l.Progress.OriginalState == activities.OriginalExpired || t.state.Skipped[i])
 }
@@ -390,7 +417,7 @@ func (t *transfer) allDone() bool {
 
 func (t *transfer) anyUnordered() bool {
 	for _, l := range t.state.Status.Lines {
-		if !l.Progress.Ordered {
+		if !l.Progress.Ordered && !l.Transfers() {
 			return true
 		}
 	}
@@ -505,6 +532,8 @@ func (t *transfer) nextWake(now time.Time) (time.Time, string) {
 	blocked := 0
 	for i, l := range t.state.Status.Lines {
 		switch {
+		case l.Transfers():
+			// the request's own wake (transferWake)
 		case !l.Progress.Ordered && (l.Unresolved || t.blocked(i)):
 			blocked++
 		case !l.Progress.Ordered:
@@ -537,6 +566,28 @@ func (t *transfer) aborted(ctx workflow.Context, ab *csptransfer.Abort) (csptran
 		reason = "aborted by an operator"
 	}
 	note := reason
+	if pt := t.partnerTransfer(); pt != nil && pt.Outcome == csptransfer.PartnerTransferPending {
+		// Left pending, the source partner could still move the subscriptions to a transfer that ended.
+		var res activities.CancelPartnerTransferResult
+		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Cancel the partner-to-partner transfer request"), a.CancelPartnerTransfer,
+			activities.CancelPartnerTransferInput{
+				PartnerTenantID:  t.state.Status.PartnerTenantID,
+				CustomerTenantID: t.req.CustomerTenantID,
+				TransferID:       pt.ID,
+				RequestID:        t.requestID(ctx, "partner-transfer-cancel"),
+			}).Get(ctx, &res)
+		switch {
+		case err != nil:
+			msg, _ := describeFailure(err)
+			note += fmt.Sprintf("; partner transfer request %s could not be cancelled (%s): cancel it in Partner Center", pt.ID, msg)
+		case res.Outcome == csptransfer.PartnerTransferComplete:
+			pt.Status, pt.Outcome = res.Status, res.Outcome
+			note += fmt.Sprintf("; partner transfer request %s was already complete: its subscriptions now belong to this partner", pt.ID)
+		default:
+			pt.Status, pt.Outcome = res.Status, res.Outcome
+			note += fmt.Sprintf("; partner transfer request %s cancelled", pt.ID)
+		}
+	}
 	if len(t.state.Bought) > 0 {
 		if ab.CancelRefundable {
 			ids := make([]string, 0, len(t.state.Bought))

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,20 @@ type PlanInput struct {
 	Approval csptransfer.ApprovalPolicy `json:"approval,omitempty"`
 	// Country is the customer's country, only used in notes.
 	Country string `json:"country,omitempty"`
+
+	// Transfers lets lines move by partner-to-partner transfer request. Plans made before transfers existed
+	// buy every line, and keep doing so when remade.
+	Transfers bool `json:"transfers,omitempty"`
+	// SourcePartner is the request's sourcePartner, if any.
+	SourcePartner *csptransfer.SourcePartner `json:"sourcePartner,omitempty"`
+	// CustomerEmail says the request names the customer's e-mail, which a transfer request needs.
+	CustomerEmail bool `json:"customerEmail,omitempty"`
+	// BuyInstead holds, by line key, why a line that could move by transfer is bought: its transfer failed,
+	// expired, was cancelled or left it out.
+	BuyInstead map[string]string `json:"buyInstead,omitempty"`
+	// TransferOnly, once the transfer request is made, holds the keys of the lines it is for: no other line
+	// can join it.
+	TransferOnly []string `json:"transferOnly,omitempty"`
 }
 
 // PlanResult is the offer plan.
@@ -41,6 +56,8 @@ type PlanResult struct {
 	NeedsApproval bool `json:"needsApproval"`
 	// Ready is true when no line is unresolved, i.e. every line has a target an operator need not choose.
 	Ready bool `json:"ready"`
+	// SourcePartnerTenantID is the CSP partner the transfer request goes to, when some line moves by transfer.
+	SourcePartnerTenantID string `json:"sourcePartnerTenantId,omitempty"`
 }
 
 // Plan decides, for every original, what to buy: the same offer with the same seats when it can still be
@@ -50,6 +67,11 @@ type PlanResult struct {
 // Originals of the same SKU that end on the same date become one line with their seats summed (the seats
 // pool in the tenant). Originals of the same SKU that end on different dates stay separate lines, so each is
 // bought at its own time and each expiry is awaited on its own.
+//
+// With Transfers set, originals sold by another CSP partner move by one partner-to-partner transfer request
+// to that partner (billing moves, the term continues, nothing is bought) when they are eligible: sold by the
+// source partner, active, the same offer on sale in new commerce for the customer's country, no operator
+// override, the customer's e-mail known. Every other line is bought, and its note says why.
 //
 // Plan returns an error only when the input breaks its contract (an original without SKU, quantity or
 // expiry, two catalog facts for one SKU, an unknown approval policy); everything about offers is reported
@@ -63,8 +85,24 @@ func Plan(in PlanInput) (PlanResult, error) {
 	overrides := indexOverrides(in.Overrides)
 
 	var res PlanResult
-	for _, g := range groupOriginals(in.Originals, facts) {
-		line := planLine(g, facts.byID[g.skuID], lookupOverride(overrides, g), in.OverrideTargets, in.Country)
+	src := sourcePartnerOf(in)
+	transferItems, avoidableOverlap := 0, false
+	for _, g := range groupOriginals(in.Originals, facts, in.Transfers) {
+		f, ov := facts.byID[g.skuID], lookupOverride(overrides, g)
+		line := planLine(g, f, ov, in.OverrideTargets, in.Country)
+		if in.Transfers {
+			line.SourcePartnerTenantID, line.SourceSubscriptionIDs = g.owner, g.subscriptionIDs
+			why, ok := transferable(in, g, f, ov, src, lineKey(line), transferItems)
+			avoidableOverlap = avoidableOverlap || why == noCustomerEmail
+			if ok {
+				transferLine(&line, f, why)
+				transferItems += g.count
+				res.SourcePartnerTenantID = src.TenantID
+				res.Lines = append(res.Lines, line)
+				continue
+			}
+			line.Method, line.MethodReason = csptransfer.MethodBuy, why
+		}
 		checkQuantity(&line, g.offer)
 		res.Lines = append(res.Lines, line)
 	}
@@ -85,12 +123,99 @@ func Plan(in PlanInput) (PlanResult, error) {
 	case csptransfer.ApprovalNever:
 		res.NeedsApproval = !res.Ready
 	default:
-		res.NeedsApproval = anyChange || !res.Ready
+		// Paying twice where a transfer could have avoided it is worth an operator's look.
+		res.NeedsApproval = anyChange || !res.Ready || avoidableOverlap
 	}
 	if res.Lines == nil {
 		res.Lines = []csptransfer.PlanLine{}
 	}
 	return res, nil
+}
+
+// maxTransferItems is how many subscriptions one transfer request takes. Third-party guides say 25;
+// Microsoft does not document it (UNCONFIRMED), so the limit errs on the safe side: more are bought.
+const maxTransferItems = 25
+
+// noCustomerEmail is why an otherwise transferable line is bought when the request has no contactEmail.
+const noCustomerEmail = "a partner-to-partner transfer would avoid paying twice, but Microsoft needs the customer's e-mail on the request: " +
+	"start the transfer again with contactEmail (and sourcePartner) to transfer it; as planned it is bought and the original left to expire"
+
+// sourcePartner is the CSP partner a transfer request goes to: the request's when it names a tenant,
+// otherwise the partner selling most of the originals (ties go to the smaller tenant id).
+func sourcePartnerOf(in PlanInput) csptransfer.SourcePartner {
+	var src csptransfer.SourcePartner
+	if in.SourcePartner != nil {
+		src = *in.SourcePartner
+		src.TenantID = normSku(src.TenantID)
+	}
+	if src.TenantID != "" || !in.Transfers {
+		return src
+	}
+	count := map[string]int{}
+	for _, o := range in.Originals {
+		if owner := normSku(o.OwnerTenantID); owner != "" {
+			count[owner]++
+		}
+	}
+	for _, owner := range workflow.DeterministicKeys(count) {
+		if count[owner] > count[src.TenantID] {
+			src.TenantID = owner
+		}
+	}
+	return src
+}
+
+// transferable says whether a group of originals moves by partner-to-partner transfer, and why or why not.
+func transferable(in PlanInput, g *originalGroup, f *activities.CatalogFacts, ov *override, src csptransfer.SourcePartner, key string, items int) (string, bool) {
+	where := "the customer's country"
+	if in.Country != "" {
+		where = in.Country
+	}
+	switch {
+	case g.owner == "":
+		return "bought outside CSP (direct, EA, Open or another reseller): the offer is bought and the original left to expire", false
+	case g.owner != src.TenantID:
+		return fmt.Sprintf("sold by CSP partner %s, while the transfer request goes to %s: bought, and the original left to expire",
+			g.owner, describePartner(src)), false
+	case in.BuyInstead[key] != "":
+		return in.BuyInstead[key], false
+	case in.TransferOnly != nil && !slices.Contains(in.TransferOnly, key):
+		return "sold by the source partner, but the transfer request was made before this line could transfer: it is bought and the original left to expire", false
+	case g.pastEnd:
+		return "sold by the source partner but already past its end date: a transfer needs an active subscription, so it is bought at once", false
+	case ov != nil:
+		return ov.what + " chooses the offer to buy; a transfer keeps the original offer, so it is bought and the original left to expire", false
+	case f == nil || f.SameSku == nil || !f.SameSku.Purchasable || !csptransfer.IsCatalogItemID(f.SameSku.CatalogItemID):
+		return fmt.Sprintf("sold by the source partner, but this offer is not on sale in new commerce for %s, so a transfer is not expected to be accepted: it is bought and the original left to expire", where), false
+	case items+g.count > maxTransferItems:
+		return fmt.Sprintf("one transfer request takes at most %d subscriptions: this one is bought and the original left to expire", maxTransferItems), false
+	case !in.CustomerEmail:
+		return noCustomerEmail, false
+	}
+	return fmt.Sprintf("sold by CSP partner %s: moves by a partner-to-partner transfer request — billing moves to this partner, the term continues, nothing is bought, no license moves",
+		describePartner(src)), true
+}
+
+// transferLine makes line a transfer of the same offer: nothing bought, no user moved.
+func transferLine(line *csptransfer.PlanLine, f *activities.CatalogFacts, why string) {
+	line.Method, line.MethodReason = csptransfer.MethodTransfer, why
+	setTarget(line, f.SameSku.CatalogItemID, f.SameSku)
+	if line.TargetSkuID == "" {
+		line.TargetSkuID = line.SourceSkuID
+	}
+	line.SameOffer, line.ReassignmentNeeded = true, false
+}
+
+func describePartner(p csptransfer.SourcePartner) string {
+	switch {
+	case p.Name != "" && p.TenantID != "":
+		return fmt.Sprintf("%s (%s)", p.Name, p.TenantID)
+	case p.TenantID != "":
+		return p.TenantID
+	case p.Name != "":
+		return p.Name
+	}
+	return "(no partner owns any original)"
 }
 
 // ProvisionAt is when a line should be bought: now in immediately mode; in beforeExpiry mode the original's
@@ -194,18 +319,23 @@ func indexOverrides(m map[string]string) overrideIndex {
 	return idx
 }
 
-// originalGroup is the originals of one SKU that end at one instant.
+// originalGroup is the originals of one SKU that end at one instant (and, when transfers are planned, that
+// one partner sells).
 type originalGroup struct {
 	skuID, partNumber string
 	quantity, count   int
 	expiresAt         time.Time
+	// owner is the CSP partner tenant selling the originals, empty when bought outside CSP; subscriptionIDs
+	// are theirs, when known.
+	owner           string
+	subscriptionIDs []string
 	// pastEnd: an original of the group is already past its end date.
 	pastEnd bool
 	// offer is the target offer once chosen, for its quantity limits.
 	offer *activities.CatalogOffer
 }
 
-func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogIndex) []*originalGroup {
+func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogIndex, byOwner bool) []*originalGroup {
 	byKey := make(map[string]*originalGroup, len(originals))
 	var groups []*originalGroup
 	for _, o := range originals {
@@ -222,11 +352,19 @@ func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogI
 			key = "pn:" + normSku(pn)
 		}
 		key += "@" + exp.Format(time.RFC3339Nano)
+		owner := ""
+		if byOwner {
+			owner = normSku(o.OwnerTenantID)
+			key += "/" + owner
+		}
 		g := byKey[key]
 		if g == nil {
-			g = &originalGroup{skuID: id, partNumber: pn, expiresAt: exp}
+			g = &originalGroup{skuID: id, partNumber: pn, expiresAt: exp, owner: owner}
 			byKey[key] = g
 			groups = append(groups, g)
+		}
+		if sub := normSku(o.SubscriptionID); byOwner && sub != "" {
+			g.subscriptionIDs = append(g.subscriptionIDs, sub)
 		}
 		if g.partNumber == "" {
 			g.partNumber = pn
@@ -243,8 +381,14 @@ func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogI
 		if a.skuID != b.skuID {
 			return a.skuID < b.skuID
 		}
-		return normSku(a.partNumber) < normSku(b.partNumber)
+		if pa, pb := normSku(a.partNumber), normSku(b.partNumber); pa != pb {
+			return pa < pb
+		}
+		return a.owner < b.owner
 	})
+	for _, g := range groups {
+		sort.Strings(g.subscriptionIDs)
+	}
 	return groups
 }
 

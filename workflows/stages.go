@@ -278,7 +278,12 @@ func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
 // notify e-mails the contact, retrying a few times: a message that still cannot be sent is the caller's
 // to report, never a reason to hold the transfer.
 func (t *transfer) notify(ctx workflow.Context, kind, summary, subject, body string) error {
-	if t.req.ContactEmail == "" {
+	return t.notifyTo(ctx, t.req.ContactEmail, kind, summary, subject, body)
+}
+
+// notifyTo e-mails one address (nothing when it is empty), retrying as notify does.
+func (t *transfer) notifyTo(ctx workflow.Context, to, kind, summary, subject, body string) error {
+	if to == "" {
 		return nil
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -287,7 +292,7 @@ func (t *transfer) notify(ctx workflow.Context, kind, summary, subject, body str
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: 10 * time.Second},
 	})
 	return workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-		Kind: kind, To: t.req.ContactEmail, Reference: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Kind: kind, To: to, Reference: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Subject: subject, Body: body,
 	}).Get(ctx, nil)
 }
@@ -367,6 +372,11 @@ func (t *transfer) discover(ctx workflow.Context) (csptransfer.Stage, error) {
 
 // plan reads the catalog for the originals and makes (or remakes) the plan.
 func (t *transfer) plan(ctx workflow.Context) (csptransfer.Stage, error) {
+	if t.state.Status.PlanVersion == 0 && !t.state.PartnerTransfers {
+		// Decided once, at the first plan: transfers planned before partner-to-partner transfers existed
+		// keep buying every line when they plan again.
+		t.state.PartnerTransfers = workflow.GetVersion(ctx, changePartnerTransfers, workflow.DefaultVersion, 1) > workflow.DefaultVersion
+	}
 	var res activities.CatalogResult
 	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Read the catalog for the originals' offers"),
 		a.Catalog, activities.CatalogInput{
@@ -402,6 +412,11 @@ func (t *transfer) replan() (PlanResult, error) {
 		OverrideTargets: t.state.OverrideTargets,
 		Approval:        t.req.Approval,
 		Country:         t.state.Country,
+		Transfers:       t.state.PartnerTransfers,
+		SourcePartner:   t.req.SourcePartner,
+		CustomerEmail:   t.req.ContactEmail != "",
+		BuyInstead:      t.state.TransferFallbacks,
+		TransferOnly:    t.transferOnly(),
 	})
 	if err != nil {
 		return PlanResult{}, err
@@ -413,7 +428,7 @@ func (t *transfer) replan() (PlanResult, error) {
 	lines := make([]csptransfer.Line, 0, len(res.Lines))
 	for _, pl := range res.Lines {
 		prev, ok := old[lineKey(pl)]
-		if ok && prev.Progress.Ordered {
+		if ok && (prev.Progress.Ordered || prev.Progress.Transferred) {
 			lines = append(lines, prev)
 			continue
 		}
@@ -428,12 +443,26 @@ func (t *transfer) replan() (PlanResult, error) {
 	return res, nil
 }
 
+// lineKey identifies a line across re-plans: its SKU, its originals' end and the partner selling them (plans
+// made before transfers existed never name one, so their keys are unchanged).
+// transferOnly is, once the transfer request is made, the keys of the lines it is for (never nil then).
+func (t *transfer) transferOnly() []string {
+	if t.partnerTransfer() == nil {
+		return nil
+	}
+	return append([]string{}, t.state.TransferKeys...)
+}
+
 func lineKey(l csptransfer.PlanLine) string {
 	src := l.SourceSkuID
 	if src == "" {
 		src = l.SourceSkuPartNumber
 	}
-	return strings.ToLower(src) + "|" + l.OriginalExpiresAt.UTC().Format(time.RFC3339)
+	key := strings.ToLower(src) + "|" + l.OriginalExpiresAt.UTC().Format(time.RFC3339)
+	if l.SourcePartnerTenantID != "" {
+		key += "|" + strings.ToLower(l.SourcePartnerTenantID)
+	}
+	return key
 }
 
 func (t *transfer) overrides() map[string]string {
@@ -518,7 +547,7 @@ func (t *transfer) mappingsDirty() bool {
 	for _, src := range workflow.DeterministicKeys(t.state.Mappings) {
 		target := t.state.Mappings[src]
 		for _, l := range t.state.Status.Lines {
-			if l.Progress.Ordered {
+			if l.Progress.Ordered || (l.Transfers() && t.partnerTransfer() != nil) {
 				continue
 			}
 			if strings.EqualFold(l.SourceSkuID, src) || strings.EqualFold(l.SourceSkuPartNumber, src) {

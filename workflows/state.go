@@ -51,6 +51,17 @@ type TransferState struct {
 	RemindedExpiries map[string]bool `json:"remindedExpiries,omitempty"`
 	// Skipped lines no longer wait for their original's expiry.
 	Skipped map[int]bool `json:"skipped,omitempty"`
+	// PartnerTransfers says plans may move lines by partner-to-partner transfer request; transfers planned
+	// before this existed buy every line.
+	PartnerTransfers bool `json:"partnerTransfers,omitempty"`
+	// TransferKeys are the keys of the lines the transfer request (Status.PartnerTransfer) was made for.
+	TransferKeys []string `json:"transferKeys,omitempty"`
+	// TransferFallbacks holds, by line key, why a line that could have moved by transfer is bought.
+	TransferFallbacks map[string]string `json:"transferFallbacks,omitempty"`
+	// TransferReminderAt is when the source partner and the customer are next reminded of the request.
+	TransferReminderAt time.Time `json:"transferReminderAt,omitzero"`
+	// PendingTransferCheck carries a partner-transfer-updated signal not yet acted on into the next run.
+	PendingTransferCheck bool `json:"pendingTransferCheck,omitempty"`
 	// Indexed holds the search attribute values the transfer wrote (by name, as text; empty for removed),
 	// so that it writes only what changes.
 	Indexed map[string]string `json:"indexed,omitempty"`

@@ -50,6 +50,10 @@ type transfer struct {
 	adminSignals     int
 	agreementSignals []csptransfer.AgreementAccepted
 	abort            *csptransfer.Abort
+	// transferSignals counts partner-transfer-updated signals since the request was last read.
+	transferSignals int
+	// cancelTransfer is an operator's cancel-transfer the main loop has not acted on yet.
+	cancelTransfer *csptransfer.CancelTransfer
 	// changes counts operator updates (mapping, approval, skip) so waits can wake on them.
 	changes int
 }
@@ -63,7 +67,10 @@ func newTransfer(ctx workflow.Context, in runInput) *transfer {
 			t.acceptSignals = 1
 		}
 		t.agreementSignals = t.state.PendingAgreements
-		t.state.PendingVerification, t.state.PendingAgreements = false, nil
+		if t.state.PendingTransferCheck {
+			t.transferSignals = 1
+		}
+		t.state.PendingVerification, t.state.PendingAgreements, t.state.PendingTransferCheck = false, nil, false
 	} else {
 		t.forgedState = in.Continued != nil
 		now := workflow.Now(ctx).UTC()
@@ -96,7 +103,11 @@ func (t *transfer) setup(ctx workflow.Context) error {
 // stage, which is what continue-as-new relies on. A transfer passes the stages in this order:
 //
 //	Validating → CheckingRegion → Inviting → AwaitingAcceptance → CheckingAgreement → Discovering →
-//	Planning ⇄ AwaitingApproval → fulfil: Provisioning → ReassigningLicenses → AwaitingExpiry → Completed
+//	Planning ⇄ AwaitingApproval → fulfil: AwaitingPartnerTransfer | Provisioning → ReassigningLicenses → AwaitingExpiry → Completed
+//
+// Lines sold by another CSP partner wait in AwaitingPartnerTransfer for the source partner to accept one
+// partner-to-partner transfer request, while the other lines are bought; lines the request does not
+// transfer go back through AwaitingApproval (when the policy asks) to be bought.
 //
 // fulfil takes every line through its last three stages in time order: a line bought shortly before its
 // original's end (provisioning beforeExpiry) is provisioned while others already wait for their expiry,
@@ -132,7 +143,7 @@ func (t *transfer) run(ctx workflow.Context) (csptransfer.TransferReport, error)
 			next, err = t.plan(ctx)
 		case csptransfer.StageAwaitingApproval:
 			next, err = t.awaitApproval(ctx)
-		case csptransfer.StageProvisioning, csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
+		case csptransfer.StageAwaitingPartnerTransfer, csptransfer.StageProvisioning, csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
 			next, err = t.fulfil(ctx)
 		default:
 			err = fmt.Errorf("unknown stage %q", stage)
@@ -161,6 +172,7 @@ var transferSignals = []struct{ name, description string }{
 	{csptransfer.SignalAdminAccessApproved, "The customer approved GDAP admin access (verified before use)"},
 	{csptransfer.SignalAgreementAccepted, "The customer accepted the Microsoft Customer Agreement (optionally with the partner's attestation)"},
 	{csptransfer.SignalAbort, "Stop the transfer; after purchase new subscriptions are kept unless cancelRefundable"},
+	{csptransfer.SignalPartnerTransferUpdated, "Partner Center announced a change of the partner-to-partner transfer request (read back before use)"},
 }
 
 // listen takes in every signal as it arrives, for as long as the run lasts.
@@ -202,6 +214,9 @@ func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr
 	case csptransfer.SignalAgreementAccepted:
 		return takeForCustomer(t, name, take, func(s csptransfer.AgreementAccepted) string { return s.CustomerTenantID },
 			func(s csptransfer.AgreementAccepted) { t.agreementSignals = append(t.agreementSignals, s) })
+	case csptransfer.SignalPartnerTransferUpdated:
+		return takeForCustomer(t, name, take, func(s csptransfer.PartnerTransferUpdated) string { return s.CustomerTenantID },
+			func(csptransfer.PartnerTransferUpdated) { t.transferSignals++ })
 	case csptransfer.SignalAbort:
 		var s csptransfer.Abort
 		if !take(&s) {
@@ -416,14 +431,37 @@ func (t *transfer) details() string {
 	if s.InvitationURL != "" && !t.state.Accepted {
 		b.WriteString(fmt.Sprintf("**Invitation link:** %s\n\n", s.InvitationURL))
 	}
+	if pt := s.PartnerTransfer; pt != nil {
+		b.WriteString(fmt.Sprintf("**Partner transfer request:** %s — %s (%s), from %s, %d line(s)", pt.ID, pt.Status, pt.Outcome,
+			describePartner(csptransfer.SourcePartner{TenantID: pt.SourcePartnerTenantID, Name: pt.SourcePartnerName}), len(pt.Lines)))
+		if pt.ExpiresAt != nil {
+			b.WriteString(", expires " + pt.ExpiresAt.Format(time.RFC3339))
+		}
+		if pt.NextCheckAt != nil {
+			b.WriteString(", next check " + pt.NextCheckAt.Format(time.RFC3339))
+		}
+		b.WriteString("\n\n")
+		for _, it := range pt.Items {
+			if it.ErrorCode != "" || it.Error != "" {
+				b.WriteString(fmt.Sprintf("- %s: %s %s\n", orDash(it.SubscriptionID), it.ErrorCode, it.Error))
+			}
+		}
+	}
 	if len(s.Lines) > 0 {
-		b.WriteString(fmt.Sprintf("**Plan v%d**\n\n| source | target | seats | same offer | ordered | provisioned | users moved | original |\n|---|---|---|---|---|---|---|---|\n", s.PlanVersion))
+		b.WriteString(fmt.Sprintf("**Plan v%d**\n\n| source | how | target | seats | same offer | ordered | provisioned | users moved | original |\n|---|---|---|---|---|---|---|---|---|\n", s.PlanVersion))
 		for _, l := range s.Lines {
 			target := l.TargetCatalogItemID
 			if l.Unresolved {
 				target = "— (choose with set-offer-mapping)"
 			}
-			b.WriteString(fmt.Sprintf("| %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", l.SourceName(), target, l.Quantity,
+			how := "buy"
+			if l.Transfers() {
+				how = "transfer (awaited)"
+				if l.Progress.Transferred {
+					how = "transferred"
+				}
+			}
+			b.WriteString(fmt.Sprintf("| %s | %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", l.SourceName(), how, target, l.Quantity,
 				l.SameOffer, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.UsersToMove,
 				orDash(l.Progress.OriginalState), l.OriginalExpiresAt.Format("2006-01-02")))
 		}
@@ -447,14 +485,16 @@ func orDash(s string) string {
 // re-plan is pending, because the set-offer-mapping handler that asked for it finishes only once the
 // main loop has planned again: waiting for that handler here would wait forever.
 func (t *transfer) continueAsNewIfSuggested(ctx workflow.Context) error {
-	if !workflow.GetInfo(ctx).GetContinueAsNewSuggested() || t.mappingsDirty() {
+	if !workflow.GetInfo(ctx).GetContinueAsNewSuggested() || t.mappingsDirty() || t.cancelTransfer != nil {
 		return nil
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || t.mappingsDirty() }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return workflow.AllHandlersFinished(ctx) || t.mappingsDirty() || t.cancelTransfer != nil
+	}); err != nil {
 		return err
 	}
-	if t.mappingsDirty() {
-		return nil // a mapping arrived while waiting: plan first
+	if t.mappingsDirty() || t.cancelTransfer != nil {
+		return nil // a mapping or a cancel arrived while waiting: act on it first
 	}
 	t.drainSignals(ctx)
 	if t.abort != nil {
@@ -464,6 +504,7 @@ func (t *transfer) continueAsNewIfSuggested(ctx workflow.Context) error {
 	st.Status.UpdatedAt = workflow.Now(ctx).UTC()
 	st.PendingVerification = t.acceptSignals > 0 || t.adminSignals > 0
 	st.PendingAgreements = t.agreementSignals
+	st.PendingTransferCheck = t.transferSignals > 0
 	t.log.Info("Continuing as new", "HistoryLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	return workflow.NewContinueAsNewError(ctx, csptransfer.WorkflowType, runInput{TransferRequest: t.req, Continued: &st})
 }
@@ -540,4 +581,6 @@ const (
 	changeMergeDrainedAbort = "merge-drained-abort"
 	// changeInviteSteps: the invitation is one activity per side effect.
 	changeInviteSteps = "invite-one-effect-per-activity"
+	// changePartnerTransfers: lines sold by another CSP partner move by partner-to-partner transfer request.
+	changePartnerTransfers = "partner-to-partner-transfers"
 )

@@ -31,6 +31,12 @@ func (t *transfer) registerUpdates(ctx workflow.Context) error {
 	}); err != nil {
 		return fmt.Errorf("register %s: %w", csptransfer.UpdateSkipExpiryWait, err)
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, csptransfer.UpdateCancelTransfer, t.cancelTransferUpdate, workflow.UpdateHandlerOptions{
+		Validator:   t.validateCancelTransfer,
+		Description: "Withdraw the pending partner-to-partner transfer request; its lines are bought instead",
+	}); err != nil {
+		return fmt.Errorf("register %s: %w", csptransfer.UpdateCancelTransfer, err)
+	}
 	return nil
 }
 
@@ -82,11 +88,14 @@ func (t *transfer) validateSetOfferMapping(_ workflow.Context, in csptransfer.Se
 	switch {
 	case line == nil:
 		return fmt.Errorf("set-offer-mapping: sourceSku %q is not in the plan", in.SourceSku)
+	case t.inPendingTransfer(in.SourceSku):
+		return fmt.Errorf("set-offer-mapping: %s moves by the partner-to-partner transfer request; cancel it with cancel-transfer first to buy another offer", in.SourceSku)
 	case line.Progress.Ordered:
 		return fmt.Errorf("set-offer-mapping: %s is already ordered; what was bought cannot change", in.SourceSku)
 	}
 	switch s.Stage {
-	case csptransfer.StagePlanning, csptransfer.StageAwaitingApproval, csptransfer.StageProvisioning, csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
+	case csptransfer.StagePlanning, csptransfer.StageAwaitingApproval, csptransfer.StageAwaitingPartnerTransfer, csptransfer.StageProvisioning,
+		csptransfer.StageReassigningLicenses, csptransfer.StageAwaitingExpiry:
 		return nil
 	}
 	return fmt.Errorf("set-offer-mapping: the transfer is in stage %s; mappings can change from Planning until a line is ordered", s.Stage)
