@@ -26,3 +26,43 @@ const (
 	// country.
 	CodeNotAvailableInCountry = "800070"
 )
+
+// Transfer error codes (TransferErrorCode in Microsoft's TransferEntity
+// resources), as msrest.Code returns them for the transfer calls and as
+// TransferError.Code carries them. Microsoft does not document the HTTP
+// statuses of the 9001xx codes.
+const (
+	// CodeTransferPartnerTokenMissing: no partner token in the request
+	// context (HTTP 401).
+	CodeTransferPartnerTokenMissing = "800001"
+	// CodeTransferInvalidInput: the transfer request is invalid (HTTP 400).
+	CodeTransferInvalidInput = "800002"
+	// CodeTransferServiceError: unexpected service error (HTTP 500).
+	CodeTransferServiceError = "800003"
+	// CodeTransferInvalidOffer: a line names an invalid offer (HTTP 400).
+	CodeTransferInvalidOffer = "800004"
+	// CodeTransferCreateOrderFailed: the order behind the transfer could
+	// not be created (HTTP 500).
+	CodeTransferCreateOrderFailed = "800005"
+	// CodeTransferPartnerIDNotFound: the partner ID (MPN ID) on record is
+	// unknown (HTTP 404).
+	CodeTransferPartnerIDNotFound = "800015"
+	// CodeTransferNotIndirectReseller: the partner ID on record is not a
+	// valid indirect reseller (HTTP 400).
+	CodeTransferNotIndirectReseller = "800016"
+	// CodeTransferNotFound: no such transfer request.
+	CodeTransferNotFound = "900100"
+	// CodeTransferInProgress: the transfer request is already in progress;
+	// read it instead of creating or changing it again.
+	CodeTransferInProgress = "900101"
+	// CodeTransferAlreadyComplete: the transfer request is already
+	// complete; it can no longer be cancelled.
+	CodeTransferAlreadyComplete = "900102"
+	// CodeTransferOrderFailed: the transfer order failed (legacy example:
+	// the source subscription was not in sync).
+	CodeTransferOrderFailed = "900103"
+	// CodeTransferProcessedByAnotherRequest: another request is processing
+	// the transfer. msrest does not mark it retryable (only 800064 is):
+	// wait and read the transfer back.
+	CodeTransferProcessedByAnotherRequest = "900104"
+)
