@@ -131,7 +131,12 @@ func (s *Sandbox) handleListCustomers(w http.ResponseWriter, _ *http.Request) {
 			partners = append(partners, map[string]any{"tenantId": p.TenantID, "companyName": p.CompanyName, "country": p.Country,
 				"market": market(p.Country), "invitationUrl": s.invitationURL(p.TenantID)})
 		}
-		return jsonReply(http.StatusOK, map[string]any{"partners": partners, "customers": out})
+		sources := []map[string]any{}
+		for _, id := range sortedKeys(s.sources) {
+			p := s.sources[id]
+			sources = append(sources, map[string]any{"tenantId": p.TenantID, "companyName": p.CompanyName, "country": p.Country})
+		}
+		return jsonReply(http.StatusOK, map[string]any{"partners": partners, "sourcePartners": sources, "customers": out})
 	})
 }
 
@@ -173,6 +178,7 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 			carts = append(carts, s.cartJSON(c, ct))
 		}
 		out["carts"] = carts
+		out["transfers"] = s.transferViewsLocked(c)
 		return jsonReply(http.StatusOK, out)
 	})
 }

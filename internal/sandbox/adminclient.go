@@ -50,6 +50,35 @@ func (a AdminClient) ApproveGDAP(ctx context.Context, relationshipID string) err
 	return a.call(ctx, "approve GDAP", http.MethodPost, "/sandbox/gdap/"+url.PathEscape(relationshipID)+"/approve", nil, nil)
 }
 
+// Transfers lists a customer's partner-to-partner transfer requests, oldest first.
+func (a AdminClient) Transfers(ctx context.Context, customerTenantID string) ([]TransferView, error) {
+	var v []TransferView
+	err := a.call(ctx, "transfers", http.MethodGet, "/sandbox/customers/"+url.PathEscape(customerTenantID)+"/transfers", nil, &v)
+	return v, err
+}
+
+// AcceptTransfer is the source partner accepting a transfer request for the subscriptions named (by
+// Partner Center subscription id), or for every eligible one when none is named. The transfer completes
+// at once; a subscription that cannot move fails on its line.
+func (a AdminClient) AcceptTransfer(ctx context.Context, customerTenantID, transferID string, subscriptionIDs ...string) error {
+	return a.call(ctx, "accept transfer", http.MethodPost, transferAdminPath(customerTenantID, transferID, "accept"),
+		acceptTransferInput{SubscriptionIDs: subscriptionIDs}, nil)
+}
+
+// RejectTransfer is the source partner rejecting a transfer request.
+func (a AdminClient) RejectTransfer(ctx context.Context, customerTenantID, transferID string) error {
+	return a.call(ctx, "reject transfer", http.MethodPost, transferAdminPath(customerTenantID, transferID, "reject"), nil, nil)
+}
+
+// ExpireTransfer lets a pending transfer request expire now.
+func (a AdminClient) ExpireTransfer(ctx context.Context, customerTenantID, transferID string) error {
+	return a.call(ctx, "expire transfer", http.MethodPost, transferAdminPath(customerTenantID, transferID, "expire"), nil, nil)
+}
+
+func transferAdminPath(customerTenantID, transferID, action string) string {
+	return "/sandbox/customers/" + url.PathEscape(customerTenantID) + "/transfers/" + url.PathEscape(transferID) + "/" + action
+}
+
 // Ledger reads the sandbox's report on the invariants of every customer.
 func (a AdminClient) Ledger(ctx context.Context) (Ledger, error) {
 	var l Ledger

@@ -213,10 +213,13 @@ func join(a, b string) string {
 	return a + " " + b
 }
 
-// resolveTenantLocked accepts a partner or customer tenant id, or a customer domain.
+// resolveTenantLocked accepts a partner (transacting or source) or customer tenant id, or a customer domain.
 func (s *Sandbox) resolveTenantLocked(t string) (string, bool) {
 	t = strings.ToLower(t)
 	if _, ok := s.st.Partners[t]; ok {
+		return t, true
+	}
+	if _, ok := s.sources[t]; ok {
 		return t, true
 	}
 	if _, ok := s.st.Customers[t]; ok {

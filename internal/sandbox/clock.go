@@ -121,7 +121,7 @@ func (s *Sandbox) nextEventLocked() (time.Time, func()) {
 	for _, id := range sortedKeys(s.st.Customers) {
 		c := s.st.Customers[id]
 		for _, o := range c.Originals {
-			if o.NextLifecycle != nil && o.Status != statusDeleted {
+			if o.NextLifecycle != nil && o.Status != statusDeleted && o.TransferredTo == "" {
 				consider(*o.NextLifecycle, func() { s.advanceOriginalLocked(c, o) })
 			}
 		}
@@ -139,6 +139,14 @@ func (s *Sandbox) nextEventLocked() (time.Time, func()) {
 		for _, ct := range c.Carts {
 			if ct.Status == "Active" && !ct.CheckingOut {
 				consider(ct.Expiration, func() { ct.Status = "Expired" })
+			}
+		}
+		for _, t := range c.Transfers {
+			if t.Status == transferInProgress {
+				consider(t.Expiration, func() {
+					t.Status = transferExpired
+					t.LastModified = t.Expiration
+				})
 			}
 		}
 	}
@@ -169,6 +177,7 @@ func (s *Sandbox) advanceOriginalLocked(c *customer, o *companySub) {
 			return
 		}
 		o.Status = statusWarning
+		o.EndedAt = at
 		next := at.Add(graceWarning)
 		o.NextLifecycle = &next
 	case statusWarning:

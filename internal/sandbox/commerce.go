@@ -503,6 +503,9 @@ func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, 
 	sub := findSub(c, id)
 	if sub == nil || sub.PartnerID != p.TenantID {
 		for _, o := range c.Originals {
+			if o.TransferredTo != "" {
+				continue // now a partner's subscription: counted once below
+			}
 			if strings.EqualFold(o.ID, id) || strings.EqualFold(o.CommerceSubscriptionID, id) {
 				c.Ledger.OriginalCancelAttempts++
 				s.dirty = true
@@ -525,7 +528,7 @@ func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, 
 		if !strings.EqualFold(*patch.Status, "deleted") {
 			return pcErr(http.StatusBadRequest, 800002, "status can only be changed to deleted (cancel)")
 		}
-		if now.After(sub.CancellationUntil) {
+		if now.After(sub.CancellationUntil) || sub.TransferID != "" { // a transferred one has no refund window at the target
 			return pcErr(http.StatusBadRequest, 800002, "Subscription "+sub.ID+" cannot be cancelled: the cancellation window ended at "+sub.CancellationUntil.Format(time.RFC3339)+".")
 		}
 		sub.Status = "deleted"

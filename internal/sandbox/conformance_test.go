@@ -24,7 +24,7 @@ import (
 // JSON type. Every corpus response, error and webhook event is either checked or listed in notChecked.
 
 // notSent is why a webhook example is not checked.
-const notSent = "the sandbox sends only reseller-relationship-accepted-by-customer and granular-admin-relationship-approved events"
+const notSent = "the sandbox sends only reseller-relationship-accepted-by-customer, granular-admin-relationship-approved, complete-transfer and fail-transfer events"
 
 // notChecked lists the corpus examples the sandbox cannot produce, and why.
 var notChecked = map[string]string{
@@ -37,6 +37,8 @@ var notChecked = map[string]string{
 	"partnercenter/suspend-subscription.response":                  "suspension is not emulated (PATCH status suspended is refused, see README)",
 	"partnercenter/change-quantity.response":                       "quantity changes are not emulated (refused with 400, checked against change-quantity-nce-decrease.error)",
 	"partnercenter/create-agreement-duplicate.error":               "the sandbox records every attestation; it does not refuse a second one with 600061",
+	"partnercenter/accept-transfer.response": "the legacy accept (POST .../transfers/{id}/accept, a TransferSubmitResult with orders): " +
+		"a new-commerce source partner accepts by PATCH with lineItems and no order is created, so the sandbox does not serve it",
 
 	"webhook/test-created.request":                                   notSent,
 	"webhook/callback-test-created.request":                          notSent + " (its documented headers are checked on the events the sandbox sends)",
@@ -80,6 +82,12 @@ var omitted = []struct {
 		paths:    []string{"items[].cancellationAllowedUntilDate"},
 		reason: "a software subscription's field: new commerce states the refund window as refundOptions " +
 			"(get-subscription-nce-2021), which the sandbox sends instead",
+	},
+	{
+		examples: []string{"partnercenter/create-transfer.response", "partnercenter/reject-transfer.response"},
+		paths:    []string{"lineItems"},
+		reason: "empty: a new-commerce request has no line items until the source partner accepts it (the legacy examples " +
+			"carry the lines of a legacy create body); a created or rejected request never has any",
 	},
 	{
 		examples: []string{"graph/get-user.response"},
@@ -243,6 +251,28 @@ func TestConformance(t *testing.T) {
 			require.NotEmpty(t, ev.header.Get(h), "webhook %s lacks the documented header %s", ne.EventName, h)
 		}
 	}
+
+	// Partner-to-partner transfers: the US partner asks OtherCSP (the source partner) for its subscriptions.
+	// After the webhook events above, so that the transfer events do not take their place.
+	us := e.token(sandbox.PartnerUS, scopePC, false)
+	src := e.token(sandbox.OtherCSP, scopePC, false)
+	mix := "/v1/customers/" + sandbox.CustomerPartnerMix + "/transfers"
+	e.accept(sandbox.CustomerPartnerMix, sandbox.PartnerUS, false)
+	create := map[string]any{"sourcePartnerTenantId": sandbox.OtherCSP, "customerEmailId": "admin@lucernepublishing-us.onmicrosoft.com", "transferType": 5}
+	r = call("partnercenter/create-transfer.response", "POST", mix, us, create)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	transferID := r.json(t)["id"].(string)
+	r = e.do("PATCH", mix+"/"+transferID, src, map[string]any{"lineItems": []any{}})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	call("partnercenter/get-transfer.response", "GET", mix+"/"+transferID, us, nil)
+	// Listed while the only request is the accepted one: every listed entity is compared with the example's
+	// first, which has line items.
+	call("partnercenter/list-transfers.response", "GET", mix, us, nil)
+	r = e.do("POST", mix, us, create)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	reject := documented(t, mscorpus.PartnerCenter, "reject-transfer.request")
+	reject["id"] = r.json(t)["id"]
+	call("partnercenter/reject-transfer.response", "PATCH", mix+"/"+reject["id"].(string), src, reject)
 
 	report(t, got, statusOnly)
 }

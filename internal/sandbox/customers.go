@@ -42,6 +42,12 @@ type OriginalInput struct {
 	Term          string `json:"term"`
 	Status        string `json:"status"`
 	IsTrial       bool   `json:"isTrial"`
+	// BillingCycle is monthly or annual (optional; default annual for P3Y, monthly otherwise). A
+	// partner-to-partner transfer keeps it.
+	BillingCycle string `json:"billingCycle"`
+	// TransferBlocked, when set (a Partner Center error code such as "900103"), makes a
+	// partner-to-partner transfer of this original fail on its line with that code (optional).
+	TransferBlocked string `json:"transferBlocked"`
 }
 
 // LicenseInput is a license held by a user or a group: the SKU by id or part number, and the service
@@ -164,11 +170,29 @@ func (s *Sandbox) buildCustomerLocked(in CustomerInput, now time.Time) (*custome
 				return nil, bad(at+".ownerTenantId", "must be a GUID (the other partner's tenant id) or empty for direct")
 			}
 		}
+		cycle := strings.ToLower(o.BillingCycle)
+		switch {
+		case cycle == "" && strings.EqualFold(term, "P3Y"):
+			cycle = "annual"
+		case cycle == "":
+			cycle = "monthly"
+		case cycle != "monthly" && cycle != "annual":
+			return nil, bad(at+".billingCycle", "must be monthly or annual")
+		}
+		var blocked errorCode
+		if o.TransferBlocked != "" {
+			n, err := strconv.Atoi(o.TransferBlocked)
+			if err != nil || n <= 0 {
+				return nil, bad(at+".transferBlocked", "must be a Partner Center error code such as \"900103\"")
+			}
+			blocked = errorCode(n)
+		}
 		created := now.AddDate(0, -6, 0)
 		c.Originals = append(c.Originals, &companySub{
 			ID: stableID(tid, "original/"+strconv.Itoa(i)), CommerceSubscriptionID: stableID(tid, "commerce/"+strconv.Itoa(i)),
 			CreatedDateTime: created, SkuID: skuID, SkuPartNumber: part, TotalLicenses: o.TotalLicenses, Status: status,
 			NextLifecycle: &next, OwnerTenantID: strings.ToLower(o.OwnerTenantID), AutoRenew: o.AutoRenew, Term: term, IsTrial: o.IsTrial,
+			BillingCycle: cycle, TransferBlocked: blocked,
 		})
 	}
 	for i, g := range in.Groups {

@@ -94,8 +94,8 @@ func (x seats) serving() int { return x.Enabled + x.Warning }
 func (s *Sandbox) seatsLocked(c *customer, skuID string) seats {
 	var out seats
 	for _, o := range c.Originals {
-		if !strings.EqualFold(o.SkuID, skuID) {
-			continue
+		if !strings.EqualFold(o.SkuID, skuID) || o.TransferredTo != "" {
+			continue // a transferred original serves as its new partner's subscription, below
 		}
 		switch o.Status {
 		case statusEnabled:
@@ -132,7 +132,7 @@ func (s *Sandbox) seatsLocked(c *customer, skuID string) seats {
 func (s *Sandbox) skuIDsLocked(c *customer) []string {
 	set := map[string]bool{}
 	for _, o := range c.Originals {
-		if o.Status != statusDeleted {
+		if o.Status != statusDeleted && o.TransferredTo == "" {
 			set[strings.ToLower(o.SkuID)] = true
 		}
 	}
@@ -271,6 +271,9 @@ func strPtr(v string) *string {
 func (s *Sandbox) companySubsLocked(c *customer) []companySubscriptionJSON {
 	out := []companySubscriptionJSON{}
 	for _, o := range c.Originals {
+		if o.TransferredTo != "" {
+			continue // shown once, as the new partner's subscription (same ids), below
+		}
 		var ownerType *string
 		if o.OwnerTenantID != "" {
 			ownerType = strPtr("Partner")

@@ -58,6 +58,30 @@ type CustomerLedger struct {
 	// requested admin access once leaves exactly one.
 	GDAPRelationships int `json:"gdapRelationships"`
 	WebhooksDropped   int `json:"webhooksDropped"`
+	// Transfers counts the partner-to-partner transfer requests created for the customer.
+	Transfers int `json:"transfers"`
+	// LinesTransferred counts the subscriptions completed transfers moved to a partner. They were not
+	// bought: they are in neither Purchases nor SeatsBought, and the originals they came from need no seats.
+	LinesTransferred int `json:"linesTransferred"`
+	// BoughtWhileTransferred counts purchased lines of a SKU whose original a completed transfer moved to
+	// the same partner: the customer pays twice. It must stay 0 (a violation otherwise).
+	BoughtWhileTransferred int `json:"boughtWhileTransferred"`
+	// Overlap lists, per line that replaced an original, how long the customer pays twice: one entry per
+	// transferred subscription (method "transfer", 0 days) and per purchased line (method "buy").
+	Overlap []OverlapLedger `json:"overlap"`
+}
+
+// OverlapLedger is one line that took over from an original, with the whole days both serve.
+type OverlapLedger struct {
+	SkuID         string `json:"skuId"`
+	SkuPartNumber string `json:"skuPartNumber"`
+	// Method is "transfer" (the original itself moved to the partner) or "buy" (a new subscription).
+	Method string `json:"method"`
+	Seats  int    `json:"seats"`
+	// Days is, for a bought line, the whole days from the purchase to the end of the paid term of the
+	// original it replaces (the latest such original not transferred), capped by the new subscription's
+	// own term; 0 when it was cancelled (refunded) or no original is left. Always 0 for a transfer.
+	Days int `json:"days"`
 }
 
 // SkuLedger compares seats bought with the seats the originals need for one Graph SKU.
@@ -92,18 +116,27 @@ type UnlicensedUser struct {
 	Reason string    `json:"reason"`
 }
 
+// neededSkuLocked is the Graph SKU whose seats replace original o: its own, or for a discontinued offer
+// the first successor's.
+func (s *Sandbox) neededSkuLocked(o *companySub) string {
+	target := strings.ToLower(o.SkuID)
+	if cs, ok := s.cat.byGraphSku(o.SkuID); ok && cs.Discontinued && len(cs.UpgradeTargets) > 0 {
+		p, k, _ := strings.Cut(cs.UpgradeTargets[0], ":")
+		if succ, ok := s.cat.bySkuKey(p, k); ok {
+			target = strings.ToLower(succ.GraphSkuID)
+		}
+	}
+	return target
+}
+
 // seatsNeededLocked applies the SeatsNeeded definition.
 func (s *Sandbox) seatsNeededLocked(c *customer, skuID string) int {
 	n := 0
 	for _, o := range c.Originals {
-		target := strings.ToLower(o.SkuID)
-		if cs, ok := s.cat.byGraphSku(o.SkuID); ok && cs.Discontinued && len(cs.UpgradeTargets) > 0 {
-			p, k, _ := strings.Cut(cs.UpgradeTargets[0], ":")
-			if succ, ok := s.cat.bySkuKey(p, k); ok {
-				target = strings.ToLower(succ.GraphSkuID)
-			}
+		if o.TransferredTo != "" {
+			continue // the original itself moved to a partner: no seats need buying for it
 		}
-		if target == strings.ToLower(skuID) {
+		if s.neededSkuLocked(o) == strings.ToLower(skuID) {
 			n += o.TotalLicenses
 		}
 	}
@@ -113,7 +146,7 @@ func (s *Sandbox) seatsNeededLocked(c *customer, skuID string) int {
 func (s *Sandbox) seatsBoughtLocked(c *customer, skuID string) int {
 	n := 0
 	for _, sub := range c.CSPSubs {
-		if strings.EqualFold(sub.GraphSkuID, skuID) && sub.Status != "deleted" {
+		if strings.EqualFold(sub.GraphSkuID, skuID) && sub.Status != "deleted" && sub.TransferID == "" {
 			n += sub.Quantity
 		}
 	}
@@ -145,6 +178,7 @@ func (s *Sandbox) ledgerLocked() Ledger {
 			CSPCancellations: c.Ledger.CSPCancellations, LicenseShortfalls: append([]Shortfall{}, c.Ledger.Shortfalls...),
 			UsersWithoutLicense: append([]UnlicensedUser{}, c.Ledger.UnlicensedUsers...),
 			WebhooksSent:        c.Ledger.WebhooksSent, WebhooksDropped: c.Ledger.WebhooksDropped,
+			Overlap: []OverlapLedger{},
 		}
 		for k, v := range c.Ledger.Acceptances {
 			cl.Acceptances[k] = v
@@ -182,6 +216,10 @@ func (s *Sandbox) ledgerLocked() Ledger {
 			cl.UsersLeftWithoutLicense++
 			l.Violations = append(l.Violations, fmt.Sprintf("customer %s: at %s user %s lost its last license", c.TenantID, u.At.Format(time.RFC3339), u.UserID))
 		}
+		s.transferLedgerLocked(c, &cl)
+		if cl.BoughtWhileTransferred > 0 {
+			l.Violations = append(l.Violations, fmt.Sprintf("customer %s: %d purchase lines bought a SKU whose original was transferred to the same partner", c.TenantID, cl.BoughtWhileTransferred))
+		}
 		if cl.DuplicatePurchases > 0 {
 			l.Violations = append(l.Violations, fmt.Sprintf("customer %s: %d purchase lines bought seats beyond what the originals need", c.TenantID, cl.DuplicatePurchases))
 		}
@@ -192,6 +230,72 @@ func (s *Sandbox) ledgerLocked() Ledger {
 	}
 	l.OK = len(l.Violations) == 0
 	return l
+}
+
+// transferLedgerLocked fills the transfer counters and the overlap of every line that replaced an original.
+func (s *Sandbox) transferLedgerLocked(c *customer, cl *CustomerLedger) {
+	cl.Transfers = len(c.Transfers)
+	// transferred maps partner + Graph SKU to the originals a completed transfer moved to that partner.
+	transferred := map[string]bool{}
+	for _, t := range c.Transfers {
+		for _, ln := range t.Lines {
+			if ln.Status != lineComplete {
+				continue
+			}
+			cl.LinesTransferred++
+			transferred[t.TargetID+" "+strings.ToLower(ln.SkuID)] = true
+			cl.Overlap = append(cl.Overlap, OverlapLedger{SkuID: ln.SkuID, SkuPartNumber: ln.SkuPartNumber, Method: "transfer", Seats: ln.Quantity})
+		}
+	}
+	for _, pr := range c.Ledger.PurchaseLines {
+		if transferred[pr.PartnerID+" "+strings.ToLower(pr.GraphSkuID)] {
+			cl.BoughtWhileTransferred++
+		}
+		cl.Overlap = append(cl.Overlap, OverlapLedger{SkuID: pr.GraphSkuID, SkuPartNumber: s.partNumberLocked(c, pr.GraphSkuID),
+			Method: "buy", Seats: pr.Quantity, Days: s.overlapDaysLocked(c, pr)})
+	}
+}
+
+// overlapDaysLocked is OverlapLedger.Days for a purchased line.
+func (s *Sandbox) overlapDaysLocked(c *customer, pr purchaseRecord) int {
+	sub := findSub(c, pr.SubscriptionID)
+	if sub == nil || sub.Status == "deleted" {
+		return 0 // cancelled inside the refund window: nothing paid twice
+	}
+	var end time.Time
+	for _, o := range c.Originals {
+		if o.TransferredTo != "" || s.neededSkuLocked(o) != strings.ToLower(pr.GraphSkuID) {
+			continue
+		}
+		if e := termEnd(o); e.After(end) {
+			end = e
+		}
+	}
+	if sub.CommitmentEndDate.Before(end) {
+		end = sub.CommitmentEndDate
+	}
+	if !end.After(pr.At) {
+		return 0
+	}
+	return int(end.Sub(pr.At) / (24 * time.Hour))
+}
+
+// termEnd is when an original's paid term ends (or ended): its next lifecycle date while Enabled,
+// the moment it left Enabled afterwards.
+func termEnd(o *companySub) time.Time {
+	switch {
+	case o.Status == statusEnabled && o.NextLifecycle != nil:
+		return *o.NextLifecycle
+	case !o.EndedAt.IsZero():
+		return o.EndedAt
+	case o.NextLifecycle == nil:
+		return time.Time{}
+	case o.Status == statusWarning:
+		return o.NextLifecycle.Add(-graceWarning)
+	case o.Status == statusSuspended:
+		return o.NextLifecycle.Add(-graceSuspended - graceWarning)
+	}
+	return time.Time{}
 }
 
 func (s *Sandbox) handleLedger(w http.ResponseWriter, _ *http.Request) {

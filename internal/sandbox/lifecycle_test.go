@@ -218,12 +218,12 @@ func TestStateFileRoundTrip(t *testing.T) {
 	r = e.do("GET", "/sandbox/clock", "", nil)
 	require.Equal(t, "48h0m0s", r.json(t)["offset"])
 	r = e.do("GET", "/sandbox/customers", "", nil)
-	require.Len(t, r.json(t)["customers"], 7, "seeding does not run again over existing state")
+	require.Len(t, r.json(t)["customers"], 8, "seeding does not run again over existing state")
 
 	r = e.do("POST", "/sandbox/reset", "", nil)
 	require.Equal(t, http.StatusOK, r.status)
 	r = e.do("GET", "/sandbox/customers", "", nil)
-	require.Len(t, r.json(t)["customers"], 6)
+	require.Len(t, r.json(t)["customers"], 7)
 	r = e.do("GET", "/v1/profiles/legalbusiness", tok, nil)
 	require.Equal(t, http.StatusOK, r.status, "tokens stay valid across a reset")
 }
@@ -303,7 +303,7 @@ func TestSeedIsIdempotentAndLedgerMethod(t *testing.T) {
 	require.Contains(t, r.json(t)["relationships"], sandbox.PartnerEU, "seeding again keeps existing data")
 	l := e.sb.Ledger()
 	require.True(t, l.OK)
-	require.Len(t, l.Customers, 6)
+	require.Len(t, l.Customers, 7)
 	require.Equal(t, 1, customerLedger(t, l, sandbox.CustomerSameOffer).Acceptances[sandbox.PartnerEU])
 }
 

@@ -106,7 +106,11 @@ func (s *Sandbox) pcAuthLocked(r *http.Request, userOnly bool) (*partner, *reply
 	}
 	p, ok := s.st.Partners[cl.TenantID]
 	if !ok {
-		rep := pcErr(http.StatusUnauthorized, 401, "Unauthorized: tenant "+cl.TenantID+" is not a partner tenant")
+		msg := "Unauthorized: tenant " + cl.TenantID + " is not a partner tenant"
+		if _, src := s.sources[cl.TenantID]; src {
+			msg = "Unauthorized: tenant " + cl.TenantID + " is known to the sandbox only as the source partner of transfers; only /v1/customers/{id}/transfers serves it"
+		}
+		rep := pcErr(http.StatusUnauthorized, 401, msg)
 		return nil, &rep
 	}
 	if userOnly && !cl.User {
@@ -629,12 +633,13 @@ func (s *Sandbox) pcAuditRecord(r *http.Request, p *partner, _ time.Time) reply 
 
 // --- webhook registration ---
 
-// webhookEvents lists the events the sandbox can register; only the relationship and
-// GDAP events are ever sent.
+// webhookEvents lists the events the sandbox can register; only the relationship, GDAP and
+// transfer events are ever sent.
 func webhookEvents() []string {
 	return []string{
 		"test-created", "subscription-updated", "reseller-relationship-accepted-by-customer",
 		"granular-admin-relationship-approved", "granular-admin-relationship-activated",
+		eventCompleteTransfer, eventFailTransfer,
 	}
 }
 

@@ -80,6 +80,9 @@ type Sandbox struct {
 	log       *slog.Logger
 	cat       *catalog
 	handler   http.Handler
+	// sources are the source partners of partner-to-partner transfers (seedSourcePartners): fixed
+	// data like the catalog, so they are not in the state file.
+	sources map[string]*partner
 
 	mu     sync.Mutex
 	st     *state
@@ -100,6 +103,10 @@ func New(opts Options) (*Sandbox, error) {
 		now:       opts.Now,
 		log:       opts.Logger,
 		cat:       newCatalog(),
+		sources:   map[string]*partner{},
+	}
+	for _, p := range seedSourcePartners() {
+		s.sources[p.TenantID] = p
 	}
 	if s.publicURL == "" {
 		s.publicURL = DefaultPublicURL

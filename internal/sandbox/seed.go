@@ -10,7 +10,8 @@ const (
 	PartnerEU = "4a9e3f2c-1b7d-4e8a-9c6f-2d5b8e1a7c30"
 	PartnerUS = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e51"
 	PartnerJP = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"
-	// OtherCSP owns some originals; it is not a sandbox partner (no credentials).
+	// OtherCSP (Contoso Cloud Partners LLC, US) owns some originals. It is a source partner: the sandbox
+	// issues it tokens and serves it the transfer endpoints, and nothing else (README.md).
 	OtherCSP = "3f2e1d0c-9b8a-4765-8432-10fedcba9876"
 )
 
@@ -22,7 +23,20 @@ const (
 	CustomerAutoRenew    = "a1b2c3d4-0004-4000-8000-000000000004"
 	CustomerJapan        = "a1b2c3d4-0005-4000-8000-000000000005"
 	CustomerNoMarket     = "a1b2c3d4-0006-4000-8000-000000000006"
+	CustomerPartnerMix   = "a1b2c3d4-0007-4000-8000-000000000007"
 )
+
+// seedSourcePartners are the CSP partners the sandbox knows only as the current owners of customers'
+// originals: the source side of a partner-to-partner transfer. They are kept apart from the transacting
+// partners (state.Partners): no reseller relationship, legal business profile, invitation link, GDAP or
+// ledger entry, so nothing that picks this product's partner tenant can pick one.
+func seedSourcePartners() []*partner {
+	return []*partner{
+		{TenantID: OtherCSP, CompanyName: "Contoso Cloud Partners LLC", Country: "US", City: "Denver", State: "CO",
+			AddressLine1: "1700 Lincoln Street", PostalCode: "80203", Phone: "+1 303 555 0150", MPNID: "6200001",
+			Contact: contact{FirstName: "Morgan", LastName: "Lee", Email: "morgan.lee@contoso-partners.example", PhoneNumber: "+1 303 555 0150"}},
+	}
+}
 
 func seedPartners() []*partner {
 	return []*partner{
@@ -60,6 +74,9 @@ func seedCustomers() []CustomerInput {
 		fabUsers = append(fabUsers, u)
 	}
 	fabUsers = append(fabUsers, users(fab, 10, 6, lic("STANDARDPACK"))...)
+
+	luc := "lucernepublishing-us.onmicrosoft.com"
+	lucUsers := append(users(luc, 1, 8, lic("SPB")), users(luc, 9, 4, lic("STANDARDPACK"))...)
 
 	tail := "tailspintoys-us.onmicrosoft.com"
 	tailUsers := append(users(tail, 1, 20, lic("SPE_E3")), users(tail, 21, 4, lic("DYN365_ENTERPRISE_SALES"))...)
@@ -103,6 +120,12 @@ func seedCustomers() []CustomerInput {
 			Scenario:  "region mismatch: Brazil is its own CSP market and no sandbox partner serves it",
 			Originals: []OriginalInput{{SkuPartNumber: "O365_BUSINESS_PREMIUM", TotalLicenses: 10, ExpiresIn: "50d"}},
 			Users:     users("woodgrove-br.onmicrosoft.com", 1, 7, lic("O365_BUSINESS_PREMIUM"))},
+		{TenantID: CustomerPartnerMix, Domain: luc, CompanyName: "Lucerne Publishing Inc.", Country: "US", City: "Boston", Region: "MA", AddressLine1: "50 Milk Street", PostalCode: "02109", PhoneNumber: "+1 617 555 0170", AgreementSigned: true,
+			Scenario: "partner mix: Microsoft 365 Business Premium owned by another CSP partner (OtherCSP, transferable partner to partner) and Office 365 E1 bought direct (buy the same offer)",
+			Originals: []OriginalInput{
+				{SkuPartNumber: "SPB", TotalLicenses: 10, ExpiresIn: "200d", OwnerTenantID: OtherCSP, BillingCycle: "annual"},
+				{SkuPartNumber: "STANDARDPACK", TotalLicenses: 5, ExpiresIn: "45d"},
+			}, Users: lucUsers},
 	}
 }
 

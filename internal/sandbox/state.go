@@ -77,18 +77,20 @@ type customer struct {
 	Phone        string `json:"phone,omitempty"`
 	Scenario     string `json:"scenario,omitempty"`
 	// Relationships maps a partner tenant id to the time the customer accepted it.
-	Relationships  map[string]time.Time `json:"relationships"`
-	DirectSigned   bool                 `json:"directSigned"`
-	Agreements     []agreement          `json:"agreements"`
-	Originals      []*companySub        `json:"originals"`
-	CSPSubs        []*cspSub            `json:"cspSubs"`
-	Carts          []*cart              `json:"carts"`
-	Orders         []*order             `json:"orders"`
-	Users          []*user              `json:"users"`
-	Groups         []*group             `json:"groups"`
-	Ledger         customerLedger       `json:"ledger"`
-	ShortfallOpen  map[string]bool      `json:"shortfallOpen,omitempty"`
-	CreatedByAdmin bool                 `json:"createdByAdmin,omitempty"`
+	Relationships map[string]time.Time `json:"relationships"`
+	DirectSigned  bool                 `json:"directSigned"`
+	Agreements    []agreement          `json:"agreements"`
+	Originals     []*companySub        `json:"originals"`
+	CSPSubs       []*cspSub            `json:"cspSubs"`
+	Carts         []*cart              `json:"carts"`
+	Orders        []*order             `json:"orders"`
+	Users         []*user              `json:"users"`
+	Groups        []*group             `json:"groups"`
+	// Transfers are the partner-to-partner transfer requests made for this customer, oldest first.
+	Transfers      []*transfer     `json:"transfers,omitempty"`
+	Ledger         customerLedger  `json:"ledger"`
+	ShortfallOpen  map[string]bool `json:"shortfallOpen,omitempty"`
+	CreatedByAdmin bool            `json:"createdByAdmin,omitempty"`
 }
 
 type agreement struct {
@@ -124,6 +126,16 @@ type companySub struct {
 	Term                   string     `json:"term"`
 	IsTrial                bool       `json:"isTrial"`
 	Renewals               int        `json:"renewals"`
+	// BillingCycle is how the owner is billed for the term (monthly or annual); a transfer keeps it.
+	BillingCycle string `json:"billingCycle,omitempty"`
+	// EndedAt is the end of the last term, set when a non-renewing original leaves Enabled.
+	EndedAt time.Time `json:"endedAt,omitzero"`
+	// TransferBlocked, when set, is the error code a transfer of this original fails with.
+	TransferBlocked errorCode `json:"transferBlocked,omitempty"`
+	// TransferredTo is the partner a completed transfer moved this original to; from then on the
+	// subscription lives on as that partner's cspSub (same ids) and the original is history.
+	TransferredTo string    `json:"transferredTo,omitempty"`
+	TransferredAt time.Time `json:"transferredAt,omitzero"`
 }
 
 type cspSub struct {
@@ -149,6 +161,47 @@ type cspSub struct {
 	TermDuration       string    `json:"termDuration"`
 	OrderID            string    `json:"orderId"`
 	Etag               int       `json:"etag"`
+	// TransferID names the transfer that brought this subscription from another partner: nothing was
+	// bought, so it is neither a purchase nor seats bought in the ledger.
+	TransferID string `json:"transferId,omitempty"`
+}
+
+// transfer is a partner-to-partner transfer request (Partner Center's TransferEntity).
+type transfer struct {
+	ID                 string         `json:"id"`
+	Status             string         `json:"status"`
+	TransferType       int            `json:"transferType"`
+	CustomerName       string         `json:"customerName"`
+	CustomerEmailID    string         `json:"customerEmailId"`
+	SourceID           string         `json:"sourcePartnerTenantId"`
+	SourceName         string         `json:"sourcePartnerName"`
+	TargetID           string         `json:"targetPartnerTenantId"`
+	TargetName         string         `json:"targetPartnerName"`
+	TargetEmailID      string         `json:"targetPartnerEmailId"`
+	TargetProductTypes []string       `json:"targetProductTypes,omitempty"`
+	Created            time.Time      `json:"createdTime"`
+	LastModified       time.Time      `json:"lastModifiedTime"`
+	LastModifiedUser   string         `json:"lastModifiedUser"`
+	Expiration         time.Time      `json:"expirationTime"`
+	Completed          time.Time      `json:"completedTime,omitzero"`
+	Lines              []transferLine `json:"lineItems"`
+}
+
+// transferLine is one subscription of an accepted transfer and how it went.
+type transferLine struct {
+	ID             int       `json:"id"`
+	SubscriptionID string    `json:"subscriptionId"`
+	OriginalID     string    `json:"originalId"`
+	SkuID          string    `json:"skuId"`
+	SkuPartNumber  string    `json:"skuPartNumber"`
+	OfferID        string    `json:"offerId"`
+	FriendlyName   string    `json:"friendlyName"`
+	Quantity       int       `json:"quantity"`
+	BillingCycle   string    `json:"billingCycle"`
+	TermDuration   string    `json:"termDuration"`
+	Status         string    `json:"status"`
+	ErrorCode      errorCode `json:"errorCode,omitempty"`
+	ErrorText      string    `json:"errorDescription,omitempty"`
 }
 
 type cart struct {
