@@ -18,6 +18,7 @@ import (
 
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/devstack"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/transfers"
@@ -107,6 +108,63 @@ func TestCLIAgainstARealServer(t *testing.T) {
 		t.Parallel()
 		errorCodes(t, s)
 	})
+	t.Run("a partner-to-partner transfer request, shown, listed and cancelled", func(t *testing.T) {
+		t.Parallel()
+		partnerTransferCancelled(t, s)
+	})
+}
+
+// partnerTransferCancelled: a customer leaving another CSP partner is started with --source-partner-*; the
+// request shows in status and list; a cancel naming another request is refused (exit 4); the real one is
+// cancelled and its line falls back to buying.
+func partnerTransferCancelled(t *testing.T, s *stack) {
+	tenant := uuid.NewString()
+	domain := "cli-p2p-" + tenant[:8] + ".onmicrosoft.com"
+	termEnd := time.Now().AddDate(0, 7, 0).UTC().Truncate(time.Second)
+	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	require.NoError(t, s.sandbox().CreateCustomer(context.Background(), demo.PartnerCustomer(tenant, domain, termEnd, expires)))
+	id := csptransfer.WorkflowID(tenant)
+
+	s.ok(t, "start", "--tenant", tenant, "--domain", domain, "--country", "US", "--contact", "it@"+domain, "--admin-access",
+		"--source-partner-tenant", strings.ToUpper(sandbox.OtherCSP), "--source-partner-name", "Contoso Cloud Partners LLC")
+	st := s.waitFor(t, tenant, "the invitation", func(st csptransfer.TransferStatus) bool {
+		return st.Stage == csptransfer.StageAwaitingAcceptance && st.AdminRelationshipID != ""
+	})
+	require.NoError(t, s.sandbox().Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: st.PartnerTenantID}))
+	require.NoError(t, s.sandbox().ApproveGDAP(context.Background(), st.AdminRelationshipID))
+	s.ok(t, "accept", tenant)
+
+	st = s.waitFor(t, tenant, "the transfer request", func(st csptransfer.TransferStatus) bool {
+		return st.Stage == csptransfer.StageAwaitingPartnerTransfer && st.PartnerTransfer != nil
+	})
+	pt := st.PartnerTransfer
+	require.Equal(t, sandbox.OtherCSP, pt.SourcePartnerTenantID)
+	human := s.ok(t, "status", tenant)
+	require.Contains(t, human, "Partner-to-partner transfer request")
+	require.Regexp(t, `Source partner +Contoso Cloud Partners LLC \(tenant `+sandbox.OtherCSP+`\)`, human)
+	require.Regexp(t, `Outcome +pending`, human)
+	require.Regexp(t, `SPB +\S+.* +10 +transfer`, human)
+	require.Regexp(t, `STANDARDPACK +\S+.* +5 +buy`, human)
+
+	var rows []listRow
+	require.Eventually(t, func() bool {
+		out := s.ok(t, "list", "--stage", "AwaitingPartnerTransfer", "--customer", tenant, "--json")
+		return json.Unmarshal([]byte(out), &rows) == nil && len(rows) == 1
+	}, 30*time.Second, 250*time.Millisecond, "list --stage AwaitingPartnerTransfer finds the transfer")
+
+	wrong := s.cli(t, "", "cancel-transfer", tenant, "--reason", "buy instead", "--transfer-id", "not-the-pending-one")
+	require.Equal(t, exitRefused, wrong.code, wrong.stderr)
+	require.Contains(t, wrong.stderr, "is not the pending request")
+
+	out := s.ok(t, "cancel-transfer", id, "--reason", "the source partner will not release it", "--transfer-id", pt.ID)
+	require.Contains(t, out, "Transfer request "+pt.ID+" cancelled at Microsoft;", out)
+	st = s.waitFor(t, tenant, "the line to fall back to buying", func(st csptransfer.TransferStatus) bool {
+		return st.PartnerTransfer != nil && st.PartnerTransfer.Outcome == csptransfer.PartnerTransferCancelled && !st.Lines[0].Transfers()
+	})
+	require.Regexp(t, `Outcome +cancelled`, s.ok(t, "status", tenant))
+	again := s.cli(t, "", "cancel-transfer", tenant, "--reason", "again")
+	require.Equal(t, exitRefused, again.code, again.stderr)
+	s.ok(t, "abort", tenant, "--reason", "test done")
 }
 
 // wholeTransfer: start → customer accepts + accept → approve --yes → status → report once completed. The

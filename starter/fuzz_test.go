@@ -14,6 +14,8 @@ func FuzzImport(f *testing.F) {
 	f.Add([]byte("CUSTOMERTENANTID;customerDomain\n1;2\n"))
 	f.Add([]byte("customerTenantId,customerDomain,subscriptions\nx,y,ENTERPRISEPACK:0:2026-13-01;;\n"))
 	f.Add([]byte("\xef\xbb\xbfcustomerTenantId,customerDomain\n"))
+	f.Add([]byte("customerTenantId,customerDomain,contactEmail,sourcePartnerTenantId,sourcePartnerName,sourcePartnerEmail\n" +
+		"6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f,contoso.onmicrosoft.com,it@contoso.example,5d3c1e2a-7b4f-4c19-8e6d-9a0b1c2d3e4f,Fabrikam,\n"))
 	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, problems, err := parseImport(bytes.NewReader(data), now)

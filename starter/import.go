@@ -31,6 +31,7 @@ const (
 var importColumns = []string{
 	"customertenantid", "customerdomain", "country", "contactemail", "customername", "approval",
 	"provisioning", "leadtime", "requestadminaccess", "subscriptions",
+	"sourcepartnertenantid", "sourcepartnername", "sourcepartneremail",
 }
 
 // importRow is one CSV data row turned into a request.
@@ -81,7 +82,9 @@ func (a *app) importCmd() *cobra.Command {
 		Long: `Start one transfer per CSV row. The header row names the columns (any letter case):
 
   customerTenantId, customerDomain (required), country, contactEmail, customerName, approval,
-  provisioning, leadTime, requestAdminAccess (true/false), subscriptions ("SKU:QTY:EXPIRES_AT;...")
+  provisioning, leadTime, requestAdminAccess (true/false), subscriptions ("SKU:QTY:EXPIRES_AT;..."),
+  sourcePartnerTenantId, sourcePartnerName, sourcePartnerEmail (the CSP partner the customer leaves:
+  its originals move by partner-to-partner transfer; contactEmail is then required)
 
 Every row is checked before anything starts: all bad rows are listed with their line numbers and fields,
 duplicate tenant ids in the file are refused, and then nothing is started (exit code 2). Rows whose
@@ -274,6 +277,10 @@ func rowRequest(rec []string, cols map[string]int) (csptransfer.TransferRequest,
 		}
 		req.RequestAdminAccess = b
 	}
+	// Empty cells mean no source partner: the column is there for every row, the partner only for some.
+	if t, n, e := get("sourcepartnertenantid"), get("sourcepartnername"), get("sourcepartneremail"); t != "" || n != "" || e != "" {
+		req.SourcePartner = &csptransfer.SourcePartner{TenantID: t, Name: n, Email: e}
+	}
 	if v := get("subscriptions"); v != "" {
 		for i, part := range strings.Split(v, ";") {
 			if strings.TrimSpace(part) == "" {
@@ -309,6 +316,12 @@ func columnOf(field string) string {
 		return "leadTime"
 	case field == "invitationTtl", field == "reminderEvery":
 		return field + " (not a column: default)"
+	case strings.HasPrefix(field, "sourcePartner."):
+		// sourcePartner.tenantId -> sourcePartnerTenantId
+		rest := strings.TrimPrefix(field, "sourcePartner.")
+		if rest != "" {
+			return "sourcePartner" + strings.ToUpper(rest[:1]) + rest[1:]
+		}
 	}
 	return field
 }
@@ -324,7 +337,8 @@ func canonicalColumn(lower string) string {
 
 func importHeader() []string {
 	return []string{"customerTenantId", "customerDomain", "country", "contactEmail", "customerName", "approval",
-		"provisioning", "leadTime", "requestAdminAccess", "subscriptions"}
+		"provisioning", "leadTime", "requestAdminAccess", "subscriptions",
+		"sourcePartnerTenantId", "sourcePartnerName", "sourcePartnerEmail"}
 }
 
 func contains(list []string, s string) bool {

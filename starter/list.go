@@ -41,6 +41,7 @@ CspCustomerTenantId, CspCustomerDomain, CspPartnerTenantId and CspNextActionAt. 
 --all. --next-before/--next-after take an RFC 3339 time or a duration from now (24h, 7d; -2h is in the past).`,
 		Example: `  starter list
   starter list --stage AwaitingApproval,AwaitingAcceptance
+  starter list --stage AwaitingPartnerTransfer   # a source partner has a transfer request to act on
   starter list --next-before 24h            # transfers that act or time out within a day
   starter list --all --domain contoso.onmicrosoft.com --json`,
 		Args: noArgs,

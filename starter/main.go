@@ -96,8 +96,8 @@ func (a *app) root(out io.Writer) *cobra.Command {
 		Use:   "starter",
 		Short: "Start, steer and inspect csptransfer transfers",
 		Long: `starter is the operator CLI for csptransfer. It starts transfers (one at a time or from a CSV file),
-answers what a transfer waits for (acceptance, plan approval, offer choice, expiry), and shows where each
-transfer stands. Human tables by default, --json for scripts.
+answers what a transfer waits for (acceptance, plan approval, offer choice, a partner-to-partner transfer
+request, expiry), and shows where each transfer stands. Human tables by default, --json for scripts.
 
 It connects like the worker: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
 TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE (temporal.toml). Links point at --ui (or CSP_UI_URL).
@@ -127,6 +127,7 @@ An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenan
 		a.approveCmd(),
 		a.mapOfferCmd(),
 		a.skipWaitCmd(),
+		a.cancelTransferCmd(),
 		a.abortCmd(),
 		a.statusCmd(),
 		a.watchCmd(),

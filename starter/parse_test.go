@@ -53,6 +53,22 @@ func TestExitCodesBeforeConnecting(t *testing.T) {
 		{"import concurrency", "", []string{"import", "x.csv", "--concurrency", "0"}, exitUsage, []string{"--concurrency"}},
 		{"watch interval", "", []string{"watch", goldenTenant, "--interval", "1ms"}, exitUsage, []string{"--interval"}},
 		{"valid start reaches for Temporal", "", []string{"start", "--tenant", goldenTenant, "--domain", "contoso.onmicrosoft.com"}, exitError, []string{"cannot reach Temporal at 127.0.0.1:1"}},
+		{"source partner problems named by field", "", []string{"start", "--tenant", goldenTenant, "--domain", "contoso.onmicrosoft.com",
+			"--source-partner-tenant", "fabrikam", "--source-partner-email", "csp at fabrikam"}, exitUsage,
+			[]string{`sourcePartner.tenantId: "fabrikam" is not a GUID`, "sourcePartner.email: not an e-mail address", "contactEmail: required with sourcePartner"}},
+		{"an empty source partner flag is not ignored", "", []string{"start", "--tenant", goldenTenant, "--domain", "contoso.onmicrosoft.com",
+			"--contact", "it@contoso.example", "--source-partner-name", " "}, exitUsage, []string{"sourcePartner: give at least tenantId, name or email"}},
+		{"valid source partner reaches for Temporal", "", []string{"start", "--tenant", goldenTenant, "--domain", "contoso.onmicrosoft.com",
+			"--contact", "it@contoso.example", "--source-partner-tenant", strings.ToUpper(goldenSourcePartner), "--source-partner-name", "Fabrikam Reseller GmbH",
+			"--source-partner-email", "csp@fabrikam-reseller.example"}, exitError, []string{"cannot reach Temporal at 127.0.0.1:1"}},
+		{"file excludes source partner flags", "", []string{"start", "--file", "x.json", "--source-partner-tenant", goldenSourcePartner}, exitUsage,
+			[]string{"--file excludes --source-partner-tenant"}},
+		{"cancel-transfer without reason, bad transfer id", "", []string{"cancel-transfer", goldenTenant, "--transfer-id", "12 34"}, exitUsage,
+			[]string{"--reason: required", `--transfer-id: "12 34" is not a Partner Center transfer id`}},
+		{"cancel-transfer empty transfer id", "", []string{"cancel-transfer", goldenTenant, "--transfer-id", "", "--reason", "x"}, exitUsage, []string{"--transfer-id"}},
+		{"cancel-transfer bad ID", "", []string{"cancel-transfer", "contoso", "--reason", "x"}, exitUsage, []string{"neither a workflow ID"}},
+		{"cancel-transfer reaches for Temporal", "", []string{"cancel-transfer", goldenTenant, "--reason", "buy instead", "--transfer-id", goldenTransferID}, exitError,
+			[]string{"cannot reach Temporal at 127.0.0.1:1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := offline(t, tc.stdin, tc.args...)
@@ -115,6 +131,8 @@ func TestListQuery(t *testing.T) {
 		{"all", listFilter{all: true}, "WorkflowType = 'CSPTransfer'"},
 		{"one stage any case", listFilter{stages: []string{"awaitingapproval"}},
 			"WorkflowType = 'CSPTransfer' AND CspStage = 'AwaitingApproval' AND ExecutionStatus = 'Running'"},
+		{"awaiting a partner transfer", listFilter{stages: []string{"awaitingPartnerTransfer"}},
+			"WorkflowType = 'CSPTransfer' AND CspStage = 'AwaitingPartnerTransfer' AND ExecutionStatus = 'Running'"},
 		{"several stages", listFilter{stages: []string{"Failed", "Aborted"}, all: true},
 			"WorkflowType = 'CSPTransfer' AND CspStage IN ('Failed', 'Aborted')"},
 		{"identity", listFilter{customer: strings.ToUpper(goldenTenant), partner: goldenPartner, domain: "Contoso.onmicrosoft.com"},
@@ -220,11 +238,44 @@ func TestParseImport(t *testing.T) {
 			require.NotContains(t, p.Message, "nobody", "personal data is never echoed")
 		}
 	})
+	t.Run("source partner columns", func(t *testing.T) {
+		const hdr = "customerTenantId,customerDomain,contactEmail,sourcePartnerTenantId,SourcePartnerName,sourcepartneremail\n"
+		rows, problems, err := parseImport(strings.NewReader(hdr+
+			goldenTenant+",contoso.onmicrosoft.com,it@contoso.example,"+strings.ToUpper(goldenSourcePartner)+", Fabrikam Reseller GmbH ,csp@fabrikam-reseller.example\n"+
+			"a1b2c3d4-0001-4000-8000-000000000001,alpineskihouse-de.onmicrosoft.com,,,,\n"+ // no source partner
+			"a1b2c3d4-0002-4000-8000-000000000002,fabrikam-fr.onmicrosoft.com,it@fabrikam.example,,Fabrikam Reseller GmbH,\n"), goldenNow) // name only
+		require.NoError(t, err)
+		require.Empty(t, problems)
+		require.Len(t, rows, 3)
+		require.Equal(t, &csptransfer.SourcePartner{TenantID: goldenSourcePartner, Name: "Fabrikam Reseller GmbH", Email: "csp@fabrikam-reseller.example"},
+			rows[0].req.SourcePartner, "normalized like every other field")
+		require.Nil(t, rows[1].req.SourcePartner, "empty cells: no source partner")
+		require.Equal(t, &csptransfer.SourcePartner{Name: "Fabrikam Reseller GmbH"}, rows[2].req.SourcePartner)
+
+		_, problems, err = parseImport(strings.NewReader(hdr+
+			goldenTenant+",contoso.onmicrosoft.com,,fabrikam,,csp at fabrikam\n"+ // 2: bad tenant and e-mail, no contact
+			"a1b2c3d4-0001-4000-8000-000000000001,alpineskihouse-de.onmicrosoft.com,it@alpineskihouse.example,"+goldenSourcePartner+",,\n"), goldenNow) // 3: fine
+		require.NoError(t, err)
+		got := map[int][]string{}
+		for _, p := range problems {
+			got[p.Line] = append(got[p.Line], p.Field)
+			require.NotContains(t, p.Message, "csp at fabrikam", "personal data is never echoed")
+		}
+		require.Equal(t, map[int][]string{2: {"sourcePartnerTenantId", "sourcePartnerEmail", "contactEmail"}}, got)
+
+		p := filepath.Join(t.TempDir(), "partners.csv")
+		require.NoError(t, os.WriteFile(p, []byte("customerTenantId,customerDomain,sourcePartnerTenantId\n"+goldenTenant+",contoso.onmicrosoft.com,nope\n"), 0o600))
+		code, _, stderr := offline(t, "", "import", p)
+		require.Equal(t, exitUsage, code, stderr)
+		require.Contains(t, stderr, `line 2: sourcePartnerTenantId: "nope" is not a GUID`)
+		require.Contains(t, stderr, "line 2: contactEmail: required with sourcePartner")
+	})
 	t.Run("broken files", func(t *testing.T) {
 		for _, tc := range []struct{ name, body, want string }{
 			{"empty", "", "empty file"},
 			{"header only", header, "no data rows"},
 			{"unknown column", "customerTenantId,customerDomain,colour\n", `unknown column "colour"`},
+			{"unknown column names the source partner columns", "customerTenantId,customerDomain,sourcePartner\n", "sourcePartnerTenantId, sourcePartnerName, sourcePartnerEmail"},
 			{"missing column", "customerTenantId,country\n", "customerDomain is missing"},
 			{"twice", "customerTenantId,customerDomain,CustomerDomain\n", "appears twice"},
 			{"bad quoting", "customerTenantId,customerDomain\n\"x,y\n", "line 2"},

@@ -112,6 +112,11 @@ func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink 
 	}
 	_ = tw.Flush()
 
+	if st.PartnerTransfer != nil {
+		fmt.Fprintln(w)
+		renderPartnerTransfer(w, st, now)
+	}
+
 	fmt.Fprintln(w)
 	if len(st.Lines) == 0 {
 		fmt.Fprintln(w, "Plan: none yet")
@@ -134,47 +139,79 @@ func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink 
 	_ = tw.Flush()
 }
 
-// renderPlan writes the plan lines with their progress, then each line's notes and errors.
+// renderPlan writes the plan lines with their progress, then each line's method, notes and errors. Lines
+// moved by the partner-to-partner transfer request have a table of their own: nothing is ordered,
+// provisioned or reassigned for them; they are transferred, and their term goes on to its own end.
 func renderPlan(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
-	tw := newTable(w)
-	fmt.Fprintln(tw, "  #\tSOURCE\tTARGET\tSEATS\tOFFER\tORIGINAL ENDS\tPROVISION AT\tORDERED\tPROVISIONED\tUSERS MOVED\tORIGINAL")
+	var transferred, bought []int
 	for i, l := range st.Lines {
-		target := l.TargetCatalogItemID
-		if l.TargetTitle != "" {
-			target += " (" + l.TargetTitle + ")"
+		if l.Transfers() {
+			transferred = append(transferred, i)
+		} else {
+			bought = append(bought, i)
 		}
-		if l.Unresolved {
-			target = "? choose with map-offer"
-		}
-		offer := "same"
-		if !l.SameOffer {
-			offer = "substitute"
-		}
-		moved := "—"
-		if l.ReassignmentNeeded {
-			switch {
-			case l.Progress.Moved:
-				moved = fmt.Sprintf("%d/%d done", l.Progress.UsersMoved, l.Progress.UsersToMove)
-			case l.Progress.UsersToMove == 0:
-				moved = "to do" // counted once the new subscription serves
-			default:
-				moved = fmt.Sprintf("%d/%d", l.Progress.UsersMoved, l.Progress.UsersToMove)
-			}
-		}
-		provisionAt := "—"
-		if l.Progress.ProvisionAt != nil {
-			provisionAt = fmtTime(*l.Progress.ProvisionAt)
-		}
-		original := orDash(l.Progress.OriginalState)
-		if l.Progress.RenewedUntil != nil {
-			original += " until " + fmtTime(*l.Progress.RenewedUntil)
-		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, sourceName(l.PlanLine), oneLine(orDash(target)),
-			l.Quantity, offer, fmtTime(l.OriginalExpiresAt), provisionAt, yesNo(l.Progress.Ordered), yesNo(l.Progress.Provisioned),
-			moved, original)
 	}
-	_ = tw.Flush()
+	if len(transferred) > 0 {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  #\tSOURCE\tTARGET\tSEATS\tMETHOD\tORIGINAL ENDS\tTRANSFERRED\tSUBSCRIPTION\tTERM ENDS")
+		for _, i := range transferred {
+			l := st.Lines[i]
+			sub, termEnds := "—", "—"
+			if l.Progress.SubscriptionID != "" {
+				sub = oneLine(l.Progress.SubscriptionID)
+			}
+			if l.Progress.TermEndsAt != nil {
+				termEnds = fmtTime(*l.Progress.TermEndsAt)
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", i+1, sourceName(l.PlanLine), planTarget(l.PlanLine),
+				l.Quantity, csptransfer.MethodTransfer, fmtTime(l.OriginalExpiresAt), yesNo(l.Progress.Transferred), sub, termEnds)
+		}
+		_ = tw.Flush()
+		if len(bought) > 0 {
+			fmt.Fprintln(w)
+		}
+	}
+	if len(bought) > 0 {
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  #\tSOURCE\tTARGET\tSEATS\tMETHOD\tOFFER\tORIGINAL ENDS\tPROVISION AT\tORDERED\tPROVISIONED\tUSERS MOVED\tORIGINAL")
+		for _, i := range bought {
+			l := st.Lines[i]
+			offer := "same"
+			if !l.SameOffer {
+				offer = "substitute"
+			}
+			moved := "—"
+			if l.ReassignmentNeeded {
+				switch {
+				case l.Progress.Moved:
+					moved = fmt.Sprintf("%d/%d done", l.Progress.UsersMoved, l.Progress.UsersToMove)
+				case l.Progress.UsersToMove == 0:
+					moved = "to do" // counted once the new subscription serves
+				default:
+					moved = fmt.Sprintf("%d/%d", l.Progress.UsersMoved, l.Progress.UsersToMove)
+				}
+			}
+			provisionAt := "—"
+			if l.Progress.ProvisionAt != nil {
+				provisionAt = fmtTime(*l.Progress.ProvisionAt)
+			}
+			original := orDash(l.Progress.OriginalState)
+			if l.Progress.RenewedUntil != nil {
+				original += " until " + fmtTime(*l.Progress.RenewedUntil)
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, sourceName(l.PlanLine), planTarget(l.PlanLine),
+				l.Quantity, csptransfer.MethodBuy, offer, fmtTime(l.OriginalExpiresAt), provisionAt, yesNo(l.Progress.Ordered),
+				yesNo(l.Progress.Provisioned), moved, original)
+		}
+		_ = tw.Flush()
+	}
 	for i, l := range st.Lines {
+		if l.MethodReason != "" {
+			fmt.Fprintf(w, "  %d: %s: %s\n", i+1, lineMethod(l.PlanLine), oneLine(l.MethodReason))
+		}
+		if l.Transfers() && len(l.SourceSubscriptionIDs) > 0 {
+			fmt.Fprintf(w, "  %d: original subscription(s) %s\n", i+1, oneLine(strings.Join(l.SourceSubscriptionIDs, ", ")))
+		}
 		for _, n := range l.Notes {
 			fmt.Fprintf(w, "  %d: %s\n", i+1, oneLine(n))
 		}
@@ -185,6 +222,140 @@ func renderPlan(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
 			fmt.Fprintf(w, "  %d: original still active; checked again %s\n", i+1, fmtWhen(*l.Progress.CheckAt, now))
 		}
 	}
+}
+
+// lineMethod is how a line moves; plans made before transfers existed say nothing, and buy.
+func lineMethod(l csptransfer.PlanLine) csptransfer.LineMethod {
+	if l.Transfers() {
+		return csptransfer.MethodTransfer
+	}
+	return csptransfer.MethodBuy
+}
+
+// planTarget is the TARGET cell: the catalog item with its title, or what an operator has to do.
+func planTarget(l csptransfer.PlanLine) string {
+	target := l.TargetCatalogItemID
+	if l.TargetTitle != "" {
+		target += " (" + l.TargetTitle + ")"
+	}
+	if l.Unresolved {
+		target = "? choose with map-offer"
+	}
+	return oneLine(orDash(strings.TrimSpace(target)))
+}
+
+// renderPartnerTransfer writes the partner-to-partner transfer request: whom it waits on and until when,
+// how often Partner Center is read, what came of it, and what Microsoft reported per item.
+func renderPartnerTransfer(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
+	pt := st.PartnerTransfer
+	fmt.Fprintln(w, "Partner-to-partner transfer request")
+	tw := newTable(w)
+	fmt.Fprintf(tw, "  ID\t%s\n", orDash(oneLine(pt.ID)))
+	fmt.Fprintf(tw, "  Microsoft status\t%s\n", orDash(oneLine(pt.Status)))
+	fmt.Fprintf(tw, "  Outcome\t%s\n", partnerTransferOutcome(pt.Outcome))
+	fmt.Fprintf(tw, "  Source partner\t%s\n", sourcePartner(pt))
+	fmt.Fprintf(tw, "  Lines\t%s\n", requestLines(st, pt.Lines))
+	fmt.Fprintf(tw, "  Created\t%s\n", fmtWhen(pt.CreatedAt, now))
+	pending := pt.Outcome == "" || pt.Outcome == csptransfer.PartnerTransferPending
+	// Once the source partner acted or the request was withdrawn, its expiry no longer matters.
+	if pt.ExpiresAt != nil && (pending || pt.Outcome == csptransfer.PartnerTransferExpired) {
+		expires := "Expires"
+		if !pt.ExpiresAt.After(now) {
+			expires = "Expired"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", expires, fmtDays(*pt.ExpiresAt, now))
+	}
+	checked := "not yet"
+	if pt.CheckedAt != nil {
+		checked = fmtWhen(*pt.CheckedAt, now)
+	}
+	if pt.Checks > 0 {
+		checked += fmt.Sprintf(", %d check(s) so far", pt.Checks)
+	}
+	fmt.Fprintf(tw, "  Last checked\t%s\n", checked)
+	if pt.NextCheckAt != nil && pending {
+		fmt.Fprintf(tw, "  Next check\t%s, sooner when Partner Center sends a webhook\n", fmtWhen(*pt.NextCheckAt, now))
+	}
+	if pt.Error != "" {
+		fmt.Fprintf(tw, "  Error\t%s\n", oneLine(pt.Error))
+	}
+	_ = tw.Flush()
+	if len(pt.Items) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  Items Microsoft reports")
+	tw = newTable(w)
+	fmt.Fprintln(tw, "    SUBSCRIPTION\tOFFER\tSEATS\tSTATUS\tERROR")
+	for _, it := range pt.Items {
+		seats := "—"
+		if it.Quantity > 0 {
+			seats = strconv.Itoa(it.Quantity)
+		}
+		problem := it.Error
+		if it.ErrorCode != "" {
+			problem = strings.TrimSuffix(it.ErrorCode+": "+it.Error, ": ")
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", orDash(oneLine(it.SubscriptionID)), orDash(oneLine(it.OfferID)), seats,
+			orDash(oneLine(it.Status)), orDash(oneLine(problem)))
+	}
+	_ = tw.Flush()
+}
+
+// partnerTransferOutcome says what an outcome means for the transfer.
+func partnerTransferOutcome(outcome string) string {
+	switch outcome {
+	case "", csptransfer.PartnerTransferPending:
+		return "pending: the source partner has to accept it in Partner Center"
+	case csptransfer.PartnerTransferComplete:
+		return "complete: what it moved now belongs to this partner, nothing bought; a line it did not move is bought"
+	case csptransfer.PartnerTransferExpired:
+		return "expired: nobody acted on it in time; its lines are bought instead"
+	case csptransfer.PartnerTransferCancelled:
+		return "cancelled: withdrawn; its lines are bought instead"
+	case csptransfer.PartnerTransferRejected:
+		return "rejected by the source partner; its lines are bought instead"
+	}
+	return oneLine(outcome)
+}
+
+// sourcePartner names the source partner by name and tenant id.
+func sourcePartner(pt *csptransfer.PartnerTransferStatus) string {
+	name, tenant := oneLine(pt.SourcePartnerName), oneLine(pt.SourcePartnerTenantID)
+	switch {
+	case name != "" && tenant != "":
+		return name + " (tenant " + tenant + ")"
+	case tenant != "":
+		return "tenant " + tenant
+	}
+	return orDash(name)
+}
+
+// requestLines lists the plan lines a request is for by their number in the plan and their source SKU.
+func requestLines(st csptransfer.TransferStatus, idx []int) string {
+	if len(idx) == 0 {
+		return "—"
+	}
+	parts := make([]string, len(idx))
+	for j, i := range idx {
+		parts[j] = strconv.Itoa(i + 1)
+		if i >= 0 && i < len(st.Lines) {
+			parts[j] += " " + sourceName(st.Lines[i].PlanLine)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fmtDays writes a time with how many whole days away it is, "in 29 days"; within two days, as relative.
+func fmtDays(t, now time.Time) string {
+	d := t.Sub(now)
+	days := int(d.Abs() / (24 * time.Hour))
+	switch {
+	case days < 2:
+		return fmtWhen(t, now)
+	case d < 0:
+		return fmt.Sprintf("%s (%d days ago)", fmtTime(t), days)
+	}
+	return fmt.Sprintf("%s (in %d days)", fmtTime(t), days)
 }
 
 func sourceName(l csptransfer.PlanLine) string {

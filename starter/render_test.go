@@ -137,13 +137,103 @@ func goldenStatuses() map[string]csptransfer.TransferStatus {
 	}
 	failed.UpdatedAt = at(-time.Minute)
 
+	awaitingTransfer, transferDone := partnerTransferStatuses(base, planned)
+
 	return map[string]csptransfer.TransferStatus{
-		"awaiting-acceptance":  accepting,
-		"awaiting-approval":    approving,
-		"reassigning-licenses": moving,
-		"awaiting-expiry":      expiring,
-		"failed":               failed,
+		"awaiting-partner-transfer": awaitingTransfer,
+		"partner-transfer-complete": transferDone,
+		"awaiting-acceptance":       accepting,
+		"awaiting-approval":         approving,
+		"reassigning-licenses":      moving,
+		"awaiting-expiry":           expiring,
+		"failed":                    failed,
 	}
+}
+
+const (
+	goldenSourcePartner = "5d3c1e2a-7b4f-4c19-8e6d-9a0b1c2d3e4f"
+	goldenTransferID    = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+)
+
+// partnerTransferStatuses are a customer leaving the CSP partner Fabrikam Reseller: Microsoft 365 E3 and
+// Office 365 E1 move by a partner-to-partner transfer request, Visio (bought direct) is bought again. The
+// first waits for Fabrikam to accept; in the second Fabrikam has accepted, E1 failed at Microsoft and was
+// bought instead.
+func partnerTransferStatuses(base csptransfer.TransferStatus, planned []csptransfer.TimelineEntry) (awaiting, done csptransfer.TransferStatus) {
+	e3 := csptransfer.Line{PlanLine: csptransfer.PlanLine{
+		SourceSkuID: "05e9a617-0261-4cee-bb44-138d3ef5d965", SourceSkuPartNumber: "SPE_E3",
+		TargetCatalogItemID: "CFQ7TTC0LFLZ:0001", TargetTitle: "Microsoft 365 E3", Quantity: 25, SameOffer: true,
+		OriginalExpiresAt: at(100 * 24 * time.Hour), Method: csptransfer.MethodTransfer,
+		MethodReason:          "sold by Fabrikam Reseller GmbH under new commerce: its term continues, nothing is bought",
+		SourcePartnerTenantID: goldenSourcePartner,
+		SourceSubscriptionIDs: []string{"b1a0c9d8-1111-4e2f-9a3b-5c6d7e8f9a0b"},
+	}}
+	e1 := csptransfer.Line{PlanLine: csptransfer.PlanLine{
+		SourceSkuID: "18181a46-0d4e-45cd-891e-60aabd171b4e", SourceSkuPartNumber: "STANDARDPACK",
+		TargetCatalogItemID: "CFQ7TTC0LF8Q:0001", TargetTitle: "Office 365 E1", Quantity: 5, SameOffer: true,
+		OriginalExpiresAt: at(40 * 24 * time.Hour), Method: csptransfer.MethodTransfer,
+		MethodReason:          "sold by Fabrikam Reseller GmbH under new commerce: its term continues, nothing is bought",
+		SourcePartnerTenantID: goldenSourcePartner,
+		SourceSubscriptionIDs: []string{"c2b1d0e9-2222-4f3a-8b4c-6d7e8f9a0b1c", "d3c2e1fa-3333-4a4b-9c5d-7e8f9a0b1c2d"},
+	}}
+	visio := csptransfer.Line{PlanLine: csptransfer.PlanLine{
+		SourceSkuID: "c5928f49-12ba-48f7-ada3-0d743a3601d5", SourceSkuPartNumber: "VISIOCLIENT",
+		TargetCatalogItemID: "CFQ7TTC0KXN9:0001", TargetTitle: "Visio Plan 2", Quantity: 2, SameOffer: true,
+		OriginalExpiresAt: at(20 * 24 * time.Hour), Method: csptransfer.MethodBuy,
+		MethodReason: "bought direct from Microsoft, not through a CSP partner: bought again, the original left to expire",
+	}}
+	waiting := append(append([]csptransfer.TimelineEntry{}, planned[:len(planned)-1]...),
+		csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingPartnerTransfer, At: at(-3*time.Hour + 5*time.Second),
+			Note: "transfer request " + goldenTransferID + " sent to Fabrikam Reseller GmbH"},
+	)
+	request := &csptransfer.PartnerTransferStatus{
+		ID: goldenTransferID, Status: "InProgress", Outcome: csptransfer.PartnerTransferPending,
+		SourcePartnerTenantID: goldenSourcePartner, SourcePartnerName: "Fabrikam Reseller GmbH", Lines: []int{0, 1},
+		CreatedAt: at(-3*time.Hour + 5*time.Second), ExpiresAt: ptr(at(29*24*time.Hour + 21*time.Hour)),
+		CheckedAt: ptr(at(-time.Hour)), NextCheckAt: ptr(at(5 * time.Hour)), Checks: 4,
+	}
+
+	awaiting = base
+	awaiting.Stage = csptransfer.StageAwaitingPartnerTransfer
+	awaiting.PartnerTenantID = goldenPartner
+	awaiting.Awaiting = &csptransfer.AwaitedThing{What: "Fabrikam Reseller GmbH to accept transfer request " + goldenTransferID + " in Partner Center",
+		Until: request.ExpiresAt}
+	awaiting.PlanVersion = 1
+	awaiting.Lines = []csptransfer.Line{e3, e1, visio}
+	awaiting.Lines[2].Progress = csptransfer.LineProgress{Ordered: true, OrderID: "o-1", SubscriptionID: "s-3", Provisioned: true, OriginalState: "active"}
+	awaiting.PartnerTransfer = request
+	awaiting.Timeline = waiting
+	awaiting.UpdatedAt = at(-time.Hour)
+
+	e3done, e1bought, visioDone := e3, e1, visio
+	e3done.Progress = csptransfer.LineProgress{Transferred: true, SubscriptionID: "e4d3f2ab-4444-4b5c-8d6e-8f9a0b1c2d3e",
+		TermEndsAt: ptr(at(100 * 24 * time.Hour))}
+	e1bought.Method = csptransfer.MethodBuy
+	e1bought.MethodReason = "the transfer request did not move it (900103 at Microsoft): bought again, the original left to expire"
+	e1bought.Progress = csptransfer.LineProgress{Ordered: true, OrderID: "o-2", SubscriptionID: "s-4", Provisioned: true, OriginalState: "active"}
+	visioDone.Progress = csptransfer.LineProgress{Ordered: true, OrderID: "o-1", SubscriptionID: "s-3", Provisioned: true, OriginalState: "expired"}
+	finished := *request
+	finished.Status, finished.Outcome = "Complete", csptransfer.PartnerTransferComplete
+	finished.CheckedAt, finished.NextCheckAt, finished.Checks = ptr(at(-20*time.Minute)), nil, 6
+	finished.Items = []csptransfer.PartnerTransferItem{
+		{SubscriptionID: "b1a0c9d8-1111-4e2f-9a3b-5c6d7e8f9a0b", OfferID: "CFQ7TTC0LFLZ:0001:CFQ7TTC0J0NS", Quantity: 25, Status: "Complete"},
+		{SubscriptionID: "c2b1d0e9-2222-4f3a-8b4c-6d7e8f9a0b1c", OfferID: "CFQ7TTC0LF8Q:0001:CFQ7TTC0HKPN", Quantity: 3, Status: "Failed",
+			ErrorCode: "900103", Error: "Transfer order failed: the source subscription is not in sync state.\nTry again later."},
+	}
+
+	done = base
+	done.Stage = csptransfer.StageAwaitingExpiry
+	done.PartnerTenantID = goldenPartner
+	done.Awaiting = &csptransfer.AwaitedThing{What: "the original Office 365 E1 to expire", Until: ptr(at(40 * 24 * time.Hour))}
+	done.PlanVersion = 1
+	done.Lines = []csptransfer.Line{e3done, e1bought, visioDone}
+	done.PartnerTransfer = &finished
+	done.Timeline = append(append([]csptransfer.TimelineEntry{}, waiting...),
+		csptransfer.TimelineEntry{Stage: csptransfer.StageProvisioning, At: at(-20 * time.Minute), Note: "transfer request complete: 1 line transferred, 1 bought instead"},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingExpiry, At: at(-10 * time.Minute)},
+	)
+	done.UpdatedAt = at(-10 * time.Minute)
+	return awaiting, done
 }
 
 func TestStatusGolden(t *testing.T) {
@@ -165,6 +255,27 @@ func TestReportGolden(t *testing.T) {
 	var b bytes.Buffer
 	renderReport(&b, csptransfer.WorkflowID(goldenTenant), rep, "", goldenNow)
 	golden(t, "report-aborted.golden", b.Bytes())
+
+	// A transfer request the source partner withdrew from: its lines were bought instead.
+	st = goldenStatuses()["awaiting-partner-transfer"]
+	st.Stage, st.Awaiting = csptransfer.StageCompleted, nil
+	pt := *st.PartnerTransfer
+	pt.Status, pt.Outcome, pt.NextCheckAt = "Canceled", csptransfer.PartnerTransferCancelled, nil
+	pt.Error = "withdrawn by an operator: the source partner will not release the subscriptions"
+	st.PartnerTransfer = &pt
+	st.Lines = append([]csptransfer.Line{}, st.Lines...)
+	for i := range st.Lines {
+		l := &st.Lines[i]
+		l.Method = csptransfer.MethodBuy
+		if i < 2 {
+			l.MethodReason = "transfer request cancelled: bought again, the original left to expire"
+		}
+		l.Progress = csptransfer.LineProgress{Ordered: true, OrderID: "o-1", Provisioned: true, OriginalState: "expired"}
+	}
+	rep = csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageCompleted, CompletedAt: goldenNow}
+	b.Reset()
+	renderReport(&b, csptransfer.WorkflowID(goldenTenant), rep, "", goldenNow)
+	golden(t, "report-partner-transfer-cancelled.golden", b.Bytes())
 }
 
 func TestListGolden(t *testing.T) {
@@ -177,6 +288,9 @@ func TestListGolden(t *testing.T) {
 		{WorkflowID: "csp-transfer-a1b2c3d4-0006-4000-8000-000000000006", Stage: "Failed",
 			CustomerTenantID: "a1b2c3d4-0006-4000-8000-000000000006", CustomerDomain: "woodgrove-br.onmicrosoft.com",
 			ExecutionStatus: "Failed", StartedAt: at(-10 * time.Minute), ClosedAt: ptr(at(-10 * time.Minute))},
+		{WorkflowID: "csp-transfer-a1b2c3d4-0003-4000-8000-000000000003", Stage: "AwaitingPartnerTransfer",
+			CustomerTenantID: "a1b2c3d4-0003-4000-8000-000000000003", CustomerDomain: "litware-de.onmicrosoft.com",
+			PartnerTenantID: goldenPartner, NextActionAt: ptr(at(5 * time.Hour)), ExecutionStatus: "Running", StartedAt: at(-26 * time.Hour)},
 		// An aborted transfer's workflow completes normally: the list says Aborted, not Completed.
 		{WorkflowID: "csp-transfer-a1b2c3d4-0007-4000-8000-000000000007", Stage: "Aborted",
 			CustomerTenantID: "a1b2c3d4-0007-4000-8000-000000000007", CustomerDomain: "tailspin-fr.onmicrosoft.com",
@@ -203,5 +317,70 @@ func TestRelative(t *testing.T) {
 		{-(50 * time.Hour), "2d2h ago"},
 	} {
 		require.Equal(t, tc.want, relative(goldenNow.Add(tc.d), goldenNow), tc.d)
+	}
+}
+
+func TestFmtDays(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{29*24*time.Hour + 21*time.Hour, "2026-12-21 07:00:00Z (in 29 days)"},
+		{2 * 24 * time.Hour, "2026-11-23 10:00:00Z (in 2 days)"},
+		{47 * time.Hour, "2026-11-23 09:00:00Z (in 47h0m)"},
+		{-3 * time.Hour, "2026-11-21 07:00:00Z (3h0m ago)"},
+		{-(3*24*time.Hour + time.Hour), "2026-11-18 09:00:00Z (3 days ago)"},
+	} {
+		require.Equal(t, tc.want, fmtDays(goldenNow.Add(tc.d), goldenNow), tc.d)
+	}
+}
+
+// An expired request says so, with no next check; a request with no checks yet says "not yet".
+func TestPartnerTransferBlock(t *testing.T) {
+	st := goldenStatuses()["awaiting-partner-transfer"]
+	pt := *st.PartnerTransfer
+	pt.Status, pt.Outcome = "Expired", csptransfer.PartnerTransferExpired
+	pt.ExpiresAt = ptr(at(-3 * 24 * time.Hour))
+	st.PartnerTransfer = &pt
+	var b bytes.Buffer
+	renderPartnerTransfer(&b, st, goldenNow)
+	out := b.String()
+	require.Regexp(t, `Expired +2026-11-18 10:00:00Z \(3 days ago\)`, out)
+	require.Contains(t, out, "expired: nobody acted on it in time; its lines are bought instead")
+	require.NotContains(t, out, "Next check")
+
+	pt = csptransfer.PartnerTransferStatus{ID: goldenTransferID, SourcePartnerTenantID: goldenSourcePartner, Lines: []int{0, 7}, CreatedAt: goldenNow}
+	st.PartnerTransfer = &pt
+	b.Reset()
+	renderPartnerTransfer(&b, st, goldenNow)
+	out = b.String()
+	require.Regexp(t, `Last checked +not yet`, out)
+	require.Regexp(t, `Source partner +tenant `+goldenSourcePartner, out)
+	require.Regexp(t, `Lines +1 SPE_E3, 8\n`, out, "an index the plan does not have is still shown")
+	require.Contains(t, out, "pending: the source partner has to accept it")
+}
+
+func TestCancelledSentence(t *testing.T) {
+	id := csptransfer.WorkflowID(goldenTenant)
+	for _, tc := range []struct {
+		res  csptransfer.CancelTransferResult
+		want string
+	}{
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "Canceled", LinesToBuy: 2},
+			"Transfer request 1234 cancelled at Microsoft; 2 line(s) will be bought instead and their originals left to expire. Follow it with `starter status " + id + "`.\n"},
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "Complete"},
+			"Transfer request 1234 was already complete at Microsoft: nothing was cancelled, its lines moved by transfer and nothing is bought for them. See `starter status " + id + "`.\n"},
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "Expired", LinesToBuy: 1},
+			"Transfer request 1234 had already expired at Microsoft; 1 line(s) will be bought instead and their originals left to expire. Follow it with `starter status " + id + "`.\n"},
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "InProgress"},
+			"Transfer request 1234: the cancel was sent, but Microsoft still shows it InProgress; the transfer keeps checking it. See `starter status " + id + "`.\n"},
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "Reject", LinesToBuy: 2},
+			"Transfer request 1234 had been rejected by the source partner; 2 line(s) will be bought instead and their originals left to expire. Follow it with `starter status " + id + "`.\n"},
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "cancelled", LinesToBuy: 1},
+			"Transfer request 1234 cancelled at Microsoft; 1 line(s) will be bought instead and their originals left to expire. Follow it with `starter status " + id + "`.\n"},
+		{csptransfer.CancelTransferResult{TransferID: "1234", Status: "Withdrawn\nnow"},
+			"Transfer request 1234: Microsoft status Withdrawn now; no line is bought instead. Follow it with `starter status " + id + "`.\n"},
+	} {
+		require.Equal(t, tc.want, cancelledSentence(tc.res, id))
 	}
 }

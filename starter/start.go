@@ -38,6 +38,10 @@ type startFlags struct {
 	adminAccess   bool
 	overrides     []string
 	subscriptions []string
+	// The CSP partner the customer leaves; any of the three given makes a sourcePartner.
+	sourceTenant  string
+	sourceName    string
+	sourceEmail   string
 	failIfRunning bool
 }
 
@@ -49,10 +53,20 @@ func (a *app) startCmd() *cobra.Command {
 		Long: `Start a customer's transfer, from flags or from a TransferRequest JSON file (the payload the Temporal UI
 start form takes; "-" reads standard input). The request is validated first and every problem is listed.
 If a transfer for the customer already exists, nothing is started and that transfer is shown; with
---fail-if-running this exits with code 5.`,
+--fail-if-running this exits with code 5.
+
+A customer leaving another CSP partner: name that partner with --source-partner-tenant (and
+--source-partner-name, --source-partner-email). The new-commerce originals it sells then move by one
+partner-to-partner transfer request (nothing bought, the term continues); every other line, and every line
+the source partner does not transfer, is bought and its original left to expire. --contact is required
+then: Microsoft e-mails the customer the request. Without these flags the originals' owner is read from
+Microsoft Graph.`,
 		Example: `  starter start --tenant 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --domain contoso.onmicrosoft.com \
     --country DE --contact it-admin@contoso.example --admin-access \
     --subscription ENTERPRISEPACK:25:2027-03-01T00:00:00Z --override ENTERPRISEWITHSCAL=CFQ7TTC0LFLX:0001
+  starter start --tenant 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --domain contoso.onmicrosoft.com \
+    --contact it-admin@contoso.example --source-partner-tenant 5d3c1e2a-7b4f-4c19-8e6d-9a0b1c2d3e4f \
+    --source-partner-name "Fabrikam Reseller GmbH" --source-partner-email csp@fabrikam-reseller.example
   starter start --file request.json --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -80,6 +94,9 @@ If a transfer for the customer already exists, nothing is started and that trans
 	fl.BoolVar(&f.adminAccess, "admin-access", false, "also request GDAP admin access")
 	fl.StringArrayVar(&f.overrides, "override", nil, "SOURCE=CATALOGITEM: buy this catalog item for an original SKU (repeatable)")
 	fl.StringArrayVar(&f.subscriptions, "subscription", nil, "SKU:QUANTITY:EXPIRES_AT original subscription, SKU a skuId or part number (repeatable; discovered when none)")
+	fl.StringVar(&f.sourceTenant, "source-partner-tenant", "", "tenant id (GUID) of the CSP partner the customer leaves: its originals move by partner-to-partner transfer (needs --contact)")
+	fl.StringVar(&f.sourceName, "source-partner-name", "", "company name of the CSP partner the customer leaves, sent with the transfer request")
+	fl.StringVar(&f.sourceEmail, "source-partner-email", "", "contact e-mail of the CSP partner the customer leaves, reminded while the request waits (never indexed)")
 	fl.BoolVar(&f.failIfRunning, "fail-if-running", false, "exit 5 when a transfer for the customer already exists")
 	return cmd
 }
@@ -117,6 +134,11 @@ func (f *startFlags) request(cmd *cobra.Command, now time.Time) (csptransfer.Tra
 		Approval:           csptransfer.ApprovalPolicy(f.approval),
 		Provisioning:       csptransfer.Provisioning{Mode: csptransfer.ProvisioningMode(f.provisioning)},
 		RequestAdminAccess: f.adminAccess,
+	}
+	// A flag given, even empty, asks for a source partner: an empty one is then reported, not ignored.
+	fl := cmd.Flags()
+	if fl.Changed("source-partner-tenant") || fl.Changed("source-partner-name") || fl.Changed("source-partner-email") {
+		req.SourcePartner = &csptransfer.SourcePartner{TenantID: f.sourceTenant, Name: f.sourceName, Email: f.sourceEmail}
 	}
 	for _, d := range []struct {
 		flag, value string

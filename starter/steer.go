@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/csptransfer/csptransfer"
+	"github.com/csptransfer/csptransfer/internal/transfers"
 )
 
 // operatorSource marks signals an operator sent through this CLI, as opposed to a webhook or the reconciler.
@@ -219,6 +220,95 @@ never cancelled.`,
 	cmd.Flags().StringVar(&reason, "reason", "", "why the transfer stops (required)")
 	cmd.Flags().BoolVar(&cancelRefundable, "cancel-refundable", false, "cancel new subscriptions still inside their refund window")
 	return cmd
+}
+
+func (a *app) cancelTransferCmd() *cobra.Command {
+	var reason, transferID string
+	cmd := &cobra.Command{
+		Use:   "cancel-transfer ID --reason TEXT [--transfer-id TRANSFER]",
+		Short: "Withdraw the pending partner-to-partner transfer request; its lines are bought instead",
+		Long: `Withdraw the partner-to-partner transfer request the source partner has not acted on yet (update
+cancel-transfer). The transfer cancels it at Microsoft; its lines are then bought and their originals left
+to expire, as for a customer coming from outside CSP. With --transfer-id the update is refused (exit code
+4) unless that is the pending request, so a request shown earlier is not confused with a newer one. If the
+source partner completed the request first, nothing is cancelled and nothing is bought for its lines.
+Refused (exit code 4) when no request is pending.`,
+		Example: `  starter cancel-transfer 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --reason "the source partner will not release the subscriptions"
+  starter cancel-transfer 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --transfer-id 7c9e6679-7425-40de-944b-e07fc1f90ae7 --reason "customer asked to buy new"`,
+		Args: exactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := resolveID(args[0])
+			if err != nil {
+				return err
+			}
+			var problems []string
+			if strings.TrimSpace(reason) == "" {
+				problems = append(problems, "--reason: required: say why the request is withdrawn (it is recorded in the timeline)")
+			}
+			if t := strings.TrimSpace(transferID); cmd.Flags().Changed("transfer-id") && !transfers.IsPartnerTransferID(t) {
+				problems = append(problems, fmt.Sprintf("--transfer-id: %s is not a Partner Center transfer id (1 to %d letters, digits, - or _)",
+					csptransfer.Quote(transferID), transfers.MaxPartnerTransferIDLength))
+			}
+			if len(problems) > 0 {
+				return problemsError("invalid cancel-transfer", problems)
+			}
+			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
+				var res csptransfer.CancelTransferResult
+				in := csptransfer.CancelTransfer{TransferID: strings.TrimSpace(transferID), Reason: strings.TrimSpace(reason)}
+				if err := s.update(ctx, id, csptransfer.UpdateCancelTransfer, in, &res); err != nil {
+					return err
+				}
+				return a.done(cmd, res, "%s", cancelledSentence(res, id))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the request is withdrawn (required)")
+	cmd.Flags().StringVar(&transferID, "transfer-id", "", "only if this is the pending request (Partner Center transfer id)")
+	return cmd
+}
+
+// cancelledSentence says in plain words what cancel-transfer did. Microsoft's status after a cancel is
+// UNCONFIRMED, so each spelling seen in its documents is read for what it means.
+func cancelledSentence(res csptransfer.CancelTransferResult, id string) string {
+	request := "Transfer request " + orDash(res.TransferID)
+	buy := "no line is bought instead"
+	if res.LinesToBuy > 0 {
+		buy = fmt.Sprintf("%d line(s) will be bought instead and their originals left to expire", res.LinesToBuy)
+	}
+	status := oneLine(res.Status)
+	switch {
+	case isCompleteStatus(status):
+		return fmt.Sprintf("%s was already complete at Microsoft: nothing was cancelled, its lines moved by transfer and nothing is bought for them. See `starter status %s`.\n",
+			request, id)
+	case equalsAny(status, "InProgress", "Active", "Pending"):
+		return fmt.Sprintf("%s: the cancel was sent, but Microsoft still shows it %s; the transfer keeps checking it. See `starter status %s`.\n",
+			request, status, id)
+	case equalsAny(status, "Expired"):
+		return fmt.Sprintf("%s had already expired at Microsoft; %s. Follow it with `starter status %s`.\n", request, buy, id)
+	case equalsAny(status, "Reject", "Rejected"):
+		return fmt.Sprintf("%s had been rejected by the source partner; %s. Follow it with `starter status %s`.\n", request, buy, id)
+	case status == "" || isCancelledStatus(status):
+		return fmt.Sprintf("%s cancelled at Microsoft; %s. Follow it with `starter status %s`.\n", request, buy, id)
+	}
+	return fmt.Sprintf("%s: Microsoft status %s; %s. Follow it with `starter status %s`.\n", request, status, buy, id)
+}
+
+// isCompleteStatus reports a Partner Center transfer status meaning the source partner completed it (new
+// commerce says Complete, the legacy API Completed).
+func isCompleteStatus(s string) bool { return equalsAny(s, "Complete", "Completed") }
+
+// isCancelledStatus reports the status of a withdrawn request: the value stored after a cancel is
+// UNCONFIRMED (Cancel is what the target sends; Canceled or Cancelled may come back).
+func isCancelledStatus(s string) bool { return equalsAny(s, "Cancel", "Canceled", "Cancelled") }
+
+// equalsAny reports whether s is one of values in any letter case.
+func equalsAny(s string, values ...string) bool {
+	for _, v := range values {
+		if strings.EqualFold(strings.TrimSpace(s), v) {
+			return true
+		}
+	}
+	return false
 }
 
 // update runs a workflow update to completion; a validator's rejection comes back with exit code 4.

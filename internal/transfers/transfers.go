@@ -129,3 +129,23 @@ func (s Service) Status(ctx context.Context, workflowID string) (csptransfer.Tra
 	}
 	return st, nil
 }
+
+// MaxPartnerTransferIDLength bounds a Partner Center transfer id taken from an operator or a webhook.
+const MaxPartnerTransferIDLength = 128
+
+// IsPartnerTransferID accepts what can be a Partner Center partner-to-partner transfer id: 1 to 128 ASCII
+// letters, digits, hyphens and underscores (Microsoft's are GUIDs; the exact form is not documented). The
+// CLI and the trigger service check ids with it before they reach a workflow, so no id can carry spaces,
+// quotes, slashes or line breaks into a timeline or a log.
+func IsPartnerTransferID(s string) bool {
+	if s == "" || len(s) > MaxPartnerTransferIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -3,6 +3,7 @@ package transfers_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,13 @@ func TestStartRejectsABadRequestWithoutStarting(t *testing.T) {
 	require.True(t, errors.As(err, &verr))
 	require.Contains(t, err.Error(), "customerTenantId")
 	require.Contains(t, err.Error(), "customerDomain")
+}
+
+func TestIsPartnerTransferID(t *testing.T) {
+	for _, ok := range []string{"7c9e6679-7425-40de-944b-e07fc1f90ae7", "1234", "TR_2026-11-21", strings.Repeat("a", transfers.MaxPartnerTransferIDLength)} {
+		require.True(t, transfers.IsPartnerTransferID(ok), ok)
+	}
+	for _, bad := range []string{"", " 1234", "12/34", "a'b", "a\nb", "ä", strings.Repeat("a", transfers.MaxPartnerTransferIDLength+1)} {
+		require.False(t, transfers.IsPartnerTransferID(bad), bad)
+	}
 }

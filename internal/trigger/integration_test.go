@@ -22,6 +22,7 @@ import (
 
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/devserver"
 	"github.com/csptransfer/csptransfer/internal/pcwebhook"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
@@ -283,6 +284,55 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 			}
 		}
 		require.Equal(t, []string{pcwebhook.EventResellerRelationshipAccepted, pcwebhook.EventGranularAdminRelationshipApproved}, delivered)
+	})
+
+	t.Run("a source partner from the onboarding API; its complete-transfer webhook moves the transfer on", func(t *testing.T) {
+		tenant := uuid.NewString()
+		domain := "trg-p2p-" + tenant[:8] + ".onmicrosoft.com"
+		termEnd := time.Now().AddDate(0, 7, 0).UTC().Truncate(time.Second)
+		require.NoError(t, s.sb.CreateCustomer(context.Background(), demo.PartnerCustomer(tenant, domain, termEnd, time.Now().Add(time.Hour).UTC())))
+		a := s.call(t, http.MethodPost, start, testToken, map[string]any{"customerTenantId": tenant, "customerDomain": domain, "country": "US",
+			"contactEmail": "it@" + domain, "requestAdminAccess": true,
+			"sourcePartner": map[string]any{"tenantId": strings.ToUpper(sandbox.OtherCSP), "name": "Contoso Cloud Partners LLC"}})
+		require.Equal(t, http.StatusCreated, a.status, a.raw)
+		id := csptransfer.WorkflowID(tenant)
+		st := s.waitFor(t, id, "the invitation", func(st csptransfer.TransferStatus) bool {
+			return st.Stage == csptransfer.StageAwaitingAcceptance && st.AdminRelationshipID != ""
+		})
+		s.waitVisible(t, id)
+		require.NoError(t, s.sb.Accept(context.Background(), tenant, sandbox.AcceptInput{PartnerTenantID: st.PartnerTenantID}))
+		require.NoError(t, s.sb.ApproveGDAP(context.Background(), st.AdminRelationshipID))
+
+		st = s.waitFor(t, id, "the transfer request", func(st csptransfer.TransferStatus) bool {
+			return st.Stage == csptransfer.StageAwaitingPartnerTransfer && st.PartnerTransfer != nil
+		})
+		pt := st.PartnerTransfer
+		require.Equal(t, sandbox.OtherCSP, pt.SourcePartnerTenantID, "the onboarding body's sourcePartner reached the workflow")
+		require.NotNil(t, pt.NextCheckAt)
+		require.Greater(t, time.Until(*pt.NextCheckAt), time.Minute, "the next poll is far: only the webhook can move it on in time")
+
+		// The source partner accepts; the sandbox delivers a signed complete-transfer event, and the transfer
+		// reads the request back long before its next poll.
+		require.NoError(t, s.sb.AcceptTransfer(context.Background(), tenant, pt.ID))
+		st = s.waitFor(t, id, "the completed request to be read back", func(st csptransfer.TransferStatus) bool {
+			return st.PartnerTransfer != nil && st.PartnerTransfer.Outcome == csptransfer.PartnerTransferComplete
+		})
+		require.Equal(t, "Complete", st.PartnerTransfer.Status)
+		require.Contains(t, s.signals(t, id), csptransfer.SignalPartnerTransferUpdated+"/webhook")
+
+		hooks, err := s.sb.Webhook(context.Background())
+		require.NoError(t, err)
+		var delivered []string
+		for _, d := range hooks.RecentDeliveries {
+			if d.CustomerID == tenant && d.EventName == EventCompleteTransfer {
+				require.Equal(t, http.StatusOK, d.StatusCode, "%+v", d)
+				delivered = append(delivered, d.Outcome)
+			}
+		}
+		require.Equal(t, []string{"delivered"}, delivered)
+		a = s.call(t, http.MethodGet, start+"/"+tenant, testToken, nil)
+		require.Equal(t, http.StatusOK, a.status, a.raw)
+		require.NotNil(t, a.body["partnerTransfer"])
 	})
 
 	t.Run("the reconciler catches an acceptance whose webhook was lost", func(t *testing.T) {

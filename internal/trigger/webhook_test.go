@@ -602,3 +602,128 @@ func TestReadinessFollowsTemporal(t *testing.T) {
 		c.AssertExpectations(t)
 	}
 }
+
+// Partner-to-partner transfer events (names UNCONFIRMED) wake the customer's transfer with
+// partner-transfer-updated; they are verified, mapped and answered like every other event.
+func TestPartnerTransferWebhooks(t *testing.T) {
+	pki := newTestPKI(t)
+	now := time.Now()
+	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
+	const transferID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+	uri := "https://api.partnercenter.microsoft.com/v1/customers/" + testTenant + "/transfers/" + transferID
+	completed := event(EventCompleteTransfer, uri, now)
+	payload := func(event, transfer string) csptransfer.PartnerTransferUpdated {
+		return csptransfer.PartnerTransferUpdated{CustomerTenantID: testTenant, TransferID: transfer, Event: event, Source: "webhook"}
+	}
+
+	tests := []struct {
+		name       string
+		body       []byte
+		header     func(body []byte) http.Header
+		want       *csptransfer.PartnerTransferUpdated // the signal expected, if any
+		signal     error                               // the mock's answer to it
+		wantStatus int
+		wantField  string
+	}{
+		{name: "complete-transfer signals the transfer", body: completed, want: ptrTo(payload(EventCompleteTransfer, transferID)), wantStatus: 200, wantField: "signalled"},
+		{name: "fail-transfer signals the transfer", body: event(EventFailTransfer, uri, now), want: ptrTo(payload(EventFailTransfer, transferID)), wantStatus: 200, wantField: "signalled"},
+		{name: "customer id in upper case", body: event(EventCompleteTransfer, strings.ToUpper(uri), now),
+			want: ptrTo(payload(EventCompleteTransfer, strings.ToUpper(transferID))), wantStatus: 200, wantField: "signalled"},
+		{name: "a URI naming only the customer wakes it too", body: event(EventFailTransfer, "https://x/v1/customers/"+testTenant, now),
+			want: ptrTo(payload(EventFailTransfer, "")), wantStatus: 200, wantField: "signalled"},
+		{name: "no open transfer for the customer", body: completed, want: ptrTo(payload(EventCompleteTransfer, transferID)),
+			signal: serviceerror.NewNotFound("workflow not found"), wantStatus: 200, wantField: "no-transfer"},
+		{name: "Temporal down asks for a retry", body: completed, want: ptrTo(payload(EventCompleteTransfer, transferID)),
+			signal: serviceerror.NewUnavailable("down"), wantStatus: 503, wantField: "error"},
+		{name: "customer id not a GUID", body: event(EventCompleteTransfer, "https://x/v1/customers/contoso/transfers/"+transferID, now), wantStatus: 400, wantField: "rejected"},
+		{name: "transfer id with a quote", body: event(EventCompleteTransfer, "https://x/v1/customers/"+testTenant+"/transfers/a'b", now), wantStatus: 400, wantField: "rejected"},
+		{name: "transfers without an id", body: event(EventCompleteTransfer, "https://x/v1/customers/"+testTenant+"/transfers", now), wantStatus: 400, wantField: "rejected"},
+		{name: "another resource", body: event(EventFailTransfer, "https://x/v1/invoices/1", now), wantStatus: 400, wantField: "rejected"},
+		// Event names are matched exactly, as for every other event.
+		{name: "name in another letter case", body: event("Complete-Transfer", uri, now), wantStatus: 200, wantField: "ignored"},
+		{name: "unsigned", body: completed, header: func([]byte) http.Header { return http.Header{} }, wantStatus: 401},
+		{name: "forged", body: completed, header: func([]byte) http.Header {
+			return signed(t, good, event(EventCompleteTransfer, uri, now.Add(time.Second)))
+		}, wantStatus: 401},
+		{name: "stale", body: event(EventCompleteTransfer, uri, now.Add(-25*time.Hour)), wantStatus: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &mocks.Client{}
+			if tt.want != nil {
+				c.On("SignalWorkflow", mock.Anything, csptransfer.WorkflowID(testTenant), "", csptransfer.SignalPartnerTransferUpdated, *tt.want).
+					Return(tt.signal).Once()
+			}
+			s := webhookServer(t, pki, c)
+			h := signed(t, good, tt.body)
+			if tt.header != nil {
+				h = tt.header(tt.body)
+			}
+			rec, out := post(t, s, "/webhooks/partner-center", h, tt.body)
+			require.Equal(t, tt.wantStatus, rec.Code, rec.Body.String())
+			if tt.wantField != "" {
+				require.Equal(t, tt.wantField, out["status"], rec.Body.String())
+			} else {
+				require.NotEmpty(t, out["error"])
+			}
+			if tt.wantField == "signalled" {
+				require.Equal(t, []any{csptransfer.WorkflowID(testTenant)}, out["signalled"])
+			}
+			c.AssertExpectations(t) // a refused webhook signals nothing
+		})
+	}
+}
+
+// A repeated delivery of a transfer event signals once; the other event about the same transfer is another
+// event and signals too.
+func TestPartnerTransferWebhookDuplicateSignalsOnce(t *testing.T) {
+	pki := newTestPKI(t)
+	now := time.Now()
+	good := pki.signer(t, "/good.cer", now.Add(-time.Hour), now.Add(time.Hour))
+	uri := "https://api.partnercenter.microsoft.com/v1/customers/" + testTenant + "/transfers/1234"
+	c := &mocks.Client{}
+	for _, name := range []string{EventCompleteTransfer, EventFailTransfer} {
+		c.On("SignalWorkflow", mock.Anything, csptransfer.WorkflowID(testTenant), "", csptransfer.SignalPartnerTransferUpdated,
+			csptransfer.PartnerTransferUpdated{CustomerTenantID: testTenant, TransferID: "1234", Event: name, Source: "webhook"}).Return(nil).Once()
+	}
+	s := webhookServer(t, pki, c)
+
+	body := event(EventCompleteTransfer, uri, now)
+	rec, out := post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "signalled", out["status"])
+	for range 2 {
+		// Partner Center's redelivery carries a fresh signature over the same body: still the same event.
+		rec, out = post(t, s, "/webhooks/partner-center", signed(t, good, body), body)
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Equal(t, "duplicate", out["status"])
+	}
+	failed := event(EventFailTransfer, uri, now)
+	rec, out = post(t, s, "/webhooks/partner-center", signed(t, good, failed), failed)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "signalled", out["status"])
+	c.AssertExpectations(t)
+}
+
+func TestTransferResource(t *testing.T) {
+	for _, tt := range []struct {
+		uri, tenant, transfer string
+		ok                    bool
+	}{
+		{"https://api.partnercenter.microsoft.com/v1/customers/" + testTenant + "/transfers/7c9e6679-7425-40de-944b-e07fc1f90ae7", testTenant, "7c9e6679-7425-40de-944b-e07fc1f90ae7", true},
+		{"http://127.0.0.1:8089/v1/Customers/" + testTenant + "/Transfers/1234/", testTenant, "1234", true},
+		{"https://x/v1/customers/" + testTenant, testTenant, "", true},
+		{"https://x/v1/customers/" + testTenant + "/transfers", "", "", false},
+		{"https://x/v1/customers/" + testTenant + "/subscriptions/1234", "", "", false},
+		{"https://x/v1/customers/nope/transfers/1234", "", "", false},
+		{"https://x/v1/customers/" + testTenant + "/transfers/%20", "", "", false},
+		{"::", "", "", false},
+	} {
+		tenant, transfer, ok := transferResource(tt.uri)
+		require.Equal(t, tt.ok, ok, tt.uri)
+		require.Equal(t, tt.tenant, tenant, tt.uri)
+		require.Equal(t, tt.transfer, transfer, tt.uri)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/csptransfer/csptransfer"
+	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/devserver"
+)
+
+const standInTransferID = "1234"
+
+// standIn plays CSPTransfer for the CLI without Partner Center. Started with a sourcePartner, it shows a
+// pending partner-to-partner transfer request for two lines and answers cancel-transfer as the contract
+// says: its validator refuses when no request is pending or the id is not the pending one.
+func standIn(ctx workflow.Context, req csptransfer.TransferRequest) (csptransfer.TransferReport, error) {
+	st := csptransfer.TransferStatus{CustomerTenantID: req.CustomerTenantID, CustomerDomain: req.CustomerDomain,
+		Stage: csptransfer.StageAwaitingAcceptance, StartedAt: workflow.Now(ctx), UpdatedAt: workflow.Now(ctx)}
+	if sp := req.SourcePartner; sp != nil {
+		st.Stage = csptransfer.StageAwaitingPartnerTransfer
+		st.PlanVersion = 1
+		for _, part := range []string{"SPE_E3", "STANDARDPACK"} {
+			st.Lines = append(st.Lines, csptransfer.Line{PlanLine: csptransfer.PlanLine{SourceSkuPartNumber: part, Quantity: 5, SameOffer: true,
+				OriginalExpiresAt: workflow.Now(ctx).Add(90 * 24 * time.Hour), Method: csptransfer.MethodTransfer, SourcePartnerTenantID: sp.TenantID}})
+		}
+		expires := workflow.Now(ctx).Add(30 * 24 * time.Hour)
+		st.PartnerTransfer = &csptransfer.PartnerTransferStatus{ID: standInTransferID, Status: "InProgress", Outcome: csptransfer.PartnerTransferPending,
+			SourcePartnerTenantID: sp.TenantID, SourcePartnerName: sp.Name, Lines: []int{0, 1}, CreatedAt: workflow.Now(ctx), ExpiresAt: &expires}
+		st.Awaiting = &csptransfer.AwaitedThing{What: "the source partner to accept transfer request " + standInTransferID, Until: &expires}
+	}
+	st.Timeline = []csptransfer.TimelineEntry{{Stage: st.Stage, At: workflow.Now(ctx)}}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, csptransfer.SearchAttributeStage.ValueSet(string(st.Stage))); err != nil {
+		return csptransfer.TransferReport{}, err
+	}
+	if err := workflow.SetQueryHandler(ctx, csptransfer.QueryStatus, func() (csptransfer.TransferStatus, error) { return st, nil }); err != nil {
+		return csptransfer.TransferReport{}, err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, csptransfer.UpdateCancelTransfer,
+		func(ctx workflow.Context, in csptransfer.CancelTransfer) (csptransfer.CancelTransferResult, error) {
+			pt := st.PartnerTransfer
+			pt.Status, pt.Outcome = "Canceled", csptransfer.PartnerTransferCancelled
+			for i := range st.Lines {
+				st.Lines[i].Method, st.Lines[i].MethodReason = csptransfer.MethodBuy, "transfer request cancelled: "+in.Reason
+			}
+			return csptransfer.CancelTransferResult{TransferID: pt.ID, Status: pt.Status, LinesToBuy: len(pt.Lines)}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in csptransfer.CancelTransfer) error {
+			pt := st.PartnerTransfer
+			switch {
+			case pt == nil || pt.Outcome != csptransfer.PartnerTransferPending:
+				return errors.New("no partner-to-partner transfer request is pending")
+			case in.TransferID != "" && !strings.EqualFold(in.TransferID, pt.ID):
+				return fmt.Errorf("transfer request %s is not the pending one (%s)", in.TransferID, pt.ID)
+			case strings.TrimSpace(in.Reason) == "":
+				return errors.New("reason: required")
+			}
+			return nil
+		}})
+	if err != nil {
+		return csptransfer.TransferReport{}, err
+	}
+	_ = workflow.Await(ctx, func() bool { return false })
+	return csptransfer.TransferReport{}, nil
+}
+
+// standInCLI runs the CLI as main does against a dev server whose worker runs standIn.
+type standInCLI struct{ address string }
+
+func startStandIn(t *testing.T) standInCLI {
+	t.Helper()
+	sas := map[string]string{}
+	for _, sa := range csptransfer.SearchAttributes() {
+		sas[sa.Name] = sa.Type
+	}
+	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas})
+	w := worker.New(srv.Client(), csptransfer.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(standIn, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return standInCLI{address: srv.FrontendHostPort()}
+}
+
+func (c standInCLI) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := execute(context.Background(), newApp(config.Map{"TEMPORAL_ADDRESS": c.address}), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func (c standInCLI) ok(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := c.run(t, args...)
+	require.Equal(t, exitOK, code, "starter %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), out, errOut)
+	return out
+}
+
+// The source partner flags reach the workflow; status shows the request, list finds the stage, and
+// cancel-transfer is refused with the workflow's reason (exit 4) or answered in plain words.
+func TestPartnerTransferCommands(t *testing.T) {
+	cli := startStandIn(t)
+	tenant := uuid.NewString()
+	id := csptransfer.WorkflowID(tenant)
+	cli.ok(t, "start", "--tenant", tenant, "--domain", "p2p-"+tenant[:8]+".onmicrosoft.com", "--contact", "it@contoso.example",
+		"--source-partner-tenant", strings.ToUpper(goldenSourcePartner), "--source-partner-name", " Fabrikam Reseller GmbH ",
+		"--source-partner-email", "csp@fabrikam-reseller.example")
+
+	var st csptransfer.TransferStatus
+	require.Eventually(t, func() bool {
+		code, out, _ := cli.run(t, "status", tenant, "--json")
+		return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.PartnerTransfer != nil
+	}, 30*time.Second, 100*time.Millisecond)
+	require.Equal(t, goldenSourcePartner, st.PartnerTransfer.SourcePartnerTenantID, "normalized before the start")
+	require.Equal(t, "Fabrikam Reseller GmbH", st.PartnerTransfer.SourcePartnerName)
+
+	human := cli.ok(t, "status", tenant)
+	require.Contains(t, human, "Partner-to-partner transfer request")
+	require.Regexp(t, `Source partner +Fabrikam Reseller GmbH \(tenant `+goldenSourcePartner+`\)`, human)
+	require.Regexp(t, `Expires +\S+ \S+ \(in 29 days\)`, human)
+	require.Regexp(t, `1 +SPE_E3 +— +5 +transfer`, human)
+
+	var rows []listRow
+	require.Eventually(t, func() bool {
+		out := cli.ok(t, "list", "--stage", "awaitingpartnertransfer", "--customer", tenant, "--json")
+		return json.Unmarshal([]byte(out), &rows) == nil && len(rows) == 1
+	}, 30*time.Second, 200*time.Millisecond, "visibility lists the transfer by its stage")
+	require.Equal(t, string(csptransfer.StageAwaitingPartnerTransfer), rows[0].Stage)
+
+	code, _, stderr := cli.run(t, "cancel-transfer", tenant, "--reason", "buy instead", "--transfer-id", "9999")
+	require.Equal(t, exitRefused, code, stderr)
+	require.Contains(t, stderr, "refused it")
+	require.Contains(t, stderr, "9999 is not the pending one")
+
+	out := cli.ok(t, "cancel-transfer", id, "--reason", "the source partner will not release the subscriptions", "--transfer-id", standInTransferID)
+	require.Equal(t, "Transfer request 1234 cancelled at Microsoft; 2 line(s) will be bought instead and their originals left to expire. "+
+		"Follow it with `starter status "+id+"`.\n", out)
+	require.Regexp(t, `Outcome +cancelled`, cli.ok(t, "status", tenant))
+
+	code, _, stderr = cli.run(t, "cancel-transfer", tenant, "--reason", "again")
+	require.Equal(t, exitRefused, code, stderr)
+	require.Contains(t, stderr, "no partner-to-partner transfer request is pending")
+
+	// --json prints the update's result.
+	other := uuid.NewString()
+	cli.ok(t, "start", "--tenant", other, "--domain", "p2p-"+other[:8]+".onmicrosoft.com", "--contact", "it@contoso.example",
+		"--source-partner-tenant", goldenSourcePartner)
+	var res csptransfer.CancelTransferResult
+	require.Eventually(t, func() bool {
+		code, out, _ := cli.run(t, "cancel-transfer", other, "--reason", "buy instead", "--json")
+		return code == exitOK && json.Unmarshal([]byte(out), &res) == nil
+	}, 30*time.Second, 200*time.Millisecond)
+	require.Equal(t, csptransfer.CancelTransferResult{TransferID: standInTransferID, Status: "Canceled", LinesToBuy: 2}, res)
+
+	// A transfer without a request, and no transfer at all.
+	plain := uuid.NewString()
+	cli.ok(t, "start", "--tenant", plain, "--domain", "plain-"+plain[:8]+".onmicrosoft.com")
+	require.Eventually(t, func() bool {
+		code, _, stderr = cli.run(t, "cancel-transfer", plain, "--reason", "x")
+		return code == exitRefused
+	}, 30*time.Second, 200*time.Millisecond, stderr)
+	require.Contains(t, stderr, "no partner-to-partner transfer request is pending")
+	code, _, stderr = cli.run(t, "cancel-transfer", uuid.NewString(), "--reason", "x")
+	require.Equal(t, exitNotFound, code, stderr)
+}
