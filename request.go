@@ -94,6 +94,10 @@ type OriginalSubscription struct {
 	// SubscriptionID is the original's Microsoft Graph directory subscription id. Optional: discovery fills
 	// it in; with it the original's real state is read by id at its end date.
 	SubscriptionID string `json:"subscriptionId,omitempty"`
+	// CommerceSubscriptionID is the original's id in Microsoft's commerce system: for an original another
+	// CSP partner sells, its Partner Center subscription id, which a transfer request's line items name.
+	// Optional: discovery fills it in from Graph.
+	CommerceSubscriptionID string `json:"commerceSubscriptionId,omitempty"`
 	// OwnerTenantID is the CSP partner tenant that sells the original, empty when it was bought direct or
 	// through another channel. Optional: discovery fills it in from Graph.
 	OwnerTenantID string `json:"ownerTenantId,omitempty"`

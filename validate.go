@@ -89,6 +89,7 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 			s.SkuPartNumber = strings.TrimSpace(s.SkuPartNumber)
 			s.SubscriptionID = strings.ToLower(strings.TrimSpace(s.SubscriptionID))
 			s.OwnerTenantID = strings.ToLower(strings.TrimSpace(s.OwnerTenantID))
+			s.CommerceSubscriptionID = strings.ToLower(strings.TrimSpace(s.CommerceSubscriptionID))
 			if !s.ExpiresAt.IsZero() {
 				s.ExpiresAt = s.ExpiresAt.UTC()
 			}
@@ -348,6 +349,7 @@ func (v *validator) subscriptions(subs []OriginalSubscription, now time.Time) {
 		}
 		for _, id := range []struct{ field, value string }{
 			{field + ".subscriptionId", s.SubscriptionID}, {field + ".ownerTenantId", s.OwnerTenantID},
+			{field + ".commerceSubscriptionId", s.CommerceSubscriptionID},
 		} {
 			if v.text(id.field, id.value, false) {
 				v.guid(id.field, id.value)

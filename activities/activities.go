@@ -335,7 +335,7 @@ func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverRe
 		}
 		o := csptransfer.OriginalSubscription{
 			SubscriptionID: s.ID, SkuID: strings.ToLower(s.SkuID), SkuPartNumber: s.SkuPartNumber,
-			Quantity: s.TotalLicenses, OwnerTenantID: s.OwnerTenantID,
+			Quantity: s.TotalLicenses, OwnerTenantID: s.OwnerTenantID, CommerceSubscriptionID: strings.ToLower(s.CommerceSubscriptionID),
 		}
 		switch {
 		case s.Status == graph.SubscriptionWarning || s.Status == graph.SubscriptionSuspended:

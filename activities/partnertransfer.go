@@ -189,10 +189,25 @@ func (a *Activities) CheckPartnerTransfer(ctx context.Context, in CheckPartnerTr
 		return CheckPartnerTransferResult{}, classify("list the customer's subscriptions", err)
 	}
 	used := map[string]bool{}
+	byID := itemsByID(in.Lines, items)
 	for _, l := range in.Lines {
-		res.Lines = append(res.Lines, verifyLine(l, items, t.TransferErrors, subs, used))
+		res.Lines = append(res.Lines, verifyLine(l, byID, items, t.TransferErrors, subs, used))
 	}
 	return res, nil
+}
+
+// itemsByID marks the line items some line names by subscription id: those are not matched by offer to
+// another line.
+func itemsByID(lines []TransferLineRef, items []partnercenter.TransferLineItem) map[int]bool {
+	out := map[int]bool{}
+	for i, it := range items {
+		for _, l := range lines {
+			if matchesID(it, l) {
+				out[i] = true
+			}
+		}
+	}
+	return out
 }
 
 func outcomeOf(o partnercenter.TransferOutcome) string {
@@ -223,17 +238,26 @@ func flattenItems(items []partnercenter.TransferLineItem) []partnercenter.Transf
 // verifyLine decides what became of one plan line of a complete request. Line items are matched by the
 // originals' subscription ids, else by offer; a transferred line is confirmed only by a subscription of the
 // same offer under this partner.
-func verifyLine(l TransferLineRef, items []partnercenter.TransferLineItem, errs []partnercenter.TransferError, subs []partnercenter.Subscription, used map[string]bool) TransferLineOutcome {
+func verifyLine(l TransferLineRef, byID map[int]bool, items []partnercenter.TransferLineItem, errs []partnercenter.TransferError, subs []partnercenter.Subscription, used map[string]bool) TransferLineOutcome {
 	out := TransferLineOutcome{Line: l.Line}
 	var mine []partnercenter.TransferLineItem
 	for _, it := range items {
-		if matchesLine(it, l) {
+		if matchesID(it, l) {
 			mine = append(mine, it)
+		}
+	}
+	if len(mine) == 0 {
+		// The ids the line knows may be Graph's, not Partner Center's: match by offer among the items no
+		// line named.
+		for i, it := range items {
+			if !byID[i] && sameOffer(it.OfferID, l.CatalogItemID) {
+				mine = append(mine, it)
+			}
 		}
 	}
 	for _, e := range errs {
 		for _, it := range e.LineItems {
-			if matchesLine(it, l) {
+			if matchesID(it, l) || (len(mine) == 0 && sameOffer(it.OfferID, l.CatalogItemID)) {
 				out.State, out.Reason = TransferLineFailed, fmt.Sprintf("Microsoft reported %s %s", e.Code, csptransfer.Truncate(e.Description, 200))
 				return out
 			}
@@ -289,13 +313,13 @@ func verifyLine(l TransferLineRef, items []partnercenter.TransferLineItem, errs 
 	return out
 }
 
-func matchesLine(it partnercenter.TransferLineItem, l TransferLineRef) bool {
+func matchesID(it partnercenter.TransferLineItem, l TransferLineRef) bool {
 	for _, id := range l.SubscriptionIDs {
-		if strings.EqualFold(id, it.SubscriptionID) || strings.EqualFold(id, it.SourceSubscriptionID) {
+		if id != "" && (strings.EqualFold(id, it.SubscriptionID) || strings.EqualFold(id, it.SourceSubscriptionID)) {
 			return true
 		}
 	}
-	return len(l.SubscriptionIDs) == 0 && sameOffer(it.OfferID, l.CatalogItemID)
+	return false
 }
 
 // sameOffer compares offer ids by product and SKU: Partner Center writes them with or without the

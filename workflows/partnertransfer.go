@@ -479,3 +479,11 @@ func (t *transfer) transferStep() func(workflow.Context) (csptransfer.Stage, err
 	}
 	return nil
 }
+
+// fulfilStage is the stage fulfilment starts in: the transfer request comes first when one is to be made.
+func (t *transfer) fulfilStage() csptransfer.Stage {
+	if t.needsTransferRequest() {
+		return csptransfer.StageAwaitingPartnerTransfer
+	}
+	return csptransfer.StageProvisioning
+}

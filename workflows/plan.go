@@ -363,7 +363,12 @@ func groupOriginals(originals []csptransfer.OriginalSubscription, facts catalogI
 			byKey[key] = g
 			groups = append(groups, g)
 		}
-		if sub := normSku(o.SubscriptionID); byOwner && sub != "" {
+		// A transfer request's line items name Partner Center subscription ids: the commerce id when known.
+		sub := normSku(o.CommerceSubscriptionID)
+		if sub == "" {
+			sub = normSku(o.SubscriptionID)
+		}
+		if byOwner && sub != "" {
 			g.subscriptionIDs = append(g.subscriptionIDs, sub)
 		}
 		if g.partNumber == "" {

@@ -399,7 +399,7 @@ func (t *transfer) plan(ctx workflow.Context) (csptransfer.Stage, error) {
 		return csptransfer.StageAwaitingApproval, nil
 	}
 	t.state.Planned = true
-	return csptransfer.StageProvisioning, nil
+	return t.fulfilStage(), nil
 }
 
 // replan recomputes the plan from the stored facts and overrides. Lines already ordered keep their target
@@ -526,7 +526,7 @@ func (t *transfer) awaitApproval(ctx workflow.Context) (csptransfer.Stage, error
 	case t.state.ApprovedVersion == t.state.Status.PlanVersion && t.unresolved() == 0:
 		t.state.Planned = true
 		t.notWaiting()
-		return csptransfer.StageProvisioning, nil
+		return t.fulfilStage(), nil
 	}
 	return csptransfer.StageAwaitingApproval, nil
 }
