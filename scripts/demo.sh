@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One complete transfer in the sandbox, end to end, in about a minute: starts a throwaway Temporal dev
+# One complete transfer in the sandbox, end to end, in about a minute (DEMO=partner: a customer leaving
+# another CSP partner, moved by partner-to-partner transfer request; DEMO=all: both, one after the other): starts a throwaway Temporal dev
 # server (in memory, no UI), runs the worker with its embedded sandbox in demo mode, prints the report and
 # the sandbox ledger's verdict, and stops everything. It does not touch `make run`'s state or ports.
 set -euo pipefail
@@ -51,4 +52,4 @@ TEMPORAL_ADDRESS="127.0.0.1:$port" TEMPORAL_NAMESPACE=default \
 CSP_SANDBOX_ADDR="$sandbox_addr" CSP_SANDBOX_STATE= CSP_METRICS_ADDR=off CSP_LOG_LEVEL=warn \
 CSP_SANDBOX_WEBHOOK_URL="http://$trigger_addr/webhooks/partner-center" CSP_CODEC_KEYS= CSP_CODEC_KEYS_FILE= \
 PARTNER_CENTER_CLIENT_ID= \
-  "$bin/worker" -demo || { echo "--- trigger service log:" >&2; cat "$log.trigger" >&2; exit 1; }
+  "$bin/worker" -demo -demo-scenario "${DEMO:-offer}" || { echo "--- trigger service log:" >&2; cat "$log.trigger" >&2; exit 1; }

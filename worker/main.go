@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"go.uber.org/zap"
 
+	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/demo"
 	"github.com/csptransfer/csptransfer/internal/logging"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
 	"github.com/csptransfer/csptransfer/internal/workerapp"
@@ -32,9 +36,13 @@ func run() error {
 
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	runDemo := fs.Bool("demo", false, "run one complete sandbox transfer end to end, print its report and exit")
+	demoScenario := fs.String("demo-scenario", demo.ScenarioOffer, "the -demo story: "+strings.Join(demo.Scenarios(), ", "))
 	sandboxOnly := fs.Bool("sandbox-only", false, "serve only the Partner Center and Graph sandbox on CSP_SANDBOX_ADDR (no Temporal), for exploring the API")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
+	}
+	if !slices.Contains(demo.Scenarios(), *demoScenario) {
+		return fmt.Errorf("-demo-scenario %s: expected one of %s", csptransfer.Quote(*demoScenario), strings.Join(demo.Scenarios(), ", "))
 	}
 
 	cfg, err := config.LoadWorker()
@@ -57,5 +65,5 @@ func run() error {
 			PublicURL: url, StateFile: cfg.Sandbox.StateFile, WebhookURL: cfg.Sandbox.WebhookURL, Logger: logging.Slog(log.Named("sandbox")),
 		})
 	}
-	return (&workerapp.Main{Config: cfg, Log: log, Demo: *runDemo, Out: os.Stdout}).Run(ctx)
+	return (&workerapp.Main{Config: cfg, Log: log, Demo: *runDemo, DemoScenario: *demoScenario, Out: os.Stdout}).Run(ctx)
 }

@@ -35,7 +35,23 @@ type Options struct {
 	// WebhookDriven leaves the acceptance to the sandbox's signed webhook and the trigger service that
 	// verifies it; otherwise the demo signals the acceptance itself, as an operator would.
 	WebhookDriven bool
+	// Optional: Scenario is the story to tell: ScenarioOffer, ScenarioPartner or ScenarioAll.
+	// default: ScenarioOffer
+	Scenario string
 }
+
+// The demo's scenarios.
+const (
+	// ScenarioOffer: a customer bought direct, with a retired offer, moves by buying and letting expire.
+	ScenarioOffer = "offer"
+	// ScenarioPartner: a customer leaving another CSP partner moves by partner-to-partner transfer.
+	ScenarioPartner = "partner"
+	// ScenarioAll tells both, one after the other.
+	ScenarioAll = "all"
+)
+
+// Scenarios lists the accepted Scenario values.
+func Scenarios() []string { return []string{ScenarioOffer, ScenarioPartner, ScenarioAll} }
 
 // Result is what the demo proved.
 type Result struct {
@@ -51,7 +67,20 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	d := &run{o: o, sb: sandbox.AdminClient{BaseURL: o.SandboxURL, HTTP: o.HTTPClient},
 		say: func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) }}
-	return d.do(ctx)
+	switch o.Scenario {
+	case "", ScenarioOffer:
+		return d.do(ctx)
+	case ScenarioPartner:
+		return d.partner(ctx)
+	case ScenarioAll:
+		d.say("=== Scenario 1 of 2: a customer bought direct, with a retired offer ===\n")
+		if res, err := d.do(ctx); err != nil {
+			return res, err
+		}
+		d.say("\n=== Scenario 2 of 2: a customer leaving another CSP partner ===\n")
+		return d.partner(ctx)
+	}
+	return Result{}, fmt.Errorf("demo scenario %s: expected one of %v", csptransfer.Quote(o.Scenario), Scenarios())
 }
 
 type run struct {
@@ -165,6 +194,11 @@ func (d *run) do(ctx context.Context) (Result, error) {
 func (d *run) report(rep csptransfer.TransferReport) {
 	d.say("\nFinal report: %s", rep.Outcome)
 	for _, l := range rep.Lines {
+		if l.Transfers() {
+			d.say("  %-20s → %-22s %3d seats  transferred %t  subscription %s  term ends %s  (nothing bought)",
+				l.SourceSkuPartNumber, l.TargetCatalogItemID, l.Quantity, l.Progress.Transferred, l.Progress.SubscriptionID, dateOf(l.Progress.TermEndsAt))
+			continue
+		}
 		d.say("  %-20s → %-22s %3d seats  ordered %t  provisioned %t  users moved %d  original %s",
 			l.SourceSkuPartNumber, l.TargetCatalogItemID, l.Quantity, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.OriginalState)
 	}

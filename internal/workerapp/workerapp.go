@@ -41,7 +41,9 @@ type Main struct {
 	MetricsURL string
 	// Demo runs one sandbox transfer end to end once the worker polls, writes its story to Out, and ends Run.
 	Demo bool
-	Out  io.Writer
+	// DemoScenario is the demo's story (demo.Scenarios); empty is the default one.
+	DemoScenario string
+	Out          io.Writer
 }
 
 // Run connects to Temporal, registers the workflow and activities, and polls until ctx ends; then it stops
@@ -125,7 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.Demo {
 		_, err := demo.Run(ctx, demo.Options{Client: c, SandboxURL: be.sandboxURL, Out: m.Out,
-			WebhookDriven: m.Config.Sandbox.WebhookURL != ""})
+			WebhookDriven: m.Config.Sandbox.WebhookURL != "", Scenario: m.DemoScenario})
 		w.Stop()
 		return err
 	}
