@@ -153,9 +153,32 @@ func (t *transfer) checkPartnerTransfer(ctx workflow.Context) (csptransfer.Stage
 			Lines:            refs,
 		}).Get(ctx, &res)
 	if err != nil {
+		return t.unreadable(ctx, err)
+	}
+	pt.Error = ""
+	return t.actOnTransfer(ctx, res, "")
+}
+
+// unreadable handles a request Partner Center refuses to show (not found, access lost): the transfer keeps
+// waiting and says why, since buying while the source may still transfer would have the customer pay
+// twice. Once the request's own expiry is a day past, nobody can accept it any more and its lines are
+// bought.
+func (t *transfer) unreadable(ctx workflow.Context, err error) (csptransfer.Stage, error) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
 		return "", err
 	}
-	return t.actOnTransfer(ctx, res, "")
+	pt := t.partnerTransfer()
+	now := workflow.Now(ctx).UTC()
+	pt.Error = "Partner Center did not show the request: " + reason(err)
+	t.state.Status.LastError = pt.Error
+	if pt.ExpiresAt != nil && now.After(pt.ExpiresAt.Add(24*time.Hour)) {
+		pt.Outcome, pt.NextCheckAt = csptransfer.PartnerTransferExpired, nil
+		return t.fallBack(ctx, t.awaitedTransferLines(), fmt.Sprintf("the partner-to-partner transfer request %s could not be read after it expired (%s)", pt.ID, reason(err)))
+	}
+	pt.Checks++
+	t.scheduleTransferCheck(now)
+	return csptransfer.StageAwaitingPartnerTransfer, nil
 }
 
 // transferRefs describes the lines still awaited from the request.
@@ -288,7 +311,8 @@ func (t *transfer) cancelPartnerTransfer(ctx workflow.Context, why string) (cspt
 			RequestID:        t.requestID(ctx, "partner-transfer-cancel"),
 		}).Get(ctx, &res)
 	if err != nil {
-		return "", err
+		// Not cancelled: the request stays pending and is read on schedule.
+		return t.unreadable(ctx, err)
 	}
 	t.note(ctx, fmt.Sprintf("partner transfer request %s cancel asked: %s; Microsoft says %s", pt.ID, why, res.Status))
 	if res.Outcome == csptransfer.PartnerTransferComplete || res.Outcome == csptransfer.PartnerTransferPending {

@@ -413,3 +413,21 @@ func (u *testUpdate) Complete(v any, err error) {
 	}
 	u.onComplete(v, err)
 }
+
+func TestUnreadableRequestKeepsWaitingThenFallsBackAfterItsExpiry(t *testing.T) {
+	p := newP2P(t)
+	p.acceptAfter(day)
+	p.env.OnActivity(a.CheckPartnerTransfer, mock.Anything, mock.Anything).Return(activities.CheckPartnerTransferResult{},
+		temporal.NewNonRetryableApplicationError("read the partner transfer request: 404 900100 transfer not found", activities.ErrTypeNotFound, nil))
+	var during csptransfer.TransferStatus
+	p.env.RegisterDelayedCallback(func() { during = p.status() }, 10*day)
+	p.run()
+
+	require.Equal(t, csptransfer.StageAwaitingPartnerTransfer, during.Stage, "a request that cannot be read is not a reason to buy")
+	require.Contains(t, during.LastError, "Partner Center did not show the request: read the partner transfer request: 404 900100")
+	rep := p.report()
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
+	spb := lineOf(t, rep.Lines, spbSku)
+	require.Contains(t, spb.MethodReason, "could not be read after it expired")
+	require.ElementsMatch(t, []string{e3Item, spbItem}, p.bought())
+}

@@ -319,6 +319,20 @@ func TestTriggerServiceEndToEnd(t *testing.T) {
 		})
 		require.Equal(t, "Complete", st.PartnerTransfer.Status)
 		require.Contains(t, s.signals(t, id), csptransfer.SignalPartnerTransferUpdated+"/webhook")
+		st = s.waitFor(t, id, "the line to be verified under this partner", func(st csptransfer.TransferStatus) bool {
+			for _, l := range st.Lines {
+				if l.Transfers() && l.Progress.Transferred {
+					return true
+				}
+			}
+			return false
+		})
+		for _, l := range st.Lines {
+			if l.SourceSkuPartNumber == "SPB" {
+				require.Equal(t, csptransfer.MethodTransfer, l.Method, "never both for one line")
+				require.False(t, l.Progress.Ordered, "nothing bought for the transferred line")
+			}
+		}
 
 		hooks, err := s.sb.Webhook(context.Background())
 		require.NoError(t, err)
