@@ -808,13 +808,27 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 	for _, id := range progress.Done {
 		done[id] = true
 	}
-	planMap, err := a.servicePlanMap(ctx, g, in)
+	plans, err := a.servicePlans(ctx, g, in)
 	if err != nil {
 		return MoveLicensesResult{}, err
 	}
+	planMap := plans.mapping()
 	users, err := g.UsersWithSku(ctx, in.CustomerTenantID, in.FromSkuID)
 	if err != nil {
 		return MoveLicensesResult{}, classify("users holding "+in.FromSkuID, err)
+	}
+	if len(done) == 0 && !in.AcceptDataLoss {
+		// Before anyone moves: a plan a holder uses that the new SKU lacks would be switched off, and its
+		// data lost once the original ends. That is for an operator to accept, with the list.
+		risk, err := a.dataLossRisk(ctx, g, in, plans, users)
+		if err != nil {
+			return MoveLicensesResult{}, err
+		}
+		if len(risk.Plans) > 0 {
+			return MoveLicensesResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("moving %d user(s) and %d group(s) to the new SKU would switch off service plans they use: %s",
+					risk.Users, risk.Groups, strings.Join(risk.Plans, ", ")), ErrTypeDataLossRisk, nil, risk)
+		}
 	}
 	for _, u := range users {
 		direct, groups := u.LicenseSources(in.FromSkuID)
@@ -857,32 +871,112 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 	return MoveLicensesResult{UsersMoved: progress.UsersMoved, GroupsMoved: progress.GroupsMoved}, nil
 }
 
-// servicePlanMap maps the old SKU's service plan ids to the new SKU's plans of the same name, so a plan
-// disabled for a user stays disabled.
-func (a *Activities) servicePlanMap(ctx context.Context, g *graph.Client, in MoveLicensesInput) (map[string]string, error) {
+// skuPlans are the service plans of a move's two SKUs, from the tenant's subscribedSkus.
+type skuPlans struct {
+	// from maps the old SKU's plan ids (lower case) to their names; to maps the new SKU's names to ids.
+	from map[string]string
+	to   map[string]string
+	// toKnown says the new SKU is in subscribedSkus (it is once its subscription is provisioned).
+	toKnown bool
+}
+
+func (a *Activities) servicePlans(ctx context.Context, g *graph.Client, in MoveLicensesInput) (skuPlans, error) {
 	skus, err := g.SubscribedSkus(ctx, in.CustomerTenantID)
 	if err != nil {
-		return nil, classify("subscribed skus", err)
+		return skuPlans{}, classify("subscribed skus", err)
 	}
-	names := map[string]string{}
-	byName := map[string]string{}
+	p := skuPlans{from: map[string]string{}, to: map[string]string{}}
 	for _, s := range skus {
+		if strings.EqualFold(s.SkuID, in.ToSkuID) {
+			p.toKnown = true
+		}
 		for _, sp := range s.ServicePlans {
 			switch {
 			case strings.EqualFold(s.SkuID, in.FromSkuID):
-				names[strings.ToLower(sp.ServicePlanID)] = sp.ServicePlanName
+				p.from[strings.ToLower(sp.ServicePlanID)] = sp.ServicePlanName
 			case strings.EqualFold(s.SkuID, in.ToSkuID):
-				byName[sp.ServicePlanName] = sp.ServicePlanID
+				p.to[sp.ServicePlanName] = sp.ServicePlanID
 			}
 		}
 	}
+	return p, nil
+}
+
+// mapping maps the old SKU's service plan ids to the new SKU's plans of the same name, so a plan disabled
+// for a user stays disabled.
+func (p skuPlans) mapping() map[string]string {
 	out := map[string]string{}
-	for id, name := range names {
-		if target, ok := byName[name]; ok {
+	for id, name := range p.from {
+		if target, ok := p.to[name]; ok {
 			out[id] = target
 		}
 	}
-	return out, nil
+	return out
+}
+
+// lost names the old SKU's plans a holder has enabled (not in disabled) that the new SKU lacks.
+func (p skuPlans) lost(disabled []string) []string {
+	off := map[string]bool{}
+	for _, id := range disabled {
+		off[strings.ToLower(id)] = true
+	}
+	var out []string
+	for id, name := range p.from {
+		if _, ok := p.to[name]; !ok && !off[id] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// dataLossRisk compares, for every holder of the old SKU (direct users and licensing groups), the plans
+// they have enabled with the new SKU's. The new SKU's plans must be known: until Graph lists them the
+// activity waits, since moving blind could switch plans off.
+func (a *Activities) dataLossRisk(ctx context.Context, g *graph.Client, in MoveLicensesInput, plans skuPlans, users []graph.User) (DataLossRisk, error) {
+	var risk DataLossRisk
+	if len(users) == 0 {
+		return risk, nil
+	}
+	if !plans.toKnown {
+		return risk, notYet("the new SKU is not in the tenant's subscribed SKUs yet: its service plans cannot be compared")
+	}
+	lost := map[string]bool{}
+	seenGroup := map[string]bool{}
+	for _, u := range users {
+		direct, groups := u.LicenseSources(in.FromSkuID)
+		if direct {
+			if l := plans.lost(disabledOf(u.AssignedLicenses, in.FromSkuID)); len(l) > 0 {
+				risk.Users++
+				risk.HolderIDs = append(risk.HolderIDs, u.ID)
+				for _, name := range l {
+					lost[name] = true
+				}
+			}
+		}
+		for _, gid := range groups {
+			if seenGroup[gid] {
+				continue
+			}
+			seenGroup[gid] = true
+			grp, err := g.Group(ctx, in.CustomerTenantID, gid)
+			if err != nil {
+				return risk, classify("licensing group", err)
+			}
+			if l := plans.lost(disabledOf(grp.AssignedLicenses, in.FromSkuID)); len(l) > 0 {
+				risk.Groups++
+				risk.HolderIDs = append(risk.HolderIDs, "group:"+gid)
+				for _, name := range l {
+					lost[name] = true
+				}
+			}
+		}
+	}
+	for name := range lost {
+		risk.Plans = append(risk.Plans, name)
+	}
+	sort.Strings(risk.Plans)
+	sort.Strings(risk.HolderIDs)
+	return risk, nil
 }
 
 func disabledOf(licenses []graph.AssignedLicense, skuID string) []string {

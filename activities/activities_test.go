@@ -494,3 +494,28 @@ func TestAdminAccessIsRequestedOnceWhenTheAnswerIsLost(t *testing.T) {
 	}
 	require.Equal(t, 1, f.ledger(sandbox.CustomerDiscontinued).GDAPRelationships, "one relationship for the customer")
 }
+
+// TestMoveLicensesStopsBeforeSwitchingOffPlansInUse: moving Office 365 E4 holders to Office 365 E1 (which
+// lacks Exchange and SharePoint Plan 2, the Office apps and Skype) would switch off plans they use, so
+// nobody is moved and the risk names the plans and counts the holders, by directory id only.
+func TestMoveLicensesStopsBeforeSwitchingOffPlansInUse(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	const e4, e1 = "1392051d-0cb9-4b7a-88d5-621fee5e8711", "18181a46-0d4e-45cd-891e-60aabd171b4e"
+	_, err := f.env.ExecuteActivity(f.acts.MoveLicenses, activities.MoveLicensesInput{CustomerTenantID: customer, FromSkuID: e4, ToSkuID: e1})
+	require.Error(t, err)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, activities.ErrTypeDataLossRisk, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	var risk activities.DataLossRisk
+	require.NoError(t, appErr.Details(&risk))
+	require.NotEmpty(t, risk.Plans)
+	require.NotContains(t, risk.Plans, "TEAMS1", "E1 has Teams")
+	require.Equal(t, 4, risk.Users, "the four direct holders")
+	require.Equal(t, 1, risk.Groups, "the licensing group")
+	require.Len(t, risk.HolderIDs, 5)
+	require.NotContains(t, appErr.Error(), "@", "no user principal names in the message")
+	require.Contains(t, appErr.Error(), "would switch off service plans they use")
+	require.Empty(t, f.ledger(customer).UsersWithoutLicense, "nobody was moved")
+}

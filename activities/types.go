@@ -47,6 +47,9 @@ const (
 	// ErrTypeLicenseMoveRejected: Graph refused a license change (e.g. CountViolation while new seats are
 	// not yet counted); retried with backoff while the status shows the error.
 	ErrTypeLicenseMoveRejected = "LicenseMoveRejected"
+	// ErrTypeDataLossRisk: moving the users would switch off service plans they use; an operator must
+	// accept it (the error's details are a DataLossRisk).
+	ErrTypeDataLossRisk = "DataLossRisk"
 )
 
 // SelectPartnerInput asks which partner tenant transacts for a customer.
@@ -253,6 +256,20 @@ type MoveLicensesInput struct {
 	ToSkuID          string `json:"toSkuId"`
 	// RequestID is the step's MS-RequestId; each license change derives its own from it and its attempt.
 	RequestID string `json:"requestId,omitempty"`
+	// AcceptDataLoss moves users even when the new SKU lacks service plans they have enabled: an operator
+	// accepted the DataLossRisk reported before.
+	AcceptDataLoss bool `json:"acceptDataLoss,omitempty"`
+}
+
+// DataLossRisk is what moving a line's users would switch off, as found before anyone is moved.
+type DataLossRisk struct {
+	// Plans are the service plans (by name) holders have enabled and the new SKU lacks.
+	Plans []string `json:"plans"`
+	// Users and Groups count the holders (direct users and licensing groups) who would lose one.
+	Users  int `json:"users"`
+	Groups int `json:"groups"`
+	// HolderIDs are their directory object ids (never names or addresses), for the operator to look up.
+	HolderIDs []string `json:"holderIds,omitempty"`
 }
 
 // MoveLicensesResult counts what moved and what is left.

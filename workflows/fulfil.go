@@ -63,8 +63,12 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 		}
 		if i := t.nextMove(); i >= 0 {
 			t.enter(ctx, csptransfer.StageReassigningLicenses)
-			if err := t.moveLicenses(ctx, i); err != nil {
+			ask, err := t.moveLicenses(ctx, i)
+			if err != nil {
 				return "", err
+			}
+			if ask {
+				return csptransfer.StageAwaitingApproval, nil
 			}
 			continue
 		}
@@ -371,9 +375,13 @@ func (t *transfer) nextMove() int {
 }
 
 // moveLicenses moves every user (and licensing group) of a substituted line to the new SKU. The activity
-// heartbeats its progress and resumes from it after a crash.
-func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
+// heartbeats its progress and resumes from it after a crash. Before anyone moves it compares the service
+// plans holders use with the new SKU's; when some would be switched off, nobody moves and an operator is
+// asked (ask) to accept it by approving a new plan version, or to abort.
+func (t *transfer) moveLicenses(ctx workflow.Context, i int) (ask bool, _ error) {
 	l := &t.state.Status.Lines[i]
+	key := lineKey(l.PlanLine)
+	accepted := t.state.DataLossAt[key] > 0 && t.state.ApprovedVersion >= t.state.DataLossAt[key]
 	t.await(ctx, fmt.Sprintf("users of %s to move to %s", l.SourceName(), l.TargetTitleOrID()), time.Time{})
 	actx := withRetries(ctx, 2*time.Hour, "Move users to the new SKU",
 		temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute})
@@ -384,17 +392,60 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) error {
 		FromSkuID:        l.SourceSkuID,
 		ToSkuID:          l.TargetSkuID,
 		RequestID:        t.requestID(ctx, "move-licenses/"+lineKey(l.PlanLine)),
+		AcceptDataLoss:   accepted,
 	}).Get(ctx, &res)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeDataLossRisk {
+		return true, t.askDataLoss(ctx, i, appErr)
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	l.Progress.Moved = true
 	l.Progress.UsersMoved = res.UsersMoved
 	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_users_moved").Inc(int64(res.UsersMoved))
 	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_groups_moved").Inc(int64(res.GroupsMoved))
 	l.Progress.UsersToMove = res.UsersMoved + res.Remaining
+	l.Progress.Error = ""
 	t.note(ctx, fmt.Sprintf("%d user(s) and %d group(s) moved from %s", res.UsersMoved, res.GroupsMoved, l.SourceName()))
+	return false, nil
+}
+
+// askDataLoss records a data-loss risk found before users moved, as a new plan version to approve.
+func (t *transfer) askDataLoss(ctx workflow.Context, i int, appErr *temporal.ApplicationError) error {
+	var risk activities.DataLossRisk
+	if appErr.HasDetails() {
+		_ = appErr.Details(&risk)
+	}
+	l := &t.state.Status.Lines[i]
+	t.state.Status.PlanVersion++
+	if t.state.DataLossAt == nil {
+		t.state.DataLossAt = map[string]int{}
+	}
+	t.state.DataLossAt[lineKey(l.PlanLine)] = t.state.Status.PlanVersion
+	holders := risk.HolderIDs
+	more := ""
+	if len(holders) > 10 {
+		holders, more = holders[:10], fmt.Sprintf(" and %d more", len(risk.HolderIDs)-10)
+	}
+	msg := fmt.Sprintf("moving the users of %s to %s would switch off service plans they use: %s (%d user(s), %d group(s); directory ids %s%s). "+
+		"Back up that data before the original ends, then approve plan v%d to move them anyway, or abort",
+		l.SourceName(), l.TargetTitleOrID(), strings.Join(risk.Plans, ", "), risk.Users, risk.Groups, strings.Join(holders, ", "), more, t.state.Status.PlanVersion)
+	l.Progress.Error = blockedPrefix + msg
+	l.Notes = append(l.Notes, "data-loss risk found before users moved: the new SKU lacks "+strings.Join(risk.Plans, ", "))
+	t.state.Status.LastError = l.Progress.Error
+	t.note(ctx, fmt.Sprintf("users of %s not moved: data-loss risk (%s); plan v%d needs approval", l.SourceName(), strings.Join(risk.Plans, ", "), t.state.Status.PlanVersion))
 	return nil
+}
+
+// dataLossToAccept names the line whose data-loss risk the current plan version asks to accept, if any.
+func (t *transfer) dataLossToAccept() string {
+	for _, l := range t.state.Status.Lines {
+		if v := t.state.DataLossAt[lineKey(l.PlanLine)]; v == t.state.Status.PlanVersion && t.state.ApprovedVersion < v {
+			return l.SourceName()
+		}
+	}
+	return ""
 }
 
 func (t *transfer) lineDone(i int) bool {

@@ -512,6 +512,9 @@ func (t *transfer) awaitApproval(ctx workflow.Context) (csptransfer.Stage, error
 	if t.unresolved() > 0 {
 		what = fmt.Sprintf("an operator to choose offers for %d unresolved line(s) (set-offer-mapping)", t.unresolved())
 	}
+	if sku := t.dataLossToAccept(); sku != "" {
+		what = fmt.Sprintf("an operator to accept the data-loss risk of moving the users of %s (approve-plan v%d; see lastError) or abort", sku, t.state.Status.PlanVersion)
+	}
 	t.await(ctx, what, time.Time{})
 	err := workflow.Await(ctx, func() bool {
 		return t.changes != changes || t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()

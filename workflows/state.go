@@ -60,6 +60,9 @@ type TransferState struct {
 	TransferFallbacks map[string]string `json:"transferFallbacks,omitempty"`
 	// TransferReminderAt is when the source partner and the customer are next reminded of the request.
 	TransferReminderAt time.Time `json:"transferReminderAt,omitzero"`
+	// DataLossAt holds, by line key, the plan version that asked an operator to accept the service plans
+	// moving the line's users would switch off; approving that version (or a later one) accepts it.
+	DataLossAt map[string]int `json:"dataLossAt,omitempty"`
 	// PendingTransferCheck carries a partner-transfer-updated signal not yet acted on into the next run.
 	PendingTransferCheck bool `json:"pendingTransferCheck,omitempty"`
 	// Indexed holds the search attribute values the transfer wrote (by name, as text; empty for removed),
