@@ -6,8 +6,11 @@ import "time"
 type AwaitedThing struct {
 	// What is a short sentence, e.g. "customer to accept the reseller relationship".
 	What string `json:"what"`
-	// Until is when the wait ends by itself (timeout, expiry, next check), if known.
+	// Until is when the transfer next acts by itself (a reminder, a re-check, a deadline), if known; the
+	// same instant as the CspNextActionAt search attribute.
 	Until *time.Time `json:"until,omitempty"`
+	// Next says what the transfer does at Until, e.g. "remind the customer".
+	Next string `json:"next,omitempty"`
 }
 
 // PlanLine is one original subscription and what replaces it.

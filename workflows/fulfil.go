@@ -105,7 +105,11 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 		default:
 			t.enter(ctx, csptransfer.StageAwaitingExpiry)
 		}
-		t.await(ctx, what, wake)
+		if t.nextActions(ctx) {
+			t.awaitNext(ctx, t.waitingFor(), wake, what)
+		} else {
+			t.await(ctx, what, wake)
+		}
 		changes, signals := t.changes, t.transferSignals
 		cond := func() bool {
 			return t.abort != nil || t.changes != changes || t.transferSignals != signals || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
@@ -243,7 +247,7 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		} else {
 			prog.Error = blockedPrefix + reason + "; choose another offer with set-offer-mapping or abort"
 		}
-		t.state.Status.LastError = prog.Error
+		t.setError(ctx, prog.Error)
 	}
 	return nil
 }
@@ -277,7 +281,7 @@ func (t *transfer) purchaseFailed(ctx workflow.Context, key string, err error) e
 	for _, i := range p.Lines {
 		t.state.Status.Lines[i].Progress.Error = msg
 	}
-	t.state.Status.LastError = msg
+	t.setError(ctx, msg)
 	t.note(ctx, "purchase rejected: "+appErr.Type())
 	return nil
 }
@@ -433,7 +437,7 @@ func (t *transfer) askDataLoss(ctx workflow.Context, i int, appErr *temporal.App
 		l.SourceName(), l.TargetTitleOrID(), strings.Join(risk.Plans, ", "), risk.Users, risk.Groups, strings.Join(holders, ", "), more, t.state.Status.PlanVersion)
 	l.Progress.Error = blockedPrefix + msg
 	l.Notes = append(l.Notes, "data-loss risk found before users moved: the new SKU lacks "+strings.Join(risk.Plans, ", "))
-	t.state.Status.LastError = l.Progress.Error
+	t.setError(ctx, l.Progress.Error)
 	t.note(ctx, fmt.Sprintf("users of %s not moved: data-loss risk (%s); plan v%d needs approval", l.SourceName(), strings.Join(risk.Plans, ", "), t.state.Status.PlanVersion))
 	return nil
 }
@@ -557,7 +561,7 @@ func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
 		l.Progress.CheckAt = nil
 		msg := fmt.Sprintf("original %s was renewed until %s: the customer pays for it twice until then; ask them to turn off recurring billing",
 			l.SourceName(), next.Format("2006-01-02"))
-		t.state.Status.LastError = msg
+		t.setError(ctx, msg)
 		t.note(ctx, msg)
 	default:
 		next := now.Add(recheckOriginalEvery)
@@ -565,6 +569,43 @@ func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
 		l.Progress.CheckAt = &next
 	}
 	return nil
+}
+
+// waitingFor says what the lines wait for, apart from the next act: the transfer request, the originals'
+// end dates, the purchases still to come, the lines that need an operator.
+func (t *transfer) waitingFor() string {
+	var parts []string
+	if t.transferPending() {
+		parts = append(parts, t.transferAwaited())
+	}
+	var ends, buys []string
+	blocked := 0
+	for i, l := range t.state.Status.Lines {
+		switch {
+		case l.Transfers():
+		case !l.Progress.Ordered && (l.Unresolved || t.blocked(i)):
+			blocked++
+		case !l.Progress.Ordered:
+			buys = append(buys, fmt.Sprintf("%s on %s", l.SourceName(), t.provisionAt(i).UTC().Format("2006-01-02")))
+		}
+	}
+	for _, i := range t.waitingOriginals() {
+		l := t.state.Status.Lines[i]
+		ends = append(ends, fmt.Sprintf("%s on %s", l.SourceName(), l.OriginalExpiresAt.UTC().Format("2006-01-02")))
+	}
+	if len(buys) > 0 {
+		parts = append(parts, "the time to buy "+strings.Join(buys, ", "))
+	}
+	if len(ends) > 0 {
+		parts = append(parts, "the originals to end: "+strings.Join(ends, ", "))
+	}
+	if blocked > 0 {
+		parts = append(parts, fmt.Sprintf("an operator: %d line(s) cannot be bought (see lastError; set-offer-mapping or abort)", blocked))
+	}
+	if len(parts) == 0 {
+		return "nothing: the transfer is about to finish"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // nextWake is the earliest moment something is due, and what it is. Zero means only an operator can
@@ -661,7 +702,7 @@ func (t *transfer) aborted(ctx workflow.Context, ab *csptransfer.Abort) (csptran
 			note += fmt.Sprintf("; %d new subscription(s) kept", len(t.state.Bought))
 		}
 	}
-	t.state.Status.LastError = note
+	t.setError(ctx, note)
 	t.setStage(ctx, csptransfer.StageAborted, note)
 	rep := t.report(ctx)
 	rep.Reason = note

@@ -171,7 +171,7 @@ func (t *transfer) unreadable(ctx workflow.Context, err error) (csptransfer.Stag
 	pt := t.partnerTransfer()
 	now := workflow.Now(ctx).UTC()
 	pt.Error = "Partner Center did not show the request: " + reason(err)
-	t.state.Status.LastError = pt.Error
+	t.setError(ctx, pt.Error)
 	if pt.ExpiresAt != nil && now.After(pt.ExpiresAt.Add(24*time.Hour)) {
 		pt.Outcome, pt.NextCheckAt = csptransfer.PartnerTransferExpired, nil
 		return t.fallBack(ctx, t.awaitedTransferLines(), fmt.Sprintf("the partner-to-partner transfer request %s could not be read after it expired (%s)", pt.ID, reason(err)))
@@ -262,7 +262,7 @@ func (t *transfer) transferComplete(ctx workflow.Context, res activities.CheckPa
 		t.note(ctx, fmt.Sprintf("partner transfer request %s complete: %d line(s) transferred to this partner; nothing bought for them", pt.ID, transferred))
 	}
 	if unverified > 0 {
-		t.state.Status.LastError = fmt.Sprintf("%d line(s) reported transferred are not listed under this partner yet; read again at the next check", unverified)
+		t.setError(ctx, fmt.Sprintf("%d line(s) reported transferred are not listed under this partner yet; read again at the next check", unverified))
 		t.scheduleTransferCheck(now)
 	} else {
 		pt.NextCheckAt = nil
@@ -335,7 +335,7 @@ func (t *transfer) fallBack(ctx workflow.Context, lines []int, why string) (cspt
 	for _, i := range lines {
 		t.setFallback(i, why)
 	}
-	t.state.Status.LastError = why
+	t.setError(ctx, why)
 	return t.replanFallbacks(ctx, lines)
 }
 
@@ -389,7 +389,7 @@ func (t *transfer) remindTransfer(ctx workflow.Context, first bool) {
 		body := fmt.Sprintf("%sa partner-to-partner transfer request (id %s) asks you to transfer the new-commerce subscriptions of customer tenant %s to its new partner. "+
 			"Please review and accept it in Partner Center (Customers → the customer → Transfers)%s.", lead, pt.ID, t.state.Status.CustomerTenantID, expiresText(pt.ExpiresAt))
 		if err := t.notifyTo(ctx, src.Email, "partner-transfer-source", "Remind the source partner", subject, body); err != nil {
-			t.state.Status.LastError = "reminder to the source partner not sent: " + reason(err)
+			t.setError(ctx, "reminder to the source partner not sent: " + reason(err))
 		}
 	}
 	if first {
@@ -398,7 +398,7 @@ func (t *transfer) remindTransfer(ctx workflow.Context, first bool) {
 	body := fmt.Sprintf("Reminder: the transfer of your subscriptions from %s waits for them to accept request %s in Partner Center%s. "+
 		"Nothing changes for your users; you may ask them to accept it.", describePartner(src), pt.ID, expiresText(pt.ExpiresAt))
 	if err := t.notifyTo(ctx, t.req.ContactEmail, "partner-transfer-customer", "Remind the customer", "Reminder: your subscription transfer", body); err != nil {
-		t.state.Status.LastError = "reminder not sent: " + reason(err)
+		t.setError(ctx, "reminder not sent: " + reason(err))
 	}
 }
 

@@ -16,8 +16,11 @@ import (
 const (
 	// pollEvery is the slow fallback that finds an acceptance whose webhook was lost.
 	pollEvery = 6 * time.Hour
-	// agreementPollEvery re-checks a customer agreement the customer may sign on their own.
+	// agreementPollEvery re-checks a customer agreement the customer may sign on their own. Transfers
+	// since changeNextAction start at agreementFirstPoll and double up to it, so a signature in the admin
+	// center is noticed within minutes at first.
 	agreementPollEvery = 12 * time.Hour
+	agreementFirstPoll = 15 * time.Minute
 )
 
 // nonRetryable lists the activity error types no retry can fix. Activities also mark these errors
@@ -203,7 +206,17 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, err
 		} else if t.req.RequestAdminAccess {
 			what += " and approve GDAP admin access"
 		}
-		t.await(ctx, what, expires)
+		if t.nextActions(ctx) {
+			// The next act is the next reminder or the deadline; the 6-hourly verification behind lost
+			// webhooks is not indexed, or every poll would cost an upsert.
+			next, at := "the invitation expires and the transfer fails", expires
+			if t.req.ContactEmail != "" && t.state.NextReminderAt.Before(expires) {
+				next, at = "remind the customer", t.state.NextReminderAt
+			}
+			t.awaitNext(ctx, what+" (invitation valid until "+expires.UTC().Format("2006-01-02 15:04 MST")+")", at, next)
+		} else {
+			t.await(ctx, what, expires)
+		}
 		signalled, err := workflow.AwaitWithTimeout(ctx, wake.Sub(now), func() bool {
 			return t.acceptSignals > 0 || t.adminSignals > 0 || t.abort != nil
 		})
@@ -224,9 +237,15 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, err
 				return "", err
 			}
 		}
-		t.remindIfDue(ctx, now, "invitation-reminder", "Reminder: please accept our reseller relationship",
+		subject, body := "Reminder: please accept our reseller relationship",
 			fmt.Sprintf("Please accept the reseller relationship at %s so we can take over your subscriptions without interruption.",
-				t.state.Status.InvitationURL))
+				t.state.Status.InvitationURL)
+		if t.state.Accepted {
+			subject, body = "Reminder: please approve our admin access request",
+				fmt.Sprintf("Thank you for accepting the reseller relationship. Please also approve the admin access request at %s so we can move your users' licenses.",
+					t.state.Status.AdminApprovalURL)
+		}
+		t.remindIfDue(ctx, now, "invitation-reminder", subject, body)
 	}
 }
 
@@ -243,6 +262,8 @@ func (t *transfer) checkRelationship(ctx workflow.Context, signalled bool) error
 	}
 	if res.Accepted && !t.state.Accepted {
 		t.state.Accepted = true
+		// The link has done its job; operators should not send it again.
+		t.state.Status.InvitationURL = ""
 		workflow.GetMetricsHandler(ctx).Timer("csp_transfer_acceptance_wait").Record(workflow.Now(ctx).Sub(t.state.InvitedAt))
 		t.note(ctx, "reseller relationship verified in Partner Center")
 	}
@@ -251,9 +272,9 @@ func (t *transfer) checkRelationship(ctx workflow.Context, signalled bool) error
 		t.note(ctx, "GDAP admin access verified")
 	}
 	if signalled && !res.Accepted {
-		t.state.Status.LastError = "an acceptance was reported, but Partner Center does not show the relationship yet; it is checked again"
+		t.setError(ctx, "an acceptance was reported, but Partner Center does not show the relationship yet; it is checked again")
 	} else if signalled && t.req.RequestAdminAccess && !res.AdminAccessActive && t.state.Accepted {
-		t.state.Status.LastError = fmt.Sprintf("admin access was reported approved, but its status is %q", res.AdminAccessStatus)
+		t.setError(ctx, fmt.Sprintf("admin access was reported approved, but its status is %q", res.AdminAccessStatus))
 	}
 	return nil
 }
@@ -271,7 +292,7 @@ func (t *transfer) remindIfDue(ctx workflow.Context, now time.Time, kind, subjec
 // remind sends a reminder to the contact. A reminder that cannot be sent is noted, never fatal.
 func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
 	if err := t.notify(ctx, kind, "Remind the customer", subject, body); err != nil {
-		t.state.Status.LastError = "reminder not sent: " + reason(err)
+		t.setError(ctx, "reminder not sent: " + reason(err))
 	}
 }
 
@@ -300,6 +321,11 @@ func (t *transfer) notifyTo(ctx workflow.Context, to, kind, summary, subject, bo
 // checkAgreement makes sure the Microsoft Customer Agreement is in place before anything is bought.
 func (t *transfer) checkAgreement(ctx workflow.Context) (csptransfer.Stage, error) {
 	var attestation *csptransfer.Attestation
+	pollEvery := agreementPollEvery
+	growing := t.nextActions(ctx)
+	if growing {
+		pollEvery = agreementFirstPoll
+	}
 	for {
 		var res activities.EnsureAgreementResult
 		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
@@ -315,12 +341,28 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (csptransfer.Stage, erro
 		if res.Accepted {
 			t.state.AgreementAccepted = true
 			t.notWaiting()
+			if growing {
+				how := "the customer accepted the Microsoft Customer Agreement"
+				if attestation != nil {
+					how = "the partner's attestation of the customer's acceptance of the Microsoft Customer Agreement was recorded in Partner Center"
+				}
+				t.note(ctx, how)
+			}
 			return csptransfer.StageDiscovering, nil
 		}
 		attestation = nil
 		now := workflow.Now(ctx)
-		t.await(ctx, "the customer to accept the Microsoft Customer Agreement (or an agreement-accepted signal with the partner's attestation)", time.Time{})
-		_, err = workflow.AwaitWithTimeout(ctx, agreementPollEvery, func() bool {
+		what := "the customer to accept the Microsoft Customer Agreement (or an agreement-accepted signal with the partner's attestation)"
+		if growing {
+			t.awaitNext(ctx, what, now.Add(pollEvery), "check Partner Center for the customer's acceptance again")
+		} else {
+			t.await(ctx, what, time.Time{})
+		}
+		wait := pollEvery
+		if growing {
+			pollEvery = min(2*pollEvery, agreementPollEvery)
+		}
+		_, err = workflow.AwaitWithTimeout(ctx, wait, func() bool {
 			return len(t.agreementSignals) > 0 || t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 		})
 		if err != nil {

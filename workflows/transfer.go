@@ -206,16 +206,16 @@ func (t *transfer) drainSignals(ctx workflow.Context) {
 func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr any) bool, live bool) bool {
 	switch name {
 	case csptransfer.SignalRelationshipAccepted:
-		return takeForCustomer(t, name, take, func(s csptransfer.RelationshipAccepted) string { return s.CustomerTenantID },
+		return takeForCustomer(ctx, t, name, take, func(s csptransfer.RelationshipAccepted) string { return s.CustomerTenantID },
 			func(csptransfer.RelationshipAccepted) { t.acceptSignals++ })
 	case csptransfer.SignalAdminAccessApproved:
-		return takeForCustomer(t, name, take, func(s csptransfer.AdminAccessApproved) string { return s.CustomerTenantID },
+		return takeForCustomer(ctx, t, name, take, func(s csptransfer.AdminAccessApproved) string { return s.CustomerTenantID },
 			func(csptransfer.AdminAccessApproved) { t.adminSignals++ })
 	case csptransfer.SignalAgreementAccepted:
-		return takeForCustomer(t, name, take, func(s csptransfer.AgreementAccepted) string { return s.CustomerTenantID },
+		return takeForCustomer(ctx, t, name, take, func(s csptransfer.AgreementAccepted) string { return s.CustomerTenantID },
 			func(s csptransfer.AgreementAccepted) { t.agreementSignals = append(t.agreementSignals, s) })
 	case csptransfer.SignalPartnerTransferUpdated:
-		return takeForCustomer(t, name, take, func(s csptransfer.PartnerTransferUpdated) string { return s.CustomerTenantID },
+		return takeForCustomer(ctx, t, name, take, func(s csptransfer.PartnerTransferUpdated) string { return s.CustomerTenantID },
 			func(csptransfer.PartnerTransferUpdated) { t.transferSignals++ })
 	case csptransfer.SignalAbort:
 		var s csptransfer.Abort
@@ -238,12 +238,12 @@ func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr
 
 // takeForCustomer takes in a signal whose payload names a customer tenant and acts on it when it names this
 // transfer's customer. It reports whether there was a signal.
-func takeForCustomer[T any](t *transfer, name string, take func(valuePtr any) bool, tenant func(T) string, act func(T)) bool {
+func takeForCustomer[T any](ctx workflow.Context, t *transfer, name string, take func(valuePtr any) bool, tenant func(T) string, act func(T)) bool {
 	var s T
 	if !take(&s) {
 		return false
 	}
-	if t.forThisCustomer(name, tenant(s)) {
+	if t.forThisCustomer(ctx, name, tenant(s)) {
 		act(s)
 	}
 	return true
@@ -251,13 +251,13 @@ func takeForCustomer[T any](t *transfer, name string, take func(valuePtr any) bo
 
 // forThisCustomer ignores a signal naming another customer: the invitation link is the same for every
 // customer, so a misrouted webhook must not advance the wrong transfer. An empty id means "this one".
-func (t *transfer) forThisCustomer(signal, customerTenantID string) bool {
+func (t *transfer) forThisCustomer(ctx workflow.Context, signal, customerTenantID string) bool {
 	id := strings.ToLower(strings.TrimSpace(customerTenantID))
 	if id == "" || id == t.state.Status.CustomerTenantID {
 		return true
 	}
 	t.log.Warn("Ignored a signal for another customer", "Signal", signal)
-	t.state.Status.LastError = fmt.Sprintf("ignored %s signal: it named another customer tenant", signal)
+	t.setError(ctx, fmt.Sprintf("ignored %s signal: it named another customer tenant", signal))
 	return false
 }
 
@@ -319,19 +319,30 @@ const maxTimeline = 50
 // await records what the transfer waits for and until when, for the status query, the CspNextActionAt
 // search attribute and the UI.
 func (t *transfer) await(ctx workflow.Context, what string, until time.Time) {
+	t.awaitNext(ctx, what, until, "")
+}
+
+// awaitNext is await naming what the transfer does at until.
+func (t *transfer) awaitNext(ctx workflow.Context, what string, until time.Time, next string) {
 	s := &t.state.Status
-	aw := &csptransfer.AwaitedThing{What: what}
+	aw := &csptransfer.AwaitedThing{What: what, Next: next}
 	if !until.IsZero() {
 		u := until.UTC()
 		aw.Until = &u
 	}
-	if s.Awaiting != nil && s.Awaiting.What == aw.What && equalTimes(s.Awaiting.Until, aw.Until) {
+	if s.Awaiting != nil && s.Awaiting.What == aw.What && s.Awaiting.Next == aw.Next && equalTimes(s.Awaiting.Until, aw.Until) {
 		return
 	}
 	s.Awaiting = aw
 	s.UpdatedAt = workflow.Now(ctx).UTC()
 	t.upsert(ctx, datetime(csptransfer.SearchAttributeNextActionAt, until))
 	t.refreshDetails(ctx)
+}
+
+// setError records the last error in plain words, and when it was seen.
+func (t *transfer) setError(ctx workflow.Context, msg string) {
+	t.state.Status.LastError = msg
+	t.state.Status.UpdatedAt = workflow.Now(ctx).UTC()
 }
 
 func (t *transfer) notWaiting() { t.state.Status.Awaiting = nil }
@@ -403,6 +414,12 @@ func (t *transfer) upsert(ctx workflow.Context, values ...indexed) {
 	}
 }
 
+// nextActions says this run tells the awaited thing and the next act apart (changeNextAction). Only the
+// main coroutine asks.
+func (t *transfer) nextActions(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeNextAction, workflow.DefaultVersion, 1) > workflow.DefaultVersion
+}
+
 // legacyUpserts says this run began before changeUpsertOnlyChanges. Only the workflow's main coroutine
 // asks, never a handler, so the version marker lands at the same point on every replay.
 func (t *transfer) legacyUpserts(ctx workflow.Context) bool {
@@ -422,9 +439,12 @@ func (t *transfer) details() string {
 		b.WriteString(fmt.Sprintf("**Partner tenant:** %s (%s)\n\n", s.PartnerTenantID, t.state.Market))
 	}
 	if s.Awaiting != nil {
-		if s.Awaiting.Until != nil {
+		switch {
+		case s.Awaiting.Until != nil && s.Awaiting.Next != "":
+			b.WriteString(fmt.Sprintf("**Waiting for:** %s\n\n**Next:** %s at %s\n\n", s.Awaiting.What, s.Awaiting.Next, s.Awaiting.Until.Format(time.RFC3339)))
+		case s.Awaiting.Until != nil:
 			b.WriteString(fmt.Sprintf("**Waiting for:** %s — until %s\n\n", s.Awaiting.What, s.Awaiting.Until.Format(time.RFC3339)))
-		} else {
+		default:
 			b.WriteString(fmt.Sprintf("**Waiting for:** %s\n\n", s.Awaiting.What))
 		}
 	}
@@ -466,6 +486,23 @@ func (t *transfer) details() string {
 				orDash(l.Progress.OriginalState), l.OriginalExpiresAt.Format("2006-01-02")))
 		}
 		b.WriteString("\n")
+		// The notes that matter before approving: risks, choices, errors; short, two per line at most.
+		var notes []string
+		for _, l := range s.Lines {
+			ln := l.Notes
+			if l.Progress.Error != "" {
+				ln = append([]string{l.Progress.Error}, ln...)
+			}
+			for i, n := range ln {
+				if i == 2 {
+					break
+				}
+				notes = append(notes, fmt.Sprintf("- %s: %s", l.SourceName(), csptransfer.Truncate(n, 200)))
+			}
+		}
+		if len(notes) > 0 {
+			b.WriteString("**Notes**\n\n" + strings.Join(notes, "\n") + "\n\n")
+		}
 	}
 	if s.LastError != "" {
 		b.WriteString(fmt.Sprintf("**Last error:** %s\n", s.LastError))
@@ -566,7 +603,7 @@ func reason(err error) string {
 // Microsoft, and the workflow ends as cancelled.
 func (t *transfer) cancelled(ctx workflow.Context) (csptransfer.TransferReport, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	t.state.Status.LastError = "cancelled through Temporal"
+	t.setError(ctx, "cancelled through Temporal")
 	t.setStage(dctx, csptransfer.StageAborted, "cancelled through Temporal; new subscriptions, if any, are kept")
 	return t.report(dctx), temporal.NewCanceledError(t.report(dctx))
 }
@@ -583,4 +620,7 @@ const (
 	changeInviteSteps = "invite-one-effect-per-activity"
 	// changePartnerTransfers: lines sold by another CSP partner move by partner-to-partner transfer request.
 	changePartnerTransfers = "partner-to-partner-transfers"
+	// changeNextAction: the awaited thing and the next act are told apart, and CspNextActionAt is the next
+	// act (a reminder, a re-check, a deadline); the agreement is re-checked on a growing interval.
+	changeNextAction = "awaiting-next-action"
 )

@@ -1,0 +1,87 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/csptransfer/csptransfer"
+	"github.com/csptransfer/csptransfer/activities"
+)
+
+// TestAwaitingSaysWhatAndTheNextAct: what the transfer waits for and the next thing it does are told apart,
+// and Until (CspNextActionAt) is that next act, not a deadline far away.
+func TestAwaitingSaysWhatAndTheNextAct(t *testing.T) {
+	h := newHarness(t)
+	start := h.env.Now().UTC()
+	var inviting, expiring csptransfer.TransferStatus
+	h.env.RegisterDelayedCallback(func() { inviting = h.status() }, time.Hour)
+	h.acceptAfter(2 * day)
+	h.env.RegisterDelayedCallback(func() { expiring = h.status() }, 10*day)
+	h.run()
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
+
+	require.Equal(t, csptransfer.StageAwaitingAcceptance, inviting.Stage)
+	require.Contains(t, inviting.Awaiting.What, "the customer to accept the reseller relationship (invitation valid until "+start.Add(30*day).Format("2006-01-02"))
+	require.Equal(t, "remind the customer", inviting.Awaiting.Next)
+	require.WithinDuration(t, start.Add(3*day), *inviting.Awaiting.Until, time.Minute, "the next reminder, not the invitation's end")
+
+	require.Equal(t, csptransfer.StageAwaitingExpiry, expiring.Stage)
+	require.Equal(t, "the originals to end: ENTERPRISEPACK on "+h.expiry.Format("2006-01-02"), expiring.Awaiting.What)
+	require.Equal(t, "the renewal reminder for ENTERPRISEPACK", expiring.Awaiting.Next)
+	require.WithinDuration(t, h.expiry.Add(-14*day), *expiring.Awaiting.Until, time.Minute)
+}
+
+// TestAgreementIsRecheckedSoonThenLessOften: a customer who signs the agreement in the admin center is
+// noticed within minutes at first; the checks then space out to 12 hours.
+func TestAgreementIsRecheckedSoonThenLessOften(t *testing.T) {
+	h := newHarness(t)
+	h.acceptAfter(time.Hour)
+	var checks []time.Time
+	signedAt := time.Date(2026, 1, 8, 0, 0, 0, 0, time.UTC)
+	h.env.OnActivity(a.EnsureAgreement, mock.Anything, mock.Anything).Return(func(context.Context, activities.EnsureAgreementInput) (activities.EnsureAgreementResult, error) {
+		now := h.env.Now().UTC()
+		checks = append(checks, now)
+		return activities.EnsureAgreementResult{Accepted: !now.Before(signedAt)}, nil
+	})
+	var waiting csptransfer.TransferStatus
+	h.env.RegisterDelayedCallback(func() { waiting = h.status() }, 90*time.Minute)
+	h.run()
+
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
+	require.Equal(t, csptransfer.StageCheckingAgreement, waiting.Stage)
+	require.Equal(t, "check Partner Center for the customer's acceptance again", waiting.Awaiting.Next)
+	require.GreaterOrEqual(t, len(checks), 3)
+	require.Equal(t, 15*time.Minute, checks[1].Sub(checks[0]), "first re-check after 15 minutes")
+	require.Equal(t, 30*time.Minute, checks[2].Sub(checks[1]))
+	for i := 2; i < len(checks); i++ {
+		require.LessOrEqual(t, checks[i].Sub(checks[i-1]), 12*time.Hour)
+	}
+	require.Less(t, len(checks), 16, "about 8 checks to reach 12 hours, then two a day")
+	require.Contains(t, timelineText(h.report().Timeline), "the customer accepted the Microsoft Customer Agreement")
+}
+
+// TestDetailsShowTheWholePlanAndItsNotes: the UI's current details end every table row, and list the
+// notes that matter (risks first), two per line at most.
+func TestDetailsShowTheWholePlanAndItsNotes(t *testing.T) {
+	until := time.Date(2027, 1, 17, 0, 0, 0, 0, time.UTC)
+	tr := &transfer{}
+	tr.state.Status = csptransfer.TransferStatus{
+		Stage: csptransfer.StageAwaitingExpiry, PlanVersion: 2,
+		Awaiting: &csptransfer.AwaitedThing{What: "the originals to end: E4 on 2027-01-31", Until: &until, Next: "the renewal reminder for E4"},
+		Lines: []csptransfer.Line{
+			{PlanLine: csptransfer.PlanLine{SourceSkuPartNumber: "E4", TargetCatalogItemID: "P:1", Quantity: 4, Notes: []string{"data-loss risk: the target lacks TEAMS1", "second", "third"}}},
+			{PlanLine: csptransfer.PlanLine{SourceSkuPartNumber: "SPB", TargetCatalogItemID: "P:2", Quantity: 10, Method: csptransfer.MethodTransfer}, Progress: csptransfer.LineProgress{Transferred: true}},
+		},
+	}
+	d := tr.details()
+	require.Contains(t, d, "**Next:** the renewal reminder for E4 at 2027-01-17T00:00:00Z")
+	require.Contains(t, d, "| E4 | buy | P:1 | 4 |")
+	require.Contains(t, d, "| SPB | transferred | P:2 | 10 |")
+	require.Contains(t, d, "- E4: data-loss risk: the target lacks TEAMS1\n- E4: second\n")
+	require.NotContains(t, d, "third")
+	require.Contains(t, d, "|\n\n**Notes**", "a blank line ends the table before anything follows")
+}
