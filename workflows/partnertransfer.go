@@ -389,7 +389,7 @@ func (t *transfer) remindTransfer(ctx workflow.Context, first bool) {
 		body := fmt.Sprintf("%sa partner-to-partner transfer request (id %s) asks you to transfer the new-commerce subscriptions of customer tenant %s to its new partner. "+
 			"Please review and accept it in Partner Center (Customers → the customer → Transfers)%s.", lead, pt.ID, t.state.Status.CustomerTenantID, expiresText(pt.ExpiresAt))
 		if err := t.notifyTo(ctx, src.Email, "partner-transfer-source", "Remind the source partner", subject, body); err != nil {
-			t.setError(ctx, "reminder to the source partner not sent: " + reason(err))
+			t.setError(ctx, "reminder to the source partner not sent: "+reason(err))
 		}
 	}
 	if first {
@@ -398,7 +398,7 @@ func (t *transfer) remindTransfer(ctx workflow.Context, first bool) {
 	body := fmt.Sprintf("Reminder: the transfer of your subscriptions from %s waits for them to accept request %s in Partner Center%s. "+
 		"Nothing changes for your users; you may ask them to accept it.", describePartner(src), pt.ID, expiresText(pt.ExpiresAt))
 	if err := t.notifyTo(ctx, t.req.ContactEmail, "partner-transfer-customer", "Remind the customer", "Reminder: your subscription transfer", body); err != nil {
-		t.setError(ctx, "reminder not sent: " + reason(err))
+		t.setError(ctx, "reminder not sent: "+reason(err))
 	}
 }
 

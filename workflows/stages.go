@@ -292,7 +292,7 @@ func (t *transfer) remindIfDue(ctx workflow.Context, now time.Time, kind, subjec
 // remind sends a reminder to the contact. A reminder that cannot be sent is noted, never fatal.
 func (t *transfer) remind(ctx workflow.Context, kind, subject, body string) {
 	if err := t.notify(ctx, kind, "Remind the customer", subject, body); err != nil {
-		t.setError(ctx, "reminder not sent: " + reason(err))
+		t.setError(ctx, "reminder not sent: "+reason(err))
 	}
 }
 
