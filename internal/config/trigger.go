@@ -16,11 +16,12 @@ import (
 
 // Trigger modes.
 const (
-	// TriggerModeProduction verifies webhooks against Partner Center's certificate hosts and requires an
-	// onboarding token.
+	// TriggerModeProduction, the default, verifies webhooks against Partner Center's certificate hosts and
+	// requires an onboarding token, and a codec token when codec keys are set.
 	TriggerModeProduction = "production"
 	// TriggerModeSandbox trusts the built-in sandbox's certificate host and root, and lets the onboarding
-	// API run without a token, for `make run` and tests.
+	// API and the codec endpoint run without a token, for `make run`, `make demo` and tests. Only an explicit
+	// CSP_TRIGGER_MODE=sandbox selects it.
 	TriggerModeSandbox = "sandbox"
 )
 
@@ -37,7 +38,7 @@ type Trigger struct {
 	Log      Log
 	// Addr is where the service listens (CSP_TRIGGER_ADDR).
 	Addr string
-	// Mode is production or sandbox (CSP_TRIGGER_MODE).
+	// Mode is production (the default) or sandbox (CSP_TRIGGER_MODE).
 	Mode string
 	// OnboardingToken is the bearer token of the onboarding API (CSP_ONBOARDING_TOKEN). Empty is allowed
 	// only in sandbox mode, where the API is then open.
@@ -66,6 +67,10 @@ type Trigger struct {
 	CodecToken Secret
 	// CodecOrigins may call the codec endpoint from a browser (CSP_CODEC_CORS_ORIGINS): the Temporal UI.
 	CodecOrigins []string
+	// CodecHosts are the names (host for any port, or host:port) the codec endpoint answers under besides
+	// localhost and loopback addresses (CSP_CODEC_HOSTS), e.g. the name a reverse proxy forwards; requests
+	// with any other Host header are refused, which stops DNS rebinding from a web page.
+	CodecHosts []string
 }
 
 // Sandbox reports whether the service runs in sandbox mode.
@@ -96,13 +101,17 @@ func LoadTriggerFrom(env Env) (Trigger, error) {
 		r.problem("CSP_ONBOARDING_TOKEN", "too short: expected at least 16 characters of a random secret")
 	}
 	if t.OnboardingToken == "" && !t.Sandbox() {
-		r.problem("CSP_ONBOARDING_TOKEN", "required outside sandbox mode: a random secret of at least 16 characters (or set CSP_TRIGGER_MODE=sandbox for local use)")
+		r.problem("CSP_ONBOARDING_TOKEN", "required outside sandbox mode (CSP_TRIGGER_MODE is production unless set): a random secret of at least 16 characters, e.g. from `openssl rand -hex 32` (or set CSP_TRIGGER_MODE=sandbox for local use)")
 	}
 	t.Codec = r.codecRing()
 	t.CodecToken = Secret(r.str("CSP_CODEC_TOKEN", ""))
 	if t.Codec != nil && t.CodecToken == "" && !t.Sandbox() {
-		r.problem("CSP_CODEC_TOKEN", "required outside sandbox mode when codec keys are set: the codec endpoint decrypts customer data")
+		r.problem("CSP_CODEC_TOKEN", "required outside sandbox mode when codec keys are set: the codec endpoint decrypts customer data (a random secret of at least 16 characters)")
 	}
+	if tok := t.CodecToken.Reveal(); tok != "" && len(tok) < 16 && !t.Sandbox() {
+		r.problem("CSP_CODEC_TOKEN", "too short: expected at least 16 characters of a random secret")
+	}
+	t.CodecHosts = r.hosts("CSP_CODEC_HOSTS", "codec.example.com")
 	defOrigins := ""
 	if t.Sandbox() {
 		defOrigins = "http://localhost:8233,http://127.0.0.1:8233"
@@ -117,7 +126,7 @@ func LoadTriggerFrom(env Env) (Trigger, error) {
 		}
 		t.CodecOrigins = append(t.CodecOrigins, o)
 	}
-	t.CertHosts = r.hosts("CSP_WEBHOOK_CERT_HOSTS")
+	t.CertHosts = r.hosts("CSP_WEBHOOK_CERT_HOSTS", DefaultWebhookCertHost)
 	if t.Sandbox() {
 		t.SandboxURL = r.url("CSP_SANDBOX_URL", "http://127.0.0.1:8089")
 		if u, err := url.Parse(t.SandboxURL); err == nil && u.Host != "" {
@@ -157,8 +166,8 @@ func LoadTriggerFrom(env Env) (Trigger, error) {
 	return t, nil
 }
 
-// hosts reads a comma-separated list of host or host:port names.
-func (r *reader) hosts(name string) []string {
+// hosts reads a comma-separated list of host or host:port names; example is a valid one, for the error.
+func (r *reader) hosts(name, example string) []string {
 	v := r.str(name, "")
 	if v == "" {
 		return nil
@@ -171,7 +180,7 @@ func (r *reader) hosts(name string) []string {
 			host = hh
 		}
 		if host == "" || strings.ContainsAny(h, "/@?#* ") {
-			r.problem(name, fmt.Sprintf("%q is not a host name (expected e.g. %s or 127.0.0.1:8089, comma separated)", part, DefaultWebhookCertHost))
+			r.problem(name, fmt.Sprintf("%q is not a host name (expected e.g. %s or 127.0.0.1:8089, comma separated)", part, example))
 			continue
 		}
 		out = append(out, h)

@@ -17,6 +17,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/csptransfer/csptransfer"
+	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/notify"
+	"github.com/csptransfer/csptransfer/internal/notify/smtptest"
 )
 
 // repoRoot is the repository root seen from this package's directory, where `go test` runs.
@@ -606,6 +609,172 @@ func TestComposeProgramServices(t *testing.T) {
 		grace, err := time.ParseDuration(f.Services[svcWorker].StopGrace)
 		require.NoError(t, err)
 		require.Greater(t, grace, stopTimeout, "Docker would kill the worker before its activities finish")
+	})
+}
+
+// composeVar is one ${NAME}, ${NAME-default} or ${NAME:-default} reference.
+var composeVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-)?([^}]*)\}`)
+
+// interpolate resolves the references in value from the host environment the way compose does: ":-" uses
+// the default when the variable is unset or empty, "-" only when it is unset.
+func interpolate(value string, host map[string]string) string {
+	return composeVar.ReplaceAllStringFunc(value, func(ref string) string {
+		m := composeVar.FindStringSubmatch(ref)
+		v, set := host[m[1]]
+		if (m[2] == ":-" && v == "") || (m[2] == "-" && !set) {
+			return m[3]
+		}
+		return v
+	})
+}
+
+func TestInterpolate(t *testing.T) {
+	tests := []struct {
+		give string
+		host map[string]string
+		want string
+	}{
+		{give: "${A:-x}", want: "x"},
+		{give: "${A:-x}", host: map[string]string{"A": ""}, want: "x"},
+		{give: "${A-x}", host: map[string]string{"A": ""}, want: ""},
+		{give: "${A-x}", want: "x"},
+		{give: "${A:-x}", host: map[string]string{"A": "y"}, want: "y"},
+		{give: "${A:-}", want: ""},
+		{give: "${A:-127.0.0.1}:8090:${B:-8090}", host: map[string]string{"B": "9"}, want: "127.0.0.1:8090:9"},
+		{give: "http://worker:8089", want: "http://worker:8089"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			require.Equal(t, tt.want, interpolate(tt.give, tt.host))
+		})
+	}
+}
+
+// containerEnv is the environment a service's program sees when compose runs with host as its
+// environment (the shell and .env).
+func containerEnv(svc composeService, host map[string]string) config.Map {
+	env := config.Map{}
+	for k, v := range svc.Environment {
+		env[k] = interpolate(v, host)
+	}
+	return env
+}
+
+// The trigger service runs in production mode unless CSP_TRIGGER_MODE=sandbox is set, and then refuses to
+// start without an onboarding token, naming the variable.
+func TestComposeTriggerRunsInProductionByDefault(t *testing.T) {
+	f := loadCompose(t)
+	trigger := f.Services[svcTrigger]
+	require.Equal(t, "${CSP_TRIGGER_MODE:-production}", trigger.Environment["CSP_TRIGGER_MODE"])
+	require.Equal(t, "${CSP_ONBOARDING_TOKEN:-}", trigger.Environment["CSP_ONBOARDING_TOKEN"],
+		"a compose-level required variable would also stop sandbox mode and every other service")
+	const token = "compose-onboarding-token-0123456789"
+	tests := []struct {
+		name    string
+		host    map[string]string
+		sandbox bool
+		wantErr string
+	}{
+		{name: "bare up refuses to start", host: nil, wantErr: "CSP_ONBOARDING_TOKEN: required outside sandbox mode"},
+		{name: "empty token refuses to start", host: map[string]string{"CSP_ONBOARDING_TOKEN": ""}, wantErr: "CSP_ONBOARDING_TOKEN: required"},
+		{name: "short token refuses to start", host: map[string]string{"CSP_ONBOARDING_TOKEN": "short"}, wantErr: "CSP_ONBOARDING_TOKEN: too short"},
+		{name: "production with a token", host: map[string]string{"CSP_ONBOARDING_TOKEN": token}},
+		{name: "sandbox chosen explicitly", host: map[string]string{"CSP_TRIGGER_MODE": "sandbox"}, sandbox: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.LoadTriggerFrom(containerEnv(trigger, tt.host))
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.sandbox, cfg.Sandbox())
+			if !tt.sandbox {
+				require.Equal(t, []string{config.DefaultWebhookCertHost}, cfg.CertHosts, "webhooks are checked against Partner Center")
+				require.True(t, cfg.SystemRoots)
+			}
+		})
+	}
+}
+
+// The trigger service gets the worker's key ring, so what it starts is encrypted and what the worker
+// stores can be read; outside sandbox mode its codec endpoint then needs a token.
+func TestComposeCodecKeysReachBothPrograms(t *testing.T) {
+	f := loadCompose(t)
+	worker, trigger := f.Services[svcWorker], f.Services[svcTrigger]
+	require.Equal(t, "${CSP_CODEC_KEYS:-}", worker.Environment["CSP_CODEC_KEYS"])
+	require.Equal(t, worker.Environment["CSP_CODEC_KEYS"], trigger.Environment["CSP_CODEC_KEYS"], "one key ring for both programs")
+	require.Equal(t, worker.Environment["CSP_CODEC_KEYS_FILE"], trigger.Environment["CSP_CODEC_KEYS_FILE"])
+	require.Equal(t, "${CSP_CODEC_TOKEN:-}", trigger.Environment["CSP_CODEC_TOKEN"])
+	require.Contains(t, trigger.Environment, "CSP_CODEC_HOSTS")
+	require.NotContains(t, worker.Environment, "CSP_CODEC_TOKEN", "only the trigger service serves the codec endpoint")
+
+	keys := "2026-01=" + strings.Repeat("A", 43) + "=,2026-07=" + strings.Repeat("B", 43) + "="
+	host := map[string]string{
+		"CSP_CODEC_KEYS": keys, "CSP_ONBOARDING_TOKEN": "compose-onboarding-token-0123456789",
+	}
+	w, err := config.LoadWorkerFrom(containerEnv(worker, host))
+	require.NoError(t, err)
+	require.NotNil(t, w.Codec)
+
+	_, err = config.LoadTriggerFrom(containerEnv(trigger, host))
+	require.ErrorContains(t, err, "CSP_CODEC_TOKEN: required outside sandbox mode when codec keys are set")
+
+	host["CSP_CODEC_TOKEN"] = "compose-codec-token-0123456789"
+	host["CSP_CODEC_HOSTS"] = "codec.partner.example"
+	tr, err := config.LoadTriggerFrom(containerEnv(trigger, host))
+	require.NoError(t, err)
+	require.NotNil(t, tr.Codec)
+	require.Equal(t, w.Codec.String(), tr.Codec.String(), "the same key ids, newest last")
+	require.Equal(t, "2026-07", tr.Codec.Newest().ID)
+	require.Equal(t, []string{"codec.partner.example"}, tr.CodecHosts)
+	require.Equal(t, []string{"http://localhost:8080"}, tr.CodecOrigins, "the UI's origin, as published by compose")
+}
+
+// Mail TLS settings pass through to the worker, and rotated refresh tokens are kept on a volume.
+func TestComposeWorkerMailAndRefreshTokenSettings(t *testing.T) {
+	f := loadCompose(t)
+	worker := f.Services[svcWorker]
+	for _, key := range []string{"CSP_SMTP_TLS", "CSP_SMTP_CA_FILE"} {
+		require.Equal(t, "${"+key+":-}", worker.Environment[key], key)
+	}
+	require.Regexp(t, `^\$\{CSP_PC_REFRESH_TOKEN_FILE:-/[^}]+\}$`, worker.Environment["CSP_PC_REFRESH_TOKEN_FILE"])
+	require.NotContains(t, f.Services[svcTrigger].Environment, "CSP_PC_REFRESH_TOKEN_FILE", "only the worker calls Microsoft")
+
+	t.Run("refresh tokens outlive the container", func(t *testing.T) {
+		file := interpolate(worker.Environment["CSP_PC_REFRESH_TOKEN_FILE"], nil)
+		require.True(t, path.IsAbs(file))
+		var onVolume bool
+		for _, spec := range worker.Volumes {
+			m := parseMount(t, spec)
+			if !m.bind() && strings.HasPrefix(file, m.target+"/") {
+				onVolume = true
+			}
+		}
+		require.True(t, onVolume, "%s is not on a named volume", file)
+	})
+	t.Run("defaults", func(t *testing.T) {
+		w, err := config.LoadWorkerFrom(containerEnv(worker, nil))
+		require.NoError(t, err)
+		require.Equal(t, interpolate(worker.Environment["CSP_PC_REFRESH_TOKEN_FILE"], nil), w.PartnerCenter.RefreshTokenFile)
+		require.Empty(t, w.SMTP.CAFile)
+	})
+	t.Run("values reach the worker", func(t *testing.T) {
+		ca := smtptest.Start(t).CAFile
+		w, err := config.LoadWorkerFrom(containerEnv(worker, map[string]string{
+			"CSP_SMTP_ADDR": "relay.partner.example:2465", "CSP_SMTP_FROM": "transfers@partner.example",
+			"CSP_SMTP_TLS": "implicit", "CSP_SMTP_CA_FILE": ca,
+			"CSP_PC_REFRESH_TOKEN_FILE": "/home/nonroot/tokens/pc.json",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, notify.TLSImplicit, w.SMTP.TLS)
+		require.Equal(t, ca, w.SMTP.CAFile)
+		require.Equal(t, "/home/nonroot/tokens/pc.json", w.PartnerCenter.RefreshTokenFile)
+	})
+	t.Run("bad values are refused", func(t *testing.T) {
+		_, err := config.LoadWorkerFrom(containerEnv(worker, map[string]string{"CSP_SMTP_TLS": "ssl"}))
+		require.ErrorContains(t, err, `CSP_SMTP_TLS: "ssl" is not one of starttls, implicit, none`)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,10 +80,86 @@ func TestCodecEndpoint(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "Authorization")
 	})
+	t.Run("LoopbackHosts", func(t *testing.T) {
+		for _, host := range []string{"localhost:8090", "LOCALHOST", "localhost.:8090", "127.0.0.1:8090", "127.8.9.10", "[::1]:8090", "[::1]"} {
+			resp := postTo(t, srv.URL, host, "codec-token-0123456789")
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode, host)
+		}
+	})
+	t.Run("ForeignHostRefused", func(t *testing.T) {
+		// A page on rebind.example that resolves its own name to this service still sends its own name.
+		for _, host := range []string{"rebind.example:8090", "localhost.rebind.example", "127.0.0.1.nip.io:8090", "trigger:8090"} {
+			resp := postTo(t, srv.URL, host, "codec-token-0123456789")
+			resp.Body.Close()
+			require.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode, host)
+		}
+	})
 	t.Run("OnlyPost", func(t *testing.T) {
 		resp, err := http.Get(srv.URL + "/codec/decode")
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	})
+}
+
+// TestCodecEndpointHosts: besides loopback, the endpoint answers under the configured names only, a name
+// alone on any port, a name with a port on that port only; the token is checked under every name.
+func TestCodecEndpointHosts(t *testing.T) {
+	key, err := codec.NewKey("k1")
+	require.NoError(t, err)
+	ring, err := codec.ParseRing(key)
+	require.NoError(t, err)
+	const token = "codec-token-0123456789"
+	srv := httptest.NewServer(trigger.CodecHandler(ring, token, nil, "codec.partner.example", "trigger:8090"))
+	defer srv.Close()
+	tests := []struct {
+		host, token string
+		want        int
+	}{
+		{host: "codec.partner.example", token: token, want: http.StatusOK},
+		{host: "Codec.Partner.Example:443", token: token, want: http.StatusOK},
+		{host: "trigger:8090", token: token, want: http.StatusOK},
+		{host: "localhost:8090", token: token, want: http.StatusOK},
+		{host: "trigger:9999", token: token, want: http.StatusMisdirectedRequest},
+		{host: "trigger", token: token, want: http.StatusMisdirectedRequest},
+		{host: "evil.codec.partner.example", token: token, want: http.StatusMisdirectedRequest},
+		{host: "codec.partner.example.evil.example", token: token, want: http.StatusMisdirectedRequest},
+		{host: "codec.partner.example", token: "", want: http.StatusUnauthorized},
+		{host: "codec.partner.example", token: "wrong-token-0123456789", want: http.StatusUnauthorized},
+		{host: "evil.example", token: "", want: http.StatusMisdirectedRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host+"/"+tt.token, func(t *testing.T) {
+			resp := postTo(t, srv.URL, tt.host, tt.token)
+			resp.Body.Close()
+			require.Equal(t, tt.want, resp.StatusCode)
+		})
+	}
+	t.Run("PreflightFromForeignHost", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodOptions, srv.URL+"/codec/decode", nil)
+		require.NoError(t, err)
+		req.Host = "evil.example"
+		req.Header.Set("Origin", "http://evil.example")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode)
+		require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	})
+}
+
+// postTo sends an (empty) decode request to base with the given Host header and bearer token.
+func postTo(t *testing.T, base, host, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/codec/decode", strings.NewReader(`{"payloads":[]}`))
+	require.NoError(t, err)
+	req.Host = host
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
 }

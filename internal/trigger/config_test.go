@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/csptransfer/csptransfer/internal/codec"
 	"github.com/csptransfer/csptransfer/internal/config"
 )
 
@@ -22,6 +23,8 @@ func TestLoadTriggerConfig(t *testing.T) {
 	notPEM := filepath.Join(t.TempDir(), "root.txt")
 	require.NoError(t, os.WriteFile(notPEM, []byte("hello"), 0o600))
 	const token = "s3cr3t-onboarding-token-value"
+	key, err := codec.NewKey("k1")
+	require.NoError(t, err)
 
 	tests := []struct {
 		name    string
@@ -67,6 +70,28 @@ func TestLoadTriggerConfig(t *testing.T) {
 		{name: "every bad value named", env: config.Map{"CSP_ONBOARDING_TOKEN": token, "CSP_TRIGGER_ADDR": "8090", "CSP_TRIGGER_MODE": "dev",
 			"CSP_RECONCILE_EVERY": "10s", "CSP_WEBHOOK_MAX_AGE": "forever", "CSP_WEBHOOK_CERT_HOSTS": "https://x/y", "CSP_WEBHOOK_ROOT_CA": notPEM},
 			wantErr: []string{"CSP_TRIGGER_ADDR", "CSP_TRIGGER_MODE", "CSP_RECONCILE_EVERY", "CSP_WEBHOOK_MAX_AGE", "CSP_WEBHOOK_CERT_HOSTS", "CSP_WEBHOOK_ROOT_CA"}},
+		{name: "production named in any case", env: config.Map{"CSP_TRIGGER_MODE": "PRODUCTION"},
+			wantErr: []string{"CSP_ONBOARDING_TOKEN: required outside sandbox mode", "CSP_TRIGGER_MODE=sandbox"}},
+		{name: "codec keys need a codec token outside sandbox mode", env: config.Map{"CSP_ONBOARDING_TOKEN": token, "CSP_CODEC_KEYS": key},
+			wantErr: []string{"CSP_CODEC_TOKEN: required outside sandbox mode when codec keys are set"}},
+		{name: "short codec token", env: config.Map{"CSP_ONBOARDING_TOKEN": token, "CSP_CODEC_KEYS": key, "CSP_CODEC_TOKEN": "short"},
+			wantErr: []string{"CSP_CODEC_TOKEN: too short"}},
+		{name: "codec token and hosts", env: config.Map{"CSP_ONBOARDING_TOKEN": token, "CSP_CODEC_KEYS": key,
+			"CSP_CODEC_TOKEN": "codec-token-0123456789", "CSP_CODEC_HOSTS": "Codec.Partner.Example, trigger:8090"},
+			check: func(t *testing.T, c config.Trigger) {
+				require.NotNil(t, c.Codec)
+				require.Equal(t, "codec-token-0123456789", c.CodecToken.Reveal())
+				require.Equal(t, []string{"codec.partner.example", "trigger:8090"}, c.CodecHosts)
+				require.Empty(t, c.CodecOrigins, "no browser origin unless configured")
+			}},
+		{name: "bad codec host", env: config.Map{"CSP_ONBOARDING_TOKEN": token, "CSP_CODEC_HOSTS": "https://codec.partner.example/"},
+			wantErr: []string{`CSP_CODEC_HOSTS: "https://codec.partner.example/" is not a host name (expected e.g. codec.example.com`}},
+		{name: "sandbox codec without a token", env: config.Map{"CSP_TRIGGER_MODE": "sandbox", "CSP_CODEC_KEYS": key},
+			check: func(t *testing.T, c config.Trigger) {
+				require.NotNil(t, c.Codec)
+				require.Empty(t, c.CodecToken)
+				require.Equal(t, []string{"http://localhost:8233", "http://127.0.0.1:8233"}, c.CodecOrigins)
+			}},
 		{name: "missing root CA file", env: config.Map{"CSP_ONBOARDING_TOKEN": token, "CSP_WEBHOOK_ROOT_CA": filepath.Join(t.TempDir(), "nope.pem")},
 			wantErr: []string{"CSP_WEBHOOK_ROOT_CA", "nope.pem"}},
 	}

@@ -55,6 +55,9 @@ type Main struct {
 // lets requests in flight finish for up to ten seconds.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
+	if err := checkTokens(cfg); err != nil {
+		return err
+	}
 	verifier, err := NewVerifier(cfg)
 	if err != nil {
 		return err
@@ -87,6 +90,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.OnboardingToken == "" {
 		m.Log.Warn("onboarding API runs without a token (sandbox mode): keep this service on a trusted network")
+	}
+	if cfg.Codec != nil && cfg.CodecToken == "" {
+		m.Log.Warn("codec endpoint runs without a token (sandbox mode): any local program can decrypt payloads through it")
 	}
 	srv, err := New(Options{
 		Client:          c,
@@ -129,12 +135,28 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// checkTokens refuses to run an open onboarding API or codec endpoint outside sandbox mode. LoadTrigger
+// reports the same problems; this also covers a configuration built in code.
+func checkTokens(cfg config.Trigger) error {
+	if cfg.Sandbox() {
+		return nil
+	}
+	var problems []error
+	if cfg.OnboardingToken == "" {
+		problems = append(problems, errors.New("CSP_ONBOARDING_TOKEN: required outside sandbox mode (or set CSP_TRIGGER_MODE=sandbox for local use)"))
+	}
+	if cfg.Codec != nil && cfg.CodecToken == "" {
+		problems = append(problems, errors.New("CSP_CODEC_TOKEN: required outside sandbox mode when codec keys are set"))
+	}
+	return errors.Join(problems...)
+}
+
 // codecEndpoint is the codec server when keys are configured.
 func codecEndpoint(cfg config.Trigger) http.Handler {
 	if cfg.Codec == nil {
 		return nil
 	}
-	return CodecHandler(cfg.Codec, cfg.CodecToken.Reveal(), cfg.CodecOrigins)
+	return CodecHandler(cfg.Codec, cfg.CodecToken.Reveal(), cfg.CodecOrigins, cfg.CodecHosts...)
 }
 
 func namespaceOf(o client.Options) string {
