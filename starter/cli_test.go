@@ -351,7 +351,7 @@ func importIdempotent(t *testing.T, s *stack) {
 	require.Equal(t, csptransfer.WorkflowID("a1b2c3d4-0004-4000-8000-000000000004"), first.Rows[1].WorkflowID)
 
 	second := s.ok(t, "import", good)
-	require.Contains(t, second, "0 started, 3 already running, 0 rejected")
+	require.Contains(t, second, "0 started, 0 restarted, 3 already running, 0 skipped, 0 ended earlier, 0 rejected")
 
 	var rows []listRow
 	out = s.ok(t, "list", "--json", "--customer", "a1b2c3d4-0004-4000-8000-000000000004")

@@ -15,6 +15,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"golang.org/x/time/rate"
 
 	"github.com/csptransfer/csptransfer"
@@ -49,8 +51,15 @@ type rowProblem struct {
 
 // Import outcomes per row.
 const (
-	outcomeStarted  = "started"
-	outcomeExisting = "already running"
+	outcomeStarted = "started"
+	// outcomeRestarted: the customer's earlier transfer failed (or was cancelled, terminated, timed out)
+	// and --restart-failed started a new one.
+	outcomeRestarted = "restarted"
+	outcomeExisting  = "already running"
+	// outcomeSkipped: the earlier transfer failed and --restart-failed was not given: nothing started.
+	outcomeSkipped = "skipped"
+	// outcomeEnded: the earlier transfer completed or was aborted; Temporal never starts it again.
+	outcomeEnded    = "ended"
 	outcomeRejected = "rejected"
 )
 
@@ -61,21 +70,28 @@ type importResult struct {
 	Outcome          string            `json:"outcome"`
 	WorkflowID       string            `json:"workflowId,omitempty"`
 	Stage            csptransfer.Stage `json:"stage,omitempty"`
-	UILink           string            `json:"uiLink,omitempty"`
-	Error            string            `json:"error,omitempty"`
+	// Earlier is how the customer's earlier transfer ended (Failed, Canceled, Terminated, TimedOut,
+	// Completed), for rows restarted, skipped or ended.
+	Earlier string `json:"earlier,omitempty"`
+	UILink  string `json:"uiLink,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // importSummary is import's JSON output.
 type importSummary struct {
-	Started  int            `json:"started"`
-	Existing int            `json:"alreadyRunning"`
-	Rejected int            `json:"rejected"`
-	Rows     []importResult `json:"rows"`
+	Started   int            `json:"started"`
+	Restarted int            `json:"restarted"`
+	Existing  int            `json:"alreadyRunning"`
+	Skipped   int            `json:"skipped"`
+	Ended     int            `json:"ended"`
+	Rejected  int            `json:"rejected"`
+	Rows      []importResult `json:"rows"`
 }
 
 func (a *app) importCmd() *cobra.Command {
 	var concurrency int
 	var perSecond float64
+	var restartFailed bool
 	cmd := &cobra.Command{
 		Use:   "import FILE.csv",
 		Short: "Start transfers for many customers from a CSV file (validated first, idempotent, rate limited)",
@@ -89,8 +105,10 @@ func (a *app) importCmd() *cobra.Command {
 Every row is checked before anything starts: all bad rows are listed with their line numbers and fields,
 duplicate tenant ids in the file are refused, and then nothing is started (exit code 2). Rows whose
 customer already has a transfer are reported as already running, so running the same file again starts
-nothing twice. At most 10 MiB and 10,000 rows.`,
-		Example: "  starter import customers.csv\n  starter import customers.csv --concurrency 8 --rate 10 --json > results.json",
+nothing twice. A customer whose earlier transfer failed (or was cancelled, terminated or timed out) is
+skipped unless --restart-failed: find out why it failed first (starter report ID). A customer whose
+earlier transfer completed or was aborted is never started again. At most 10 MiB and 10,000 rows.`,
+		Example: "  starter import customers.csv\n  starter import customers.csv --concurrency 8 --rate 10 --json > results.json\n  starter import customers.csv --restart-failed",
 		Args:    exactArgs("FILE.csv"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if concurrency < 1 || concurrency > 64 {
@@ -104,7 +122,8 @@ nothing twice. At most 10 MiB and 10,000 rows.`,
 				return err
 			}
 			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
-				sum := a.importRows(ctx, cmd, s, rows, concurrency, perSecond)
+				one := func(ctx context.Context, row importRow) importResult { return a.importOne(ctx, s, row, restartFailed) }
+				sum := a.importRows(ctx, cmd.ErrOrStderr(), rows, concurrency, perSecond, one)
 				out := cmd.OutOrStdout()
 				if a.jsonOut {
 					if err := writeJSON(out, sum); err != nil {
@@ -125,6 +144,7 @@ nothing twice. At most 10 MiB and 10,000 rows.`,
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "starts in flight at once")
 	cmd.Flags().Float64Var(&perSecond, "rate", 5, "starts per second at most")
+	cmd.Flags().BoolVar(&restartFailed, "restart-failed", false, "start again customers whose earlier transfer failed, was cancelled, terminated or timed out")
 	return cmd
 }
 
@@ -350,18 +370,21 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// importRows starts every row through transfers.Service.Start (idempotent per customer), with at most
-// concurrency starts in flight and at most perSecond started per second.
-func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, rows []importRow, concurrency int, perSecond float64) importSummary {
+// importRows runs one for every row, with at most concurrency in flight and at most perSecond started per
+// second. On a terminal a progress bar counts every row answered, whatever its outcome; it ends full when
+// every row was answered, and where it stood when the import was interrupted.
+func (a *app) importRows(ctx context.Context, errOut io.Writer, rows []importRow, concurrency int, perSecond float64,
+	one func(context.Context, importRow) importResult) importSummary {
 	limiter := rate.NewLimiter(rate.Limit(perSecond), 1)
 	var bar *progressbar.ProgressBar
-	if errOut := cmd.ErrOrStderr(); a.interactive(errOut) {
+	if a.interactive(errOut) {
 		bar = progressbar.NewOptions(len(rows),
 			progressbar.OptionSetWriter(errOut),
 			progressbar.OptionSetDescription("starting transfers"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
+			// The full bar stays on its own line; the summary starts on the next.
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(errOut) }),
 		)
 	}
 	jobs := make(chan importRow)
@@ -372,7 +395,7 @@ func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, ro
 		go func() {
 			defer wg.Done()
 			for row := range jobs {
-				results <- a.importOne(ctx, s.svc, row)
+				results <- one(ctx, row)
 			}
 		}()
 	}
@@ -399,8 +422,14 @@ func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, ro
 		switch r.Outcome {
 		case outcomeStarted:
 			sum.Started++
+		case outcomeRestarted:
+			sum.Restarted++
 		case outcomeExisting:
 			sum.Existing++
+		case outcomeSkipped:
+			sum.Skipped++
+		case outcomeEnded:
+			sum.Ended++
 		default:
 			sum.Rejected++
 		}
@@ -410,7 +439,11 @@ func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, ro
 		}
 	}
 	if bar != nil {
-		_ = bar.Finish()
+		if len(sum.Rows) == len(rows) {
+			_ = bar.Finish()
+		} else {
+			_ = bar.Exit() // not every row was attempted: the bar must not say 100 %
+		}
 	}
 	sort.Slice(sum.Rows, func(i, j int) bool { return sum.Rows[i].Line < sum.Rows[j].Line })
 	if sum.Rows == nil {
@@ -419,21 +452,96 @@ func (a *app) importRows(ctx context.Context, cmd *cobra.Command, s *session, ro
 	return sum
 }
 
-func (a *app) importOne(ctx context.Context, svc transfers.Service, row importRow) importResult {
+// importOne starts a row's transfer through transfers.Service.Start (idempotent per customer). A customer
+// with an earlier transfer is looked at first: Start alone would restart one that failed without a word
+// (the workflow ID reuse policy allows it) and report one that completed as running.
+func (a *app) importOne(ctx context.Context, s *session, row importRow, restartFailed bool) importResult {
 	res := importResult{Line: row.line, CustomerTenantID: row.req.CustomerTenantID}
 	sctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	st, err := svc.Start(sctx, row.req)
+	id := csptransfer.WorkflowID(row.req.CustomerTenantID)
+	restart := false
+	desc, err := s.c.DescribeWorkflow(sctx, id, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+	case err != nil:
+		res.Outcome, res.Error = outcomeRejected, fmt.Sprintf("describe transfer %s: %v", id, err)
+		return res
+	default:
+		st := desc.Status
+		stage, _ := desc.TypedSearchAttributes.GetKeyword(csptransfer.SearchAttributeStage)
+		switch {
+		case st == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+			res.Outcome, res.WorkflowID, res.Stage, res.UILink = outcomeEnded, id, csptransfer.Stage(stage), s.svc.UILink(id)
+			res.Earlier = executionStatus(st)
+			return res
+		case restartable(st) && !restartFailed:
+			res.Outcome, res.WorkflowID, res.Stage, res.UILink = outcomeSkipped, id, csptransfer.Stage(stage), s.svc.UILink(id)
+			res.Earlier = executionStatus(st)
+			return res
+		case restartable(st):
+			restart, res.Earlier = true, executionStatus(st)
+		}
+	}
+	started, err := s.svc.Start(sctx, row.req)
 	if err != nil {
 		res.Outcome, res.Error = outcomeRejected, err.Error()
 		return res
 	}
-	res.WorkflowID, res.Stage, res.UILink = st.WorkflowID, st.Stage, st.UILink
-	res.Outcome = outcomeStarted
-	if st.Existing {
-		res.Outcome = outcomeExisting
+	res.WorkflowID, res.Stage, res.UILink = started.WorkflowID, started.Stage, started.UILink
+	switch {
+	case started.Existing:
+		res.Outcome, res.Earlier = outcomeExisting, "" // someone else started it meanwhile
+	case restart:
+		res.Outcome = outcomeRestarted
+	default:
+		res.Outcome = outcomeStarted
 	}
 	return res
+}
+
+// restartable reports the closed execution statuses Temporal lets the same workflow ID start again under
+// the reuse policy transfers are started with (ALLOW_DUPLICATE_FAILED_ONLY).
+func restartable(s enumspb.WorkflowExecutionStatus) bool {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED,
+		enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return true
+	}
+	return false
+}
+
+// earlierEnded says how an earlier transfer ended, for a sentence: "failed", "was cancelled", ...
+func earlierEnded(executionStatus string) string {
+	switch executionStatus {
+	case "Failed":
+		return "failed"
+	case "Canceled":
+		return "was cancelled"
+	case "Terminated":
+		return "was terminated"
+	case "TimedOut":
+		return "timed out"
+	}
+	return "ended (" + executionStatus + ")"
+}
+
+// importOutcome is a row's OUTCOME cell: the outcome, with why when the customer had an earlier transfer.
+func importOutcome(r importResult) string {
+	switch r.Outcome {
+	case outcomeRestarted:
+		return "restarted (the earlier transfer " + earlierEnded(r.Earlier) + ")"
+	case outcomeSkipped:
+		return "skipped: earlier transfer " + earlierEnded(r.Earlier) + "; use --restart-failed"
+	case outcomeEnded:
+		how := "completed"
+		if r.Stage == csptransfer.StageAborted {
+			how = "was aborted"
+		}
+		return "not started: earlier transfer " + how
+	}
+	return r.Outcome
 }
 
 func renderImport(w io.Writer, sum importSummary) {
@@ -444,10 +552,15 @@ func renderImport(w io.Writer, sum importSummary) {
 		if r.Error != "" {
 			detail = oneLine(r.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strconv.Itoa(r.Line), r.CustomerTenantID, r.Outcome, orDash(string(r.Stage)), detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strconv.Itoa(r.Line), r.CustomerTenantID, importOutcome(r), orDash(string(r.Stage)), orDash(detail))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "%d started, %d already running, %d rejected\n", sum.Started, sum.Existing, sum.Rejected)
+	fmt.Fprintf(w, "%d started, %d restarted, %d already running, %d skipped, %d ended earlier, %d rejected\n",
+		sum.Started, sum.Restarted, sum.Existing, sum.Skipped, sum.Ended, sum.Rejected)
+	if sum.Skipped > 0 {
+		fmt.Fprintf(w, "%d customer(s) skipped because their earlier transfer did not complete (failed, cancelled, terminated or timed out): see why with `starter report ID`, then run the same file with --restart-failed to start them again.\n",
+			sum.Skipped)
+	}
 }
 
 var errTooLarge = errors.New("input too large")

@@ -141,7 +141,11 @@ func (f listFilter) query(now time.Time) (string, error) {
 		}
 		clauses = append(clauses, csptransfer.SearchAttributeNextActionAt.GetName()+" "+b.op+" "+quote(t.UTC().Format(time.RFC3339)))
 	}
-	if !f.all {
+	if f.all {
+		// A transfer that continued as new is one transfer: its earlier runs, closed as ContinuedAsNew with
+		// the stage they stood in then, would list it again.
+		clauses = append(clauses, "ExecutionStatus != 'ContinuedAsNew'")
+	} else {
 		clauses = append(clauses, "ExecutionStatus = 'Running'")
 	}
 	if len(problems) > 0 {
@@ -253,10 +257,12 @@ func datetime(fields map[string]*commonpb.Payload, name string) (time.Time, bool
 }
 
 // status is what the STATUS column shows: Temporal's execution status, except that an aborted transfer
-// (its workflow completes normally, with an Aborted report) shows Aborted, not Completed next to it.
+// (its workflow completes normally, with an Aborted report) shows Aborted, never Completed next to it.
+// Any other stage of a completed workflow is one the search attributes had not caught up with: the
+// workflow completed.
 func (r listRow) status() string {
-	if r.ExecutionStatus == "Completed" && r.Stage != "" && r.Stage != string(csptransfer.StageCompleted) {
-		return r.Stage
+	if r.ExecutionStatus == "Completed" && r.Stage == string(csptransfer.StageAborted) {
+		return string(csptransfer.StageAborted)
 	}
 	return r.ExecutionStatus
 }

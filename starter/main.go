@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -88,10 +89,7 @@ func newApp(env envconfig.EnvLookup) *app {
 }
 
 func (a *app) root(out io.Writer) *cobra.Command {
-	ui := defaultUIURL
-	if v, ok := a.env.LookupEnv("CSP_UI_URL"); ok && strings.TrimSpace(v) != "" {
-		ui = strings.TrimSpace(v)
-	}
+	ui, uiErr := a.defaultUI()
 	root := &cobra.Command{
 		Use:   "starter",
 		Short: "Start, steer and inspect csptransfer transfers",
@@ -100,14 +98,19 @@ answers what a transfer waits for (acceptance, plan approval, offer choice, a pa
 request, expiry), and shows where each transfer stands. Human tables by default, --json for scripts.
 
 It connects like the worker: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
-TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE (temporal.toml). Links point at --ui (or CSP_UI_URL).
+TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE (temporal.toml). Links point at --ui, else CSP_UI_URL, else
+http://localhost:$TEMPORAL_UI_PORT (the port make run gives the UI), else ` + defaultUIURL + `.
 
 An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenant id itself.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			// A bad setting in the environment only matters when --ui does not replace it.
+			if uiErr != nil && !cmd.Flags().Changed("ui") {
+				return uiErr
+			}
 			return a.checkGlobals()
 		},
 	}
@@ -115,7 +118,7 @@ An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenan
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	f := root.PersistentFlags()
 	f.BoolVar(&a.jsonOut, "json", false, "print JSON instead of tables")
-	f.StringVar(&a.uiURL, "ui", ui, "Temporal UI base URL for links (env CSP_UI_URL)")
+	f.StringVar(&a.uiURL, "ui", ui, "Temporal UI base URL for links (env CSP_UI_URL, or TEMPORAL_UI_PORT on localhost)")
 	f.DurationVar(&a.timeout, "timeout", 30*time.Second, "how long one command may wait for Temporal")
 	f.DurationVar(&a.connectTimeout, "connect-timeout", 5*time.Second, "how long to try reaching Temporal before giving up")
 
@@ -124,6 +127,7 @@ An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenan
 		a.startCmd(),
 		a.importCmd(),
 		a.acceptCmd(),
+		a.agreementCmd(),
 		a.approveCmd(),
 		a.mapOfferCmd(),
 		a.skipWaitCmd(),
@@ -139,10 +143,36 @@ An ID is a workflow ID (csp-transfer-<customer tenant id>) or the customer tenan
 	return root
 }
 
+// defaultUI is the Temporal UI base URL when --ui is not given: CSP_UI_URL, else the UI port make run
+// was given (TEMPORAL_UI_PORT, which scripts/run.sh turns into CSP_UI_URL the same way), else the dev
+// server's. The error names a bad setting.
+func (a *app) defaultUI() (string, error) {
+	if v, ok := a.env.LookupEnv("CSP_UI_URL"); ok && strings.TrimSpace(v) != "" {
+		v = strings.TrimSpace(v)
+		if !isUIURL(v) {
+			return v, usagef("CSP_UI_URL: %q is not an absolute http(s) URL, e.g. %s", v, defaultUIURL)
+		}
+		return v, nil
+	}
+	if v, ok := a.env.LookupEnv("TEMPORAL_UI_PORT"); ok && strings.TrimSpace(v) != "" {
+		port, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || port < 1 || port > 65535 {
+			return defaultUIURL, usagef("TEMPORAL_UI_PORT: %q is not a port (1 to 65535)", v)
+		}
+		return "http://localhost:" + strconv.Itoa(port), nil
+	}
+	return defaultUIURL, nil
+}
+
+// isUIURL accepts an absolute http(s) URL without query or fragment: links are made by appending a path.
+func isUIURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
+
 func (a *app) checkGlobals() error {
-	u, err := url.Parse(a.uiURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError(fmt.Errorf("--ui: %q is not an absolute http(s) URL, e.g. %s", a.uiURL, defaultUIURL))
+	if !isUIURL(a.uiURL) {
+		return usageError(fmt.Errorf("--ui: %q is not an absolute http(s) URL without query or fragment, e.g. %s", a.uiURL, defaultUIURL))
 	}
 	if a.timeout <= 0 || a.timeout > time.Hour {
 		return usageError(fmt.Errorf("--timeout: %s is not between 1ns and 1h", a.timeout))

@@ -128,13 +128,13 @@ func TestListQuery(t *testing.T) {
 		want string
 	}{
 		{"default: open transfers", listFilter{}, "WorkflowType = 'CSPTransfer' AND ExecutionStatus = 'Running'"},
-		{"all", listFilter{all: true}, "WorkflowType = 'CSPTransfer'"},
+		{"all", listFilter{all: true}, "WorkflowType = 'CSPTransfer' AND ExecutionStatus != 'ContinuedAsNew'"},
 		{"one stage any case", listFilter{stages: []string{"awaitingapproval"}},
 			"WorkflowType = 'CSPTransfer' AND CspStage = 'AwaitingApproval' AND ExecutionStatus = 'Running'"},
 		{"awaiting a partner transfer", listFilter{stages: []string{"awaitingPartnerTransfer"}},
 			"WorkflowType = 'CSPTransfer' AND CspStage = 'AwaitingPartnerTransfer' AND ExecutionStatus = 'Running'"},
 		{"several stages", listFilter{stages: []string{"Failed", "Aborted"}, all: true},
-			"WorkflowType = 'CSPTransfer' AND CspStage IN ('Failed', 'Aborted')"},
+			"WorkflowType = 'CSPTransfer' AND CspStage IN ('Failed', 'Aborted') AND ExecutionStatus != 'ContinuedAsNew'"},
 		{"identity", listFilter{customer: strings.ToUpper(goldenTenant), partner: goldenPartner, domain: "Contoso.onmicrosoft.com"},
 			"WorkflowType = 'CSPTransfer' AND CspCustomerTenantId = '" + goldenTenant + "' AND CspPartnerTenantId = '" + goldenPartner +
 				"' AND CspCustomerDomain = 'contoso.onmicrosoft.com' AND ExecutionStatus = 'Running'"},

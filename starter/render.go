@@ -87,11 +87,10 @@ func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink 
 	fmt.Fprintf(tw, "Partner\t%s\n", orDash(st.PartnerTenantID))
 	fmt.Fprintf(tw, "Stage\t%s, since %s\n", st.Stage, fmtWhen(stageSince(st), now))
 	if st.Awaiting != nil {
-		until := ""
-		if st.Awaiting.Until != nil {
-			until = ", until " + fmtWhen(*st.Awaiting.Until, now)
+		fmt.Fprintf(tw, "Waiting for\t%s\n", orDash(oneLine(st.Awaiting.What)))
+		if next := nextAction(st.Awaiting, now); next != "" {
+			fmt.Fprintf(tw, "Next action\t%s\n", next)
 		}
-		fmt.Fprintf(tw, "Waiting for\t%s%s\n", oneLine(st.Awaiting.What), until)
 	}
 	if st.InvitationURL != "" && stageBefore(st.Stage, csptransfer.StageCheckingAgreement) {
 		fmt.Fprintf(tw, "Invitation\t%s\n", st.InvitationURL)
@@ -139,10 +138,24 @@ func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink 
 	_ = tw.Flush()
 }
 
+// nextAction is the "Next action" line: when the transfer next acts by itself (Awaiting.Until, the same
+// instant list shows from CspNextActionAt) and what it does then, or "" when nothing is scheduled.
+func nextAction(aw *csptransfer.AwaitedThing, now time.Time) string {
+	if aw == nil || aw.Until == nil {
+		return ""
+	}
+	when := fmtWhen(*aw.Until, now)
+	if next := oneLine(aw.Next); next != "" {
+		return when + ": " + next
+	}
+	return when
+}
+
 // renderPlan writes the plan lines with their progress, then each line's method, notes and errors. Lines
 // moved by the partner-to-partner transfer request have a table of their own: nothing is ordered,
 // provisioned or reassigned for them; they are transferred, and their term goes on to its own end.
 func renderPlan(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
+	skipped := skippedWaits(st)
 	var transferred, bought []int
 	for i, l := range st.Lines {
 		if l.Transfers() {
@@ -173,35 +186,24 @@ func renderPlan(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
 	}
 	if len(bought) > 0 {
 		tw := newTable(w)
-		fmt.Fprintln(tw, "  #\tSOURCE\tTARGET\tSEATS\tMETHOD\tOFFER\tORIGINAL ENDS\tPROVISION AT\tORDERED\tPROVISIONED\tUSERS MOVED\tORIGINAL")
+		fmt.Fprintln(tw, "  #\tSOURCE\tTARGET\tSEATS\tMETHOD\tOFFER\tORIGINAL ENDS\tPROVISION AT\tORDER\tPROVISIONED\tSUBSCRIPTION\tUSERS MOVED\tORIGINAL")
 		for _, i := range bought {
 			l := st.Lines[i]
 			offer := "same"
 			if !l.SameOffer {
 				offer = "substitute"
 			}
-			moved := "—"
-			if l.ReassignmentNeeded {
-				switch {
-				case l.Progress.Moved:
-					moved = fmt.Sprintf("%d/%d done", l.Progress.UsersMoved, l.Progress.UsersToMove)
-				case l.Progress.UsersToMove == 0:
-					moved = "to do" // counted once the new subscription serves
-				default:
-					moved = fmt.Sprintf("%d/%d", l.Progress.UsersMoved, l.Progress.UsersToMove)
-				}
-			}
 			provisionAt := "—"
 			if l.Progress.ProvisionAt != nil {
 				provisionAt = fmtTime(*l.Progress.ProvisionAt)
 			}
-			original := orDash(l.Progress.OriginalState)
-			if l.Progress.RenewedUntil != nil {
-				original += " until " + fmtTime(*l.Progress.RenewedUntil)
+			order := yesNo(l.Progress.Ordered)
+			if l.Progress.OrderID != "" {
+				order = oneLine(l.Progress.OrderID)
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, sourceName(l.PlanLine), planTarget(l.PlanLine),
-				l.Quantity, csptransfer.MethodBuy, offer, fmtTime(l.OriginalExpiresAt), provisionAt, yesNo(l.Progress.Ordered),
-				yesNo(l.Progress.Provisioned), moved, original)
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, sourceName(l.PlanLine), planTarget(l.PlanLine),
+				l.Quantity, csptransfer.MethodBuy, offer, fmtTime(l.OriginalExpiresAt), provisionAt, order,
+				yesNo(l.Progress.Provisioned), orDash(oneLine(l.Progress.SubscriptionID)), usersMoved(l), originalCell(l.Progress, skipped[i]))
 		}
 		_ = tw.Flush()
 	}
@@ -218,10 +220,88 @@ func renderPlan(w io.Writer, st csptransfer.TransferStatus, now time.Time) {
 		if l.Progress.Error != "" {
 			fmt.Fprintf(w, "  %d: error (attempt %d): %s\n", i+1, l.Progress.Attempts, oneLine(l.Progress.Error))
 		}
-		if l.Progress.CheckAt != nil {
+		if l.Progress.CheckAt != nil && !skipped[i] {
 			fmt.Fprintf(w, "  %d: original still active; checked again %s\n", i+1, fmtWhen(*l.Progress.CheckAt, now))
 		}
 	}
+}
+
+// usersMoved is a bought line's USERS MOVED cell: moved/total once counted, or why there is nothing to count.
+// The workflow counts a line's users when it moves them (usersMoved of usersMoved+remaining).
+func usersMoved(l csptransfer.Line) string {
+	p := l.Progress
+	switch {
+	case l.Unresolved:
+		return "—" // known once an offer is chosen
+	case !l.ReassignmentNeeded:
+		return "not needed" // the same SKU: users keep their licenses
+	case p.Moved && p.UsersToMove == 0:
+		return "none to move"
+	case p.Moved && p.UsersMoved >= p.UsersToMove:
+		return fmt.Sprintf("%d/%d done", p.UsersMoved, p.UsersToMove)
+	case p.Moved:
+		return fmt.Sprintf("%d/%d, %d left", p.UsersMoved, p.UsersToMove, p.UsersToMove-p.UsersMoved)
+	case p.UsersToMove > 0:
+		return fmt.Sprintf("%d/%d so far", p.UsersMoved, p.UsersToMove)
+	case p.Provisioned:
+		return "to do"
+	}
+	return "after provisioning"
+}
+
+// originalCell is a bought line's ORIGINAL cell: the original's state, and "skipped" once an operator
+// ended the wait for it (skip-wait).
+func originalCell(p csptransfer.LineProgress, skipped bool) string {
+	state := p.OriginalState
+	if p.RenewedUntil != nil && state != "" {
+		state += " until " + fmtTime(*p.RenewedUntil)
+	}
+	switch {
+	case skipped && state != "":
+		return "skipped (" + state + ")"
+	case skipped:
+		return "skipped"
+	}
+	return orDash(state)
+}
+
+// skipNotePrefix starts the timeline note the workflow writes for skip-expiry-wait:
+// "expiry wait skipped for N line(s); no refund is due[: reason]".
+const skipNotePrefix = "expiry wait skipped for "
+
+// skippedWaits says which bought lines no longer wait for their original because an operator skipped the
+// wait. The status has no per-line flag for it, so it is inferred. A line is a candidate once it is
+// provisioned, its users moved, and its original not expired. A completed transfer skipped every candidate (it
+// completes only when each original expired or its wait was skipped). Otherwise the skips the timeline
+// records (each counts lines no earlier skip covered) must account for every candidate; when they account
+// for fewer, which lines they were is unknown and none is marked.
+func skippedWaits(st csptransfer.TransferStatus) map[int]bool {
+	var candidates []int
+	for i, l := range st.Lines {
+		p := l.Progress
+		if !l.Transfers() && p.Provisioned && (!l.ReassignmentNeeded || p.Moved) && p.OriginalState != "expired" {
+			candidates = append(candidates, i)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	count := 0
+	for _, e := range st.Timeline {
+		if rest, ok := strings.CutPrefix(e.Note, skipNotePrefix); ok {
+			digits := rest[:len(rest)-len(strings.TrimLeft(rest, "0123456789"))]
+			n, _ := strconv.Atoi(digits)
+			count += n
+		}
+	}
+	if st.Stage != csptransfer.StageCompleted && (count == 0 || count < len(candidates)) {
+		return nil
+	}
+	skipped := make(map[int]bool, len(candidates))
+	for _, i := range candidates {
+		skipped[i] = true
+	}
+	return skipped
 }
 
 // lineMethod is how a line moves; plans made before transfers existed say nothing, and buy.
@@ -387,15 +467,59 @@ func stageBefore(s, other csptransfer.Stage) bool {
 	return false
 }
 
-// renderReport writes a finished transfer's outcome, then its final status.
+// renderReport writes a finished transfer's outcome and why, then its final status.
 func renderReport(w io.Writer, id string, rep csptransfer.TransferReport, uiLink string, now time.Time) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Outcome\t%s\n", orDash(string(rep.Outcome)))
-	if rep.Reason != "" {
-		fmt.Fprintf(tw, "Reason\t%s\n", oneLine(rep.Reason))
+	if reason := reportReason(rep); reason != "" {
+		fmt.Fprintf(tw, "Reason\t%s\n", reason)
 	}
 	fmt.Fprintf(tw, "Ended\t%s\n", fmtTime(rep.CompletedAt))
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 	renderStatus(w, id, rep.TransferStatus, uiLink, now)
+}
+
+// reportReason explains the outcome: the workflow's reason for a failed or aborted transfer; for a
+// completed one, what became of its lines. A completed report carries the status's last error as its
+// reason, which is old news the status block shows as "Last error", not why it completed.
+func reportReason(rep csptransfer.TransferReport) string {
+	if rep.Outcome != csptransfer.StageCompleted {
+		return oneLine(rep.Reason)
+	}
+	if rep.Reason != "" && rep.Reason != rep.LastError {
+		return oneLine(rep.Reason)
+	}
+	if len(rep.Lines) == 0 {
+		return "nothing to move"
+	}
+	bought, transferred := 0, 0
+	for _, l := range rep.Lines {
+		switch {
+		case l.Transfers() && l.Progress.Transferred:
+			transferred++
+		case !l.Transfers() && l.Progress.Provisioned:
+			bought++
+		}
+	}
+	var parts []string
+	if bought > 0 {
+		parts = append(parts, fmt.Sprintf("%d bought", bought))
+	}
+	if transferred > 0 {
+		parts = append(parts, fmt.Sprintf("%d transferred", transferred))
+	}
+	reason := fmt.Sprintf("all %d line(s) done", len(rep.Lines))
+	if len(parts) > 0 {
+		reason = fmt.Sprintf("all %d line(s) moved: %s", len(rep.Lines), strings.Join(parts, ", "))
+	}
+	switch skipped := len(skippedWaits(rep.TransferStatus)); {
+	case skipped > 0 && skipped == bought:
+		reason += fmt.Sprintf("; the wait for the originals was skipped (%d, no refund is due)", skipped)
+	case skipped > 0:
+		reason += fmt.Sprintf("; the originals expired, except %d whose wait was skipped (no refund is due)", skipped)
+	case bought > 0:
+		reason += "; the originals expired"
+	}
+	return reason
 }

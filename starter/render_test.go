@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,7 +57,8 @@ func goldenStatuses() map[string]csptransfer.TransferStatus {
 	accepting := base
 	accepting.Stage = csptransfer.StageAwaitingAcceptance
 	accepting.PartnerTenantID = goldenPartner
-	accepting.Awaiting = &csptransfer.AwaitedThing{What: "customer to accept the reseller relationship", Until: ptr(at(26 * 24 * time.Hour))}
+	accepting.Awaiting = &csptransfer.AwaitedThing{What: "the customer to accept the reseller relationship (invitation valid until 2026-12-17 10:00 UTC)",
+		Until: ptr(at(24 * time.Hour)), Next: "remind the customer"}
 	accepting.InvitationURL = "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=" + goldenPartner
 	accepting.AdminRelationshipID = "0f5c7e3a-1111-4222-8333-444455556666-aaaa"
 	accepting.AdminApprovalURL = "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/0f5c7e3a"
@@ -276,6 +278,117 @@ func TestReportGolden(t *testing.T) {
 	b.Reset()
 	renderReport(&b, csptransfer.WorkflowID(goldenTenant), rep, "", goldenNow)
 	golden(t, "report-partner-transfer-cancelled.golden", b.Bytes())
+
+	// Completed after an operator skipped the wait for the renewed E1: the reason says what became of the
+	// lines, the table has the order and subscription ids, the skipped original says so. The last error
+	// left from the acceptance is no reason.
+	st = goldenStatuses()["awaiting-expiry"]
+	st.Stage, st.Awaiting = csptransfer.StageCompleted, nil
+	st.LastError = "reminder not sent: SMTP 451"
+	st.Timeline = append(append([]csptransfer.TimelineEntry{}, st.Timeline...),
+		csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingExpiry, At: at(-20 * time.Minute),
+			Note: "expiry wait skipped for 1 line(s); no refund is due: customer confirmed auto-renew is off"},
+		csptransfer.TimelineEntry{Stage: csptransfer.StageCompleted, At: at(-20 * time.Minute)},
+	)
+	st.UpdatedAt = at(-20 * time.Minute)
+	rep = csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageCompleted, Reason: st.LastError, CompletedAt: at(-20 * time.Minute)}
+	b.Reset()
+	renderReport(&b, csptransfer.WorkflowID(goldenTenant), rep, "", goldenNow)
+	golden(t, "report-completed-wait-skipped.golden", b.Bytes())
+}
+
+func TestReportReason(t *testing.T) {
+	st := goldenStatuses()["partner-transfer-complete"]
+	for i := range st.Lines {
+		st.Lines[i].Progress.OriginalState = "expired"
+	}
+	st.Stage = csptransfer.StageCompleted
+	for _, tc := range []struct {
+		name string
+		rep  csptransfer.TransferReport
+		want string
+	}{
+		{"completed: what moved how", csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageCompleted},
+			"all 3 line(s) moved: 2 bought, 1 transferred; the originals expired"},
+		{"completed with a reason of its own", csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageCompleted, Reason: "done early"},
+			"done early"},
+		{"failed", csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageFailed, Reason: "region\nmismatch"}, "region mismatch"},
+		{"aborted without a reason", csptransfer.TransferReport{TransferStatus: st, Outcome: csptransfer.StageAborted}, ""},
+	} {
+		require.Equal(t, tc.want, reportReason(tc.rep), tc.name)
+	}
+}
+
+func TestUsersMoved(t *testing.T) {
+	sub := csptransfer.PlanLine{ReassignmentNeeded: true}
+	for _, tc := range []struct {
+		line csptransfer.PlanLine
+		p    csptransfer.LineProgress
+		want string
+	}{
+		{csptransfer.PlanLine{SameOffer: true}, csptransfer.LineProgress{Provisioned: true}, "not needed"},
+		{csptransfer.PlanLine{Unresolved: true}, csptransfer.LineProgress{}, "—"},
+		{sub, csptransfer.LineProgress{}, "after provisioning"},
+		{sub, csptransfer.LineProgress{Provisioned: true}, "to do"},
+		{sub, csptransfer.LineProgress{Provisioned: true, UsersToMove: 9, UsersMoved: 3}, "3/9 so far"},
+		{sub, csptransfer.LineProgress{Provisioned: true, Moved: true, UsersToMove: 4, UsersMoved: 4}, "4/4 done"},
+		{sub, csptransfer.LineProgress{Provisioned: true, Moved: true, UsersToMove: 5, UsersMoved: 4}, "4/5, 1 left"},
+		{sub, csptransfer.LineProgress{Provisioned: true, Moved: true}, "none to move"},
+	} {
+		require.Equal(t, tc.want, usersMoved(csptransfer.Line{PlanLine: tc.line, Progress: tc.p}), "%+v", tc.p)
+	}
+}
+
+// A skipped wait is known from the timeline only when its skips account for every line that could have
+// been skipped; a completed transfer skipped every line whose original did not expire.
+func TestSkippedWaits(t *testing.T) {
+	st := goldenStatuses()["awaiting-expiry"] // line 1 expired, line 2 renewed and waiting
+	require.Empty(t, skippedWaits(st), "no skip recorded")
+
+	skip := func(n int) csptransfer.TimelineEntry {
+		return csptransfer.TimelineEntry{Stage: csptransfer.StageAwaitingExpiry, At: goldenNow,
+			Note: fmt.Sprintf("expiry wait skipped for %d line(s); no refund is due", n)}
+	}
+	st.Timeline = append(append([]csptransfer.TimelineEntry{}, st.Timeline...), skip(1))
+	require.Equal(t, map[int]bool{1: true}, skippedWaits(st))
+
+	// Two lines could have been skipped, one was: which is unknown.
+	st.Lines = append([]csptransfer.Line{}, st.Lines...)
+	st.Lines[0].Progress.OriginalState = "active"
+	require.Empty(t, skippedWaits(st))
+	st.Timeline = append(st.Timeline, skip(1))
+	require.Equal(t, map[int]bool{0: true, 1: true}, skippedWaits(st))
+
+	// Completed: every line whose original did not expire was skipped, recorded or not.
+	done := goldenStatuses()["awaiting-expiry"]
+	done.Stage = csptransfer.StageCompleted
+	require.Equal(t, map[int]bool{1: true}, skippedWaits(done))
+	var b bytes.Buffer
+	renderPlan(&b, done, goldenNow)
+	require.Regexp(t, `2 +STANDARDPACK .* skipped \(renewed until 2027-11-21 10:00:00Z\)\n`, b.String())
+	require.NotContains(t, b.String(), "checked again", "a skipped original is not checked again")
+}
+
+func TestNextAction(t *testing.T) {
+	require.Equal(t, "", nextAction(nil, goldenNow))
+	require.Equal(t, "", nextAction(&csptransfer.AwaitedThing{What: "an operator to approve plan v2"}, goldenNow))
+	require.Equal(t, "2026-11-24 10:00:00Z (in 3d0h): remind the customer",
+		nextAction(&csptransfer.AwaitedThing{What: "x", Until: ptr(at(72 * time.Hour)), Next: "remind\nthe customer"}, goldenNow))
+	require.Equal(t, "2026-11-21 11:00:00Z (in 1h0m)", nextAction(&csptransfer.AwaitedThing{What: "x", Until: ptr(at(time.Hour))}, goldenNow))
+}
+
+func TestListStatusColumn(t *testing.T) {
+	for _, tc := range []struct{ stage, exec, want string }{
+		{"Aborted", "Completed", "Aborted"},
+		{"Completed", "Completed", "Completed"},
+		{"AwaitingExpiry", "Completed", "Completed"}, // the stage attribute lagged: the workflow completed
+		{"", "Completed", "Completed"},
+		{"Failed", "Failed", "Failed"},
+		{"AwaitingApproval", "Terminated", "Terminated"},
+		{"AwaitingApproval", "Running", "Running"},
+	} {
+		require.Equal(t, tc.want, listRow{Stage: tc.stage, ExecutionStatus: tc.exec}.status(), "%+v", tc)
+	}
 }
 
 func TestListGolden(t *testing.T) {

@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -22,12 +27,32 @@ import (
 
 const standInTransferID = "1234"
 
+// Customer names that make standIn end at once, the way CSPTransfer ends: a failed workflow, a completed
+// one, and one that completes as Aborted.
+const (
+	standInFail     = "stand-in fails"
+	standInComplete = "stand-in completes"
+	standInAbort    = "stand-in aborts"
+)
+
+// queryAgreements answers the agreement-accepted signals standIn received.
+const queryAgreements = "agreements"
+
 // standIn plays CSPTransfer for the CLI without Partner Center. Started with a sourcePartner, it shows a
 // pending partner-to-partner transfer request for two lines and answers cancel-transfer as the contract
-// says: its validator refuses when no request is pending or the id is not the pending one.
+// says: its validator refuses when no request is pending or the id is not the pending one. It keeps the
+// agreement-accepted signals it receives, and ends at once for the customer names above.
 func standIn(ctx workflow.Context, req csptransfer.TransferRequest) (csptransfer.TransferReport, error) {
 	st := csptransfer.TransferStatus{CustomerTenantID: req.CustomerTenantID, CustomerDomain: req.CustomerDomain,
 		Stage: csptransfer.StageAwaitingAcceptance, StartedAt: workflow.Now(ctx), UpdatedAt: workflow.Now(ctx)}
+	switch req.CustomerName {
+	case standInFail:
+		st.Stage = csptransfer.StageFailed
+	case standInComplete:
+		st.Stage = csptransfer.StageCompleted
+	case standInAbort:
+		st.Stage = csptransfer.StageAborted
+	}
 	if sp := req.SourcePartner; sp != nil {
 		st.Stage = csptransfer.StageAwaitingPartnerTransfer
 		st.PlanVersion = 1
@@ -44,9 +69,27 @@ func standIn(ctx workflow.Context, req csptransfer.TransferRequest) (csptransfer
 	if err := workflow.UpsertTypedSearchAttributes(ctx, csptransfer.SearchAttributeStage.ValueSet(string(st.Stage))); err != nil {
 		return csptransfer.TransferReport{}, err
 	}
+	switch st.Stage {
+	case csptransfer.StageFailed:
+		return csptransfer.TransferReport{}, temporal.NewNonRetryableApplicationError("the stand-in failed", csptransfer.ErrTypeTransferFailed, nil)
+	case csptransfer.StageCompleted, csptransfer.StageAborted:
+		return csptransfer.TransferReport{TransferStatus: st, Outcome: st.Stage}, nil
+	}
 	if err := workflow.SetQueryHandler(ctx, csptransfer.QueryStatus, func() (csptransfer.TransferStatus, error) { return st, nil }); err != nil {
 		return csptransfer.TransferReport{}, err
 	}
+	var agreements []csptransfer.AgreementAccepted
+	if err := workflow.SetQueryHandler(ctx, queryAgreements, func() ([]csptransfer.AgreementAccepted, error) { return agreements, nil }); err != nil {
+		return csptransfer.TransferReport{}, err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, csptransfer.SignalAgreementAccepted)
+		for {
+			var s csptransfer.AgreementAccepted
+			ch.Receive(ctx, &s)
+			agreements = append(agreements, s)
+		}
+	})
 	err := workflow.SetUpdateHandlerWithOptions(ctx, csptransfer.UpdateCancelTransfer,
 		func(ctx workflow.Context, in csptransfer.CancelTransfer) (csptransfer.CancelTransferResult, error) {
 			pt := st.PartnerTransfer
@@ -76,7 +119,10 @@ func standIn(ctx workflow.Context, req csptransfer.TransferRequest) (csptransfer
 }
 
 // standInCLI runs the CLI as main does against a dev server whose worker runs standIn.
-type standInCLI struct{ address string }
+type standInCLI struct {
+	address string
+	client  client.Client
+}
 
 func startStandIn(t *testing.T) standInCLI {
 	t.Helper()
@@ -89,7 +135,7 @@ func startStandIn(t *testing.T) standInCLI {
 	w.RegisterWorkflowWithOptions(standIn, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return standInCLI{address: srv.FrontendHostPort()}
+	return standInCLI{address: srv.FrontendHostPort(), client: srv.Client()}
 }
 
 func (c standInCLI) run(t *testing.T, args ...string) (int, string, string) {
@@ -172,4 +218,93 @@ func TestPartnerTransferCommands(t *testing.T) {
 	require.Contains(t, stderr, "no partner-to-partner transfer request is pending")
 	code, _, stderr = cli.run(t, "cancel-transfer", uuid.NewString(), "--reason", "x")
 	require.Equal(t, exitNotFound, code, stderr)
+}
+
+// agreement sends agreement-accepted only while the agreement can still matter, with the attestation the
+// flags describe, and says so in plain words; the personal fields never show in its output.
+func TestAgreementCommand(t *testing.T) {
+	cli := startStandIn(t)
+	tenant := uuid.NewString()
+	id := csptransfer.WorkflowID(tenant)
+	cli.ok(t, "start", "--tenant", tenant, "--domain", "mca-"+tenant[:8]+".onmicrosoft.com")
+
+	var out string
+	require.Eventually(t, func() bool {
+		code, o, _ := cli.run(t, "agreement", tenant)
+		out = o
+		return code == exitOK
+	}, 30*time.Second, 100*time.Millisecond)
+	require.Equal(t, "Sent to "+id+". The transfer is in stage AwaitingAcceptance and has not reached its agreement check; it checks Partner Center when it gets there. "+
+		"See `starter status "+id+"`.\n", out)
+
+	out = cli.ok(t, "agreement", id, "--attest", "--first-name", " Jana ", "--last-name", "Novak", "--email", "jana.novak@contoso.example",
+		"--phone", "+49 30 1234567", "--date", "2026-11-20", "--json")
+	for _, personal := range []string{"Jana", "Novak", "jana.novak", "1234567"} {
+		require.NotContains(t, out, personal)
+	}
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.Equal(t, map[string]any{"workflowId": id, "signal": csptransfer.SignalAgreementAccepted, "attested": true, "stage": "AwaitingAcceptance"}, res)
+
+	var got []csptransfer.AgreementAccepted
+	require.Eventually(t, func() bool {
+		v, err := cli.client.QueryWorkflow(context.Background(), id, "", queryAgreements)
+		return err == nil && v.Get(&got) == nil && len(got) == 2
+	}, 30*time.Second, 100*time.Millisecond)
+	require.Equal(t, csptransfer.AgreementAccepted{CustomerTenantID: tenant, Source: operatorSource}, got[0], "without --attest: a re-check")
+	require.Equal(t, &csptransfer.Attestation{FirstName: "Jana", LastName: "Novak", Email: "jana.novak@contoso.example", PhoneNumber: "+49 30 1234567",
+		DateAgreed: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}, got[1].Attestation)
+
+	// Past the agreement check, with nothing refused for it, nothing is sent.
+	p2p := uuid.NewString()
+	cli.ok(t, "start", "--tenant", p2p, "--domain", "p2p-"+p2p[:8]+".onmicrosoft.com", "--contact", "it@contoso.example",
+		"--source-partner-tenant", goldenSourcePartner)
+	var code int
+	var stderr string
+	require.Eventually(t, func() bool {
+		code, _, stderr = cli.run(t, "agreement", p2p)
+		return code == exitRefused
+	}, 30*time.Second, 100*time.Millisecond, stderr)
+	require.Contains(t, stderr, "already in place (the transfer is in stage AwaitingPartnerTransfer, past its agreement check): nothing was sent")
+
+	code, _, stderr = cli.run(t, "agreement", uuid.NewString())
+	require.Equal(t, exitNotFound, code, stderr)
+}
+
+// Running a file again restarts a customer whose transfer failed only with --restart-failed, never one
+// whose transfer completed or was aborted, and says so per row.
+func TestImportRestartsFailedOnlyWhenAsked(t *testing.T) {
+	cli := startStandIn(t)
+	failing, done, aborted, running := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	file := filepath.Join(t.TempDir(), "customers.csv")
+	require.NoError(t, os.WriteFile(file, []byte("customerTenantId,customerDomain,customerName\n"+
+		failing+",failing.onmicrosoft.com,"+standInFail+"\n"+
+		done+",done.onmicrosoft.com,"+standInComplete+"\n"+
+		aborted+",aborted.onmicrosoft.com,"+standInAbort+"\n"+
+		running+",running.onmicrosoft.com,\n"), 0o600))
+
+	var first importSummary
+	require.NoError(t, json.Unmarshal([]byte(cli.ok(t, "import", file, "--json", "--rate", "50")), &first))
+	require.Equal(t, 4, first.Started)
+	for _, tenant := range []string{failing, done, aborted} {
+		require.Eventually(t, func() bool {
+			desc, err := cli.client.DescribeWorkflow(context.Background(), csptransfer.WorkflowID(tenant), "")
+			return err == nil && desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+		}, 30*time.Second, 100*time.Millisecond)
+	}
+
+	again := cli.ok(t, "import", file, "--rate", "50")
+	require.Regexp(t, `2 +`+failing+` +skipped: earlier transfer failed; use --restart-failed +Failed`, again)
+	require.Regexp(t, `3 +`+done+` +not started: earlier transfer completed +Completed`, again)
+	require.Regexp(t, `4 +`+aborted+` +not started: earlier transfer was aborted +Aborted`, again)
+	require.Regexp(t, `5 +`+running+` +already running +AwaitingAcceptance`, again)
+	require.Contains(t, again, "0 started, 0 restarted, 1 already running, 1 skipped, 2 ended earlier, 0 rejected\n")
+	require.Contains(t, again, "run the same file with --restart-failed")
+
+	var restarted importSummary
+	require.NoError(t, json.Unmarshal([]byte(cli.ok(t, "import", file, "--json", "--rate", "50", "--restart-failed")), &restarted))
+	require.Equal(t, importSummary{Restarted: 1, Existing: 1, Ended: 2}, importSummary{Restarted: restarted.Restarted, Existing: restarted.Existing, Ended: restarted.Ended})
+	require.Equal(t, outcomeRestarted, restarted.Rows[0].Outcome)
+	require.Equal(t, "Failed", restarted.Rows[0].Earlier)
+	require.Equal(t, "restarted (the earlier transfer failed)", importOutcome(restarted.Rows[0]))
 }
