@@ -169,7 +169,9 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 		gdap := []map[string]any{}
 		for _, id := range sortedKeys(s.st.GDAP) {
 			if g := s.st.GDAP[id]; g.CustomerTenantID == c.TenantID {
-				gdap = append(gdap, s.gdapJSON(g))
+				m := s.gdapJSON(g)
+				m["approvalUrl"] = s.gdapApprovalURL(g.ID)
+				gdap = append(gdap, m)
 			}
 		}
 		out["delegatedAdminRelationships"] = gdap
@@ -226,15 +228,16 @@ func (s *Sandbox) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleReset goes back to the seed data. Keys, the CA and the webhook URL are kept so
-// that tokens, pinned roots and the receiver stay valid.
+// handleReset goes back to the seed data and the built-in catalog. Keys, the CA and the webhook URL
+// are kept so that tokens, pinned roots and the receiver stay valid.
 func (s *Sandbox) handleReset(w http.ResponseWriter, _ *http.Request) {
 	s.locked(w, func(time.Time) reply {
 		old := s.st
 		st := newState()
 		st.TokenKey, st.CAKeyPEM, st.CACertPEM, st.SignKeyPEM, st.SignCertPEM = old.TokenKey, old.CAKeyPEM, old.CACertPEM, old.SignKeyPEM, old.SignCertPEM
-		st.WebhookURL = old.WebhookURL
+		st.WebhookURL, st.WebhookURLOption = old.WebhookURL, old.WebhookURLOption
 		s.st = st
+		s.setCatalogLocked()
 		st.Evaluated = s.sandboxNowLocked()
 		s.seedLocked()
 		s.dirty = true
@@ -264,7 +267,7 @@ The invitation does not grant admin access; that is a separate granular admin (G
 <button type="submit">Accept and authorize</button></form>
 {{end}}
 {{if .Pending}}<h2>Pending admin relationship requests</h2><ul>
-{{range .Pending}}<li>{{.CustomerName}}: "{{.DisplayName}}" ({{.Duration}})
+{{range .Pending}}<li>{{.CustomerName}}: <a href="/sandbox/admin-center/granularAdminRelationships/{{.ID}}">"{{.DisplayName}}"</a> ({{.Duration}})
 <form method="post" action="/sandbox/admin-center/gdap/{{.ID}}/approve" style="display:inline"><button type="submit">Approve</button></form></li>{{end}}
 </ul>{{end}}
 </body></html>`))

@@ -50,6 +50,31 @@ func (a AdminClient) ApproveGDAP(ctx context.Context, relationshipID string) err
 	return a.call(ctx, "approve GDAP", http.MethodPost, "/sandbox/gdap/"+url.PathEscape(relationshipID)+"/approve", nil, nil)
 }
 
+// Catalog lists every SKU of the catalog: the built-in ones and those the admin API added, retired or not.
+func (a AdminClient) Catalog(ctx context.Context) ([]CatalogItemView, error) {
+	var v []CatalogItemView
+	err := a.call(ctx, "catalog", http.MethodGet, "/sandbox/catalog", nil, &v)
+	return v, err
+}
+
+// AddCatalogItem adds a SKU (and its product, when new) to the catalog; Partner Center's catalog calls and
+// carts serve it from then on, and customers' originals may name it. The state file keeps it until a reset.
+func (a AdminClient) AddCatalogItem(ctx context.Context, in CatalogItemInput) (CatalogItemView, error) {
+	var v CatalogItemView
+	err := a.call(ctx, "add catalog item", http.MethodPost, "/sandbox/catalog/items", in, &v)
+	return v, err
+}
+
+// RetireSku retires the SKU with part number partNumber: it has no purchasable availability from then on
+// (a cart line of it fails with 2091) and successor ("product:sku" or a part number) as its only upgrade
+// target offer, or none when successor is empty. Retiring a retired SKU again replaces its successor.
+func (a AdminClient) RetireSku(ctx context.Context, partNumber, successor string) (CatalogItemView, error) {
+	var v CatalogItemView
+	err := a.call(ctx, "retire SKU", http.MethodPost, "/sandbox/catalog/skus/"+url.PathEscape(partNumber)+"/retire",
+		RetireInput{Successor: successor}, &v)
+	return v, err
+}
+
 // Transfers lists a customer's partner-to-partner transfer requests, oldest first.
 func (a AdminClient) Transfers(ctx context.Context, customerTenantID string) ([]TransferView, error) {
 	var v []TransferView

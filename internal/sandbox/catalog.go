@@ -13,8 +13,9 @@ type servicePlan struct {
 	Name string `json:"servicePlanName"`
 }
 
-// catalogSku is one sellable SKU. The sandbox catalog is static: it lives in the Sandbox
-// value, not in the state file, so a new sandbox version can change it.
+// catalogSku is one sellable SKU. The built-in catalog (newCatalog) lives in the Sandbox value, not in
+// the state file, so a new sandbox version can change it; what the admin API adds or retires is kept in
+// the state file (catalogChanges) and applied on top of it.
 type catalogSku struct {
 	ProductID      string
 	SkuID          string
@@ -28,6 +29,12 @@ type catalogSku struct {
 	Discontinued   bool
 	UpgradeTargets []string
 	NotSoldIn      []string
+	// Countries, when set, are the only countries with an availability (otherwise every known country).
+	Countries []string
+	// PriceUSD is the list price (see listPricesUSD) of a SKU the admin API added.
+	PriceUSD float64
+	// Added is set on a SKU the admin API added.
+	Added bool
 }
 
 // markets maps ISO country codes to the CSP regional market that sells there. It is a
@@ -169,7 +176,11 @@ func (c *catalog) product(productID string) []catalogSku {
 }
 
 func (s catalogSku) soldIn(country string) bool {
-	return knownCountry(country) && !slices.Contains(s.NotSoldIn, strings.ToUpper(country))
+	country = strings.ToUpper(country)
+	if len(s.Countries) > 0 && !slices.Contains(s.Countries, country) {
+		return false
+	}
+	return knownCountry(country) && !slices.Contains(s.NotSoldIn, country)
 }
 
 // availabilityID is stable per sku and country: Microsoft warns availability ids change

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -78,9 +79,18 @@ type UserInput struct {
 type inputError struct {
 	Field   string
 	Message string
+	// Status is the HTTP status of the refusal. default: 400
+	Status int
 }
 
 func (e *inputError) Error() string { return e.Field + ": " + e.Message }
+
+func (e *inputError) status() int {
+	if e.Status == 0 {
+		return http.StatusBadRequest
+	}
+	return e.Status
+}
 
 func bad(field, msg string) *inputError { return &inputError{Field: field, Message: msg} }
 

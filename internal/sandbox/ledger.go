@@ -38,7 +38,8 @@ type CustomerLedger struct {
 	Orders      int            `json:"orders"`
 	Purchases   []SkuLedger    `json:"purchases"`
 	// DuplicatePurchases counts purchased lines that left more seats of a SKU bought (not
-	// cancelled) than the originals need; see SkuLedger.SeatsNeeded.
+	// cancelled) than the originals need, counting an operator's offer mapping; see
+	// SkuLedger.SeatsNeeded.
 	DuplicatePurchases int `json:"duplicatePurchases"`
 	// OriginalsCancelled must stay 0: originals are left to expire.
 	OriginalsCancelled int `json:"originalsCancelled"`
@@ -79,7 +80,8 @@ type OverlapLedger struct {
 	Method string `json:"method"`
 	Seats  int    `json:"seats"`
 	// Days is, for a bought line, the whole days from the purchase to the end of the paid term of the
-	// original it replaces (the latest such original not transferred), capped by the new subscription's
+	// original it replaces (the one it is attributed to, see SkuLedger.SeatsNeeded; otherwise the latest
+	// not transferred original of its SKU or whose successor it is), capped by the new subscription's
 	// own term; 0 when it was cancelled (refunded) or no original is left. Always 0 for a transfer.
 	Days int `json:"days"`
 }
@@ -88,9 +90,21 @@ type OverlapLedger struct {
 type SkuLedger struct {
 	SkuID         string `json:"skuId"`
 	SkuPartNumber string `json:"skuPartNumber"`
-	// SeatsNeeded is the total licenses of the customer's originals with this SKU plus
-	// those of discontinued originals whose first successor offer provisions this SKU.
+	// SeatsNeeded is the total licenses of the customer's originals (not transferred) with this SKU
+	// plus those of discontinued originals whose first successor offer provisions this SKU, corrected
+	// for offers an operator mapped (set-offer-mapping), which the sandbox cannot see: a purchased line
+	// (not cancelled) that leaves more seats of this SKU bought than needed is attributed, in purchase
+	// order, to originals of another SKU that nothing covers yet (not transferred, not attributed
+	// already; their needed SKU's bought seats fall short of its needed seats by at least their
+	// licenses) whose licenses add up to exactly the line's seats: one original (the first in the
+	// customer's order), else those of one SKU ending on the same date, else all of one SKU. Their
+	// seats then count here (SeatsMapped) and no longer for their own SKU or successor, so the line
+	// replaces them instead of being a duplicate purchase, and buying their own SKU for them as well is
+	// one. Seats only move between SKUs: the total stays the originals' licenses.
 	SeatsNeeded int `json:"seatsNeeded"`
+	// SeatsMapped is the part of SeatsNeeded that originals of other SKUs handed over to lines of this
+	// SKU attributed to them (see SeatsNeeded).
+	SeatsMapped int `json:"seatsMapped"`
 	// SeatsBought is the quantity of CSP subscriptions with this SKU that are not cancelled.
 	SeatsBought int `json:"seatsBought"`
 	// SeatsPurchased counts every seat ever bought, cancelled ones included.
@@ -129,18 +143,108 @@ func (s *Sandbox) neededSkuLocked(o *companySub) string {
 	return target
 }
 
-// seatsNeededLocked applies the SeatsNeeded definition.
-func (s *Sandbox) seatsNeededLocked(c *customer, skuID string) int {
-	n := 0
+// seatPlan is how the ledger matches a customer's purchases to its originals (SkuLedger.SeatsNeeded).
+type seatPlan struct {
+	// needed and bought are seats per Graph SKU (lower case); needed includes the mapped seats.
+	needed, bought map[string]int
+	// mapped is the part of needed that originals of another SKU handed over to lines mapped to them.
+	mapped map[string]int
+	// replaces maps the subscription id of a mapped line to the originals it replaces.
+	replaces map[string][]*companySub
+	// duplicate holds the subscription ids of the lines after which bought exceeded needed for their SKU.
+	duplicate map[string]bool
+}
+
+// seatPlanLocked applies the SeatsNeeded rule. The sandbox cannot see which offer an operator chose for an
+// original (set-offer-mapping), so it infers it. Going through the purchased lines that are not cancelled,
+// in the order they were bought, a line that leaves more seats of its SKU bought than needed is attributed
+// to originals that nothing covers yet: not transferred, not attributed already, of one Graph SKU other than
+// the line's and whose needed SKU (its own or successor) is not the line's, whose licenses add up to exactly
+// the line's seats, and whose needed SKU's bought seats fall short of its needed seats by at least that
+// much. Candidates, first match wins: each original alone (in the customer's order), then the originals of
+// one SKU that end on the same date (the workflow pools those into one line), then all originals of one
+// SKU. Their seats then count as needed for the line's SKU instead of their own, so the line replaces them
+// rather than duplicating anything, and buying their own SKU (or successor) for them as well is the
+// duplicate. Seats needed only move between SKUs: their total stays the originals' licenses.
+func (s *Sandbox) seatPlanLocked(c *customer) seatPlan {
+	p := seatPlan{needed: map[string]int{}, bought: map[string]int{}, mapped: map[string]int{},
+		replaces: map[string][]*companySub{}, duplicate: map[string]bool{}}
+	var live []*companySub
 	for _, o := range c.Originals {
-		if o.TransferredTo != "" {
-			continue // the original itself moved to a partner: no seats need buying for it
-		}
-		if s.neededSkuLocked(o) == strings.ToLower(skuID) {
-			n += o.TotalLicenses
+		if o.TransferredTo == "" { // a transferred original moved to a partner: no seats need buying for it
+			live = append(live, o)
+			p.needed[s.neededSkuLocked(o)] += o.TotalLicenses
 		}
 	}
-	return n
+	taken := map[*companySub]bool{}
+	for _, pr := range c.Ledger.PurchaseLines {
+		sub := findSub(c, pr.SubscriptionID)
+		if sub == nil || sub.Status == "deleted" || sub.TransferID != "" {
+			continue
+		}
+		k := strings.ToLower(sub.GraphSkuID)
+		p.bought[k] += sub.Quantity
+		if p.bought[k] <= p.needed[k] {
+			continue
+		}
+		for _, group := range uncoveredGroups(live, taken) {
+			own := s.neededSkuLocked(group[0])
+			seats := 0
+			for _, o := range group {
+				seats += o.TotalLicenses
+			}
+			if strings.EqualFold(group[0].SkuID, k) || own == k || seats != sub.Quantity || p.needed[own]-p.bought[own] < seats {
+				continue
+			}
+			for _, o := range group {
+				taken[o] = true
+			}
+			p.replaces[sub.ID] = group
+			p.needed[own] -= seats
+			p.needed[k] += seats
+			p.mapped[k] += seats
+			break
+		}
+		if p.bought[k] > p.needed[k] {
+			p.duplicate[sub.ID] = true
+		}
+	}
+	return p
+}
+
+// uncoveredGroups lists the candidate groups of seatPlanLocked among the originals not taken: each one
+// alone, then those of one SKU ending on the same date, then all of one SKU (groups of one left out after
+// the first pass).
+func uncoveredGroups(live []*companySub, taken map[*companySub]bool) [][]*companySub {
+	var singles, byEnd, bySku [][]*companySub
+	endIdx, skuIdx := map[string]int{}, map[string]int{}
+	for _, o := range live {
+		if taken[o] {
+			continue
+		}
+		singles = append(singles, []*companySub{o})
+		sku := strings.ToLower(o.SkuID)
+		endKey := sku + " " + termEnd(o).Format(time.RFC3339Nano)
+		if i, ok := endIdx[endKey]; ok {
+			byEnd[i] = append(byEnd[i], o)
+		} else {
+			endIdx[endKey] = len(byEnd)
+			byEnd = append(byEnd, []*companySub{o})
+		}
+		if i, ok := skuIdx[sku]; ok {
+			bySku[i] = append(bySku[i], o)
+		} else {
+			skuIdx[sku] = len(bySku)
+			bySku = append(bySku, []*companySub{o})
+		}
+	}
+	out := singles
+	for _, g := range append(byEnd, bySku...) {
+		if len(g) > 1 {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 func (s *Sandbox) seatsBoughtLocked(c *customer, skuID string) int {
@@ -154,12 +258,12 @@ func (s *Sandbox) seatsBoughtLocked(c *customer, skuID string) int {
 }
 
 func (s *Sandbox) recordPurchaseLocked(c *customer, p *partner, orderID string, sub *cspSub, now time.Time) {
-	dup := s.seatsBoughtLocked(c, sub.GraphSkuID) > s.seatsNeededLocked(c, sub.GraphSkuID)
-	if dup {
-		c.Ledger.DuplicatePurchases++
-	}
 	c.Ledger.PurchaseLines = append(c.Ledger.PurchaseLines, purchaseRecord{At: now, PartnerID: p.TenantID, OrderID: orderID,
-		SubscriptionID: sub.ID, CatalogItemID: sub.OfferID, GraphSkuID: sub.GraphSkuID, Quantity: sub.Quantity, Duplicate: dup})
+		SubscriptionID: sub.ID, CatalogItemID: sub.OfferID, GraphSkuID: sub.GraphSkuID, Quantity: sub.Quantity})
+	if s.seatPlanLocked(c).duplicate[sub.ID] {
+		c.Ledger.DuplicatePurchases++
+		c.Ledger.PurchaseLines[len(c.Ledger.PurchaseLines)-1].Duplicate = true
+	}
 }
 
 func (s *Sandbox) ledgerLocked() Ledger {
@@ -188,12 +292,14 @@ func (s *Sandbox) ledgerLocked() Ledger {
 				cl.GDAPRelationships++
 			}
 		}
+		plan := s.seatPlanLocked(c)
 		bySku := map[string]*SkuLedger{}
 		for _, pr := range c.Ledger.PurchaseLines {
 			sl, ok := bySku[pr.GraphSkuID]
 			if !ok {
+				k := strings.ToLower(pr.GraphSkuID)
 				sl = &SkuLedger{SkuID: pr.GraphSkuID, SkuPartNumber: s.partNumberLocked(c, pr.GraphSkuID),
-					SeatsNeeded: s.seatsNeededLocked(c, pr.GraphSkuID), SeatsBought: s.seatsBoughtLocked(c, pr.GraphSkuID)}
+					SeatsNeeded: plan.needed[k], SeatsMapped: plan.mapped[k], SeatsBought: s.seatsBoughtLocked(c, pr.GraphSkuID)}
 				sl.ExcessSeats = max(0, sl.SeatsBought-sl.SeatsNeeded)
 				bySku[pr.GraphSkuID] = sl
 			}
@@ -216,7 +322,7 @@ func (s *Sandbox) ledgerLocked() Ledger {
 			cl.UsersLeftWithoutLicense++
 			l.Violations = append(l.Violations, fmt.Sprintf("customer %s: at %s user %s lost its last license", c.TenantID, u.At.Format(time.RFC3339), u.UserID))
 		}
-		s.transferLedgerLocked(c, &cl)
+		s.transferLedgerLocked(c, &cl, plan)
 		if cl.BoughtWhileTransferred > 0 {
 			l.Violations = append(l.Violations, fmt.Sprintf("customer %s: %d purchase lines bought a SKU whose original was transferred to the same partner", c.TenantID, cl.BoughtWhileTransferred))
 		}
@@ -233,7 +339,7 @@ func (s *Sandbox) ledgerLocked() Ledger {
 }
 
 // transferLedgerLocked fills the transfer counters and the overlap of every line that replaced an original.
-func (s *Sandbox) transferLedgerLocked(c *customer, cl *CustomerLedger) {
+func (s *Sandbox) transferLedgerLocked(c *customer, cl *CustomerLedger, plan seatPlan) {
 	cl.Transfers = len(c.Transfers)
 	// transferred maps partner + Graph SKU to the originals a completed transfer moved to that partner.
 	transferred := map[string]bool{}
@@ -252,23 +358,37 @@ func (s *Sandbox) transferLedgerLocked(c *customer, cl *CustomerLedger) {
 			cl.BoughtWhileTransferred++
 		}
 		cl.Overlap = append(cl.Overlap, OverlapLedger{SkuID: pr.GraphSkuID, SkuPartNumber: s.partNumberLocked(c, pr.GraphSkuID),
-			Method: "buy", Seats: pr.Quantity, Days: s.overlapDaysLocked(c, pr)})
+			Method: "buy", Seats: pr.Quantity, Days: s.overlapDaysLocked(c, pr, plan)})
 	}
 }
 
 // overlapDaysLocked is OverlapLedger.Days for a purchased line.
-func (s *Sandbox) overlapDaysLocked(c *customer, pr purchaseRecord) int {
+func (s *Sandbox) overlapDaysLocked(c *customer, pr purchaseRecord, plan seatPlan) int {
 	sub := findSub(c, pr.SubscriptionID)
 	if sub == nil || sub.Status == "deleted" {
 		return 0 // cancelled inside the refund window: nothing paid twice
 	}
 	var end time.Time
-	for _, o := range c.Originals {
-		if o.TransferredTo != "" || s.neededSkuLocked(o) != strings.ToLower(pr.GraphSkuID) {
-			continue
+	if group, ok := plan.replaces[sub.ID]; ok {
+		for _, o := range group { // a mapped line replaces the originals it was attributed to
+			if e := termEnd(o); e.After(end) {
+				end = e
+			}
 		}
-		if e := termEnd(o); e.After(end) {
-			end = e
+	} else {
+		mapped := map[*companySub]bool{}
+		for _, group := range plan.replaces {
+			for _, o := range group {
+				mapped[o] = true
+			}
+		}
+		for _, o := range c.Originals {
+			if o.TransferredTo != "" || mapped[o] || s.neededSkuLocked(o) != strings.ToLower(pr.GraphSkuID) {
+				continue
+			}
+			if e := termEnd(o); e.After(end) {
+				end = e
+			}
 		}
 	}
 	if sub.CommitmentEndDate.Before(end) {

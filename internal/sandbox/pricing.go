@@ -51,7 +51,7 @@ func currencyOf(country string) currency {
 }
 
 // listPricesUSD is the sandbox's price list: the monthly price of one seat with an annual commitment, in
-// USD, per catalog item (product:sku). Other currencies convert it (currency.PerUSD); a monthly term (P1M)
+// USD, per catalog item (product:sku); a SKU the admin API adds brings its own (catalogSku.PriceUSD). Other currencies convert it (currency.PerUSD); a monthly term (P1M)
 // costs 20% more, as in new commerce.
 var listPricesUSD = map[string]float64{
 	"CFQ7TTC0LH18:0001": 6.00,   // Microsoft 365 Business Basic
@@ -77,7 +77,7 @@ type pricing struct {
 // price × quantity × months of the term. The sandbox grants no discount and starts terms on the day of
 // purchase, so discounted and prorated prices equal the list price.
 func priceOf(cs catalogSku, cur currency, term string, quantity int) pricing {
-	monthly := listPricesUSD[cs.ProductID+":"+cs.SkuID] * cur.PerUSD
+	monthly := priceUSD(cs) * cur.PerUSD
 	months := termMonths(term)
 	if months == 1 {
 		monthly *= 1.2
@@ -85,6 +85,14 @@ func priceOf(cs catalogSku, cur currency, term string, quantity int) pricing {
 	p := round(monthly, cur.Decimals)
 	return pricing{ListPrice: p, DiscountedPrice: p, ProratedPrice: p, Price: p,
 		ExtendedPrice: round(p*float64(quantity*months), cur.Decimals)}
+}
+
+// priceUSD is the list price of cs: its own when the admin API added it, else listPricesUSD's.
+func priceUSD(cs catalogSku) float64 {
+	if cs.PriceUSD > 0 {
+		return cs.PriceUSD
+	}
+	return listPricesUSD[cs.ProductID+":"+cs.SkuID]
 }
 
 // termMonths is the number of months of an ISO 8601 term (P1M, P1Y, P3Y, ...); 1 when it cannot tell.

@@ -45,14 +45,19 @@ type Options struct {
 	// Addr is informative only; the caller owns the listener.
 	Addr string
 	// PublicURL is the base URL used in links the sandbox returns (invitation link,
-	// webhook ResourceUri, certificate URL, Graph nextLink).
+	// webhook ResourceUri, certificate URL, Graph nextLink) and of its simulated admin
+	// center's GDAP approval pages (GDAPApprovalURLBase).
 	// default: http://127.0.0.1:8089
 	PublicURL string
 	// StateFile, when set, is loaded by New and rewritten (temp file + rename) after
-	// every mutation, so a restart keeps customers, carts, tokens and the CA.
+	// every mutation, so a restart keeps customers, carts, tokens, the CA, the webhook URL
+	// and catalog changes. It holds keys and tokens' signing secret: it is written 0600,
+	// and a directory New has to create is made 0700.
 	StateFile string
 	// WebhookURL receives Partner Center webhook events for partners that did not
-	// register their own URL. It can also be set at runtime with PUT /sandbox/webhook.
+	// register their own URL. It can also be set at runtime with PUT /sandbox/webhook; the
+	// state file keeps that URL across restarts, and WebhookURL replaces it only when it
+	// differs from the WebhookURL of the previous start (a changed configuration).
 	WebhookURL string
 	// Now is the wall clock. The sandbox clock is Now plus an adjustable offset.
 	// default: time.Now
@@ -138,11 +143,14 @@ func New(opts Options) (*Sandbox, error) {
 	fresh := st == nil
 	if fresh {
 		st = newState()
-		st.WebhookURL = opts.WebhookURL
-	} else if opts.WebhookURL != "" {
-		st.WebhookURL = opts.WebhookURL
+	}
+	// Options.WebhookURL applies when it is new to the state file (first start, or configured differently
+	// than at the last start); otherwise the URL last set, possibly by PUT /sandbox/webhook, stays.
+	if fresh || opts.WebhookURL != st.WebhookURLOption {
+		st.WebhookURL, st.WebhookURLOption = opts.WebhookURL, opts.WebhookURL
 	}
 	s.st = st
+	s.setCatalogLocked()
 	if err := s.ensureKeys(); err != nil {
 		return nil, err
 	}
@@ -284,13 +292,15 @@ func (s *Sandbox) saveLocked() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create state dir: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".sandbox-state-*")
+	tmp, err := os.CreateTemp(dir, ".sandbox-state-*") // 0600
 	if err != nil {
 		return fmt.Errorf("create temp state file: %w", err)
 	}
+	// CreateTemp makes the file 0600 already; the explicit mode documents it and holds on any platform.
+	perr := tmp.Chmod(0o600)
 	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
+	if err := errors.Join(perr, werr, cerr); err != nil {
 		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("write state file: %w", err)
 	}

@@ -16,8 +16,11 @@ type state struct {
 	// Evaluated is the sandbox time up to which lifecycle transitions have been applied.
 	Evaluated  time.Time `json:"evaluated"`
 	WebhookURL string    `json:"webhookUrl,omitempty"`
-	Settings   settings  `json:"settings"`
-	Seq        int64     `json:"seq"`
+	// WebhookURLOption is the Options.WebhookURL of the last start, so that a restart with the same
+	// configuration keeps a URL set at runtime (PUT /sandbox/webhook).
+	WebhookURLOption string   `json:"webhookUrlOption,omitempty"`
+	Settings         settings `json:"settings"`
+	Seq              int64    `json:"seq"`
 
 	Partners  map[string]*partner  `json:"partners"`
 	Customers map[string]*customer `json:"customers"`
@@ -28,6 +31,8 @@ type state struct {
 	Replays     map[string]*savedResponse `json:"replays"`
 	ReplayOrder []string                  `json:"replayOrder"`
 	Faults      FaultRules                `json:"faults"`
+	// Catalog is what the admin API added to or retired in the built-in catalog.
+	Catalog catalogChanges `json:"catalog,omitzero"`
 }
 
 type settings struct {
