@@ -72,6 +72,8 @@ type LineProgress struct {
 	CheckAt  *time.Time `json:"checkAt,omitempty"`
 	Attempts int        `json:"attempts,omitempty"`
 	Error    string     `json:"error,omitempty"`
+	// ExpiryWaitSkipped says an operator ended the wait for the original (skip-expiry-wait).
+	ExpiryWaitSkipped bool `json:"expiryWaitSkipped,omitempty"`
 	// Transferred is set once a transfer line's subscriptions are verified under this partner;
 	// SubscriptionID is then the subscription at this partner and TermEndsAt its term end.
 	Transferred bool       `json:"transferred,omitempty"`

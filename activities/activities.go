@@ -95,11 +95,13 @@ func attemptRequestID(ctx context.Context, step, call string) string {
 // licenseMoveFailed keeps a rejected license change retryable: right after a purchase Graph may not count
 // the new seats yet (CountViolation), and failing a months-long transfer for that would be worse than
 // retrying with backoff while the UI shows the error.
-func licenseMoveFailed(what string, err error) error {
+// known is the personal data of the user or group changed (see scrub); Graph's answer may name the user.
+func licenseMoveFailed(what string, err error, known ...string) error {
 	if e, ok := msrest.AsError(err); ok && e.StatusCode == http.StatusTooManyRequests {
-		return classify(what, err)
+		return classify(what, err, known...)
 	}
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v", what, err), ErrTypeLicenseMoveRejected, temporal.ApplicationErrorOptions{Cause: err})
+	safe := redact(err, known...)
+	return temporal.NewApplicationErrorWithOptions(what+": "+safe.Error(), ErrTypeLicenseMoveRejected, temporal.ApplicationErrorOptions{Cause: safe})
 }
 
 // SelectPartner picks the partner tenant in the customer's CSP regional market. The customer's country
@@ -195,7 +197,7 @@ func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, 
 	}
 	link, err := p.PartnerCenter.RelationshipRequestLink(ctx)
 	if err != nil {
-		return InviteResult{}, classify("relationship request link", err)
+		return InviteResult{}, classify("relationship request link", err, in.ContactEmail, in.CustomerName)
 	}
 	res := InviteResult{InvitationURL: link}
 	if in.RequestAdminAccess {
@@ -206,10 +208,10 @@ func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, 
 			AccessDetails: graph.AccessDetails{UnifiedRoles: gdapRoles},
 		}, requestID(ctx, in.RequestID, "gdap-create"))
 		if err != nil {
-			return InviteResult{}, classify("GDAP relationship", err)
+			return InviteResult{}, classify("GDAP relationship", err, in.ContactEmail, in.CustomerName)
 		}
 		if _, err := p.Graph.LockForApproval(ctx, rel.ID, requestID(ctx, in.RequestID, "gdap-lock")); err != nil {
-			return InviteResult{}, classify("GDAP approval request", err)
+			return InviteResult{}, classify("GDAP approval request", err, in.ContactEmail, in.CustomerName)
 		}
 		res.AdminRelationshipID = rel.ID
 		res.AdminApprovalURL = graph.ApprovalURL(rel.ID)
@@ -222,7 +224,7 @@ func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, 
 		err := a.Notifier.Notify(ctx, notify.Message{Kind: "invitation", To: in.ContactEmail, Reference: in.Reference,
 			Subject: "Please accept our reseller relationship", Body: body})
 		if err != nil {
-			return InviteResult{}, classifyNotify(err)
+			return InviteResult{}, classifyNotify(err, in.ContactEmail, in.CustomerName)
 		}
 		res.Notified = true
 	}
@@ -263,7 +265,7 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (NotifyResult, 
 	}
 	err := a.Notifier.Notify(ctx, notify.Message{Kind: in.Kind, To: in.To, Reference: in.Reference, Subject: in.Subject, Body: in.Body})
 	if err != nil {
-		return NotifyResult{}, classifyNotify(err)
+		return NotifyResult{}, classifyNotify(err, in.To)
 	}
 	return NotifyResult{Sent: true}, nil
 }
@@ -278,14 +280,14 @@ func (a *Activities) EnsureAgreement(ctx context.Context, in EnsureAgreementInpu
 	}
 	signed, err := p.PartnerCenter.DirectSignStatus(ctx, in.CustomerTenantID)
 	if err != nil {
-		return EnsureAgreementResult{}, classify("direct-sign status", err)
+		return EnsureAgreementResult{}, classify("direct-sign status", err, attestationData(in.Attestation)...)
 	}
 	if signed {
 		return EnsureAgreementResult{Accepted: true, How: "direct-signed"}, nil
 	}
 	agreements, err := p.PartnerCenter.CustomerAgreements(ctx, in.CustomerTenantID)
 	if err != nil {
-		return EnsureAgreementResult{}, classify("customer agreements", err)
+		return EnsureAgreementResult{}, classify("customer agreements", err, attestationData(in.Attestation)...)
 	}
 	if len(agreements) > 0 {
 		return EnsureAgreementResult{Accepted: true, How: "attested"}, nil
@@ -295,7 +297,7 @@ func (a *Activities) EnsureAgreement(ctx context.Context, in EnsureAgreementInpu
 	}
 	meta, err := p.PartnerCenter.AgreementMetadata(ctx)
 	if err != nil {
-		return EnsureAgreementResult{}, classify("agreement metadata", err)
+		return EnsureAgreementResult{}, classify("agreement metadata", err, attestationData(in.Attestation)...)
 	}
 	if len(meta) == 0 {
 		return EnsureAgreementResult{}, temporal.NewNonRetryableApplicationError("Partner Center lists no Microsoft Customer Agreement template", ErrTypeBusiness, nil)
@@ -309,7 +311,7 @@ func (a *Activities) EnsureAgreement(ctx context.Context, in EnsureAgreementInpu
 		TemplateID:     meta[0].TemplateID,
 	}, requestID(ctx, in.RequestID, "attest"))
 	if err != nil {
-		return EnsureAgreementResult{}, classify("agreement attestation", err)
+		return EnsureAgreementResult{}, classify("agreement attestation", err, attestationData(at)...)
 	}
 	return EnsureAgreementResult{Accepted: true, How: "attested"}, nil
 }
@@ -849,12 +851,19 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 			progress.Done = append(progress.Done, "group:"+gid)
 			recordProgress(ctx, progress)
 		}
+		if !direct && len(groups) > 0 && !done["member:"+u.ID] {
+			// Licensed only through groups, all moved above: the user moved with them.
+			done["member:"+u.ID] = true
+			progress.MembersMoved++
+			progress.Done = append(progress.Done, "member:"+u.ID)
+			recordProgress(ctx, progress)
+		}
 		if !direct || done["user:"+u.ID] {
 			continue
 		}
 		change := swap(in, disabledOf(u.AssignedLicenses, in.FromSkuID), planMap)
 		if _, err := g.AssignUserLicense(ctx, in.CustomerTenantID, u.ID, change, attemptRequestID(ctx, in.RequestID, "user/"+u.ID)); err != nil {
-			return MoveLicensesResult{}, licenseMoveFailed("move user license", err)
+			return MoveLicensesResult{}, licenseMoveFailed("move user license", err, userData(u.UserPrincipalName)...)
 		}
 		done["user:"+u.ID] = true
 		progress.UsersMoved++
@@ -868,7 +877,7 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 	if len(left) > 0 {
 		return MoveLicensesResult{}, notYet(fmt.Sprintf("%d user(s) still hold %s after the move", len(left), in.FromSkuID))
 	}
-	return MoveLicensesResult{UsersMoved: progress.UsersMoved, GroupsMoved: progress.GroupsMoved}, nil
+	return MoveLicensesResult{UsersMoved: progress.UsersMoved, MembersMoved: progress.MembersMoved, GroupsMoved: progress.GroupsMoved}, nil
 }
 
 // skuPlans are the service plans of a move's two SKUs, from the tenant's subscribedSkus.
@@ -1074,13 +1083,17 @@ func notYet(msg string) error {
 	return temporal.NewApplicationErrorWithOptions(msg, ErrTypeNotYet, temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
 }
 
-func classifyNotify(err error) error {
+// classifyNotify turns a delivery error into what Temporal should do with it. notify keeps the relay's
+// reply texts out of its errors; the scrub here holds for any Notifier. known is the message's personal
+// data: the recipient, and the names the message carries.
+func classifyNotify(err error, known ...string) error {
+	safe := redact(err, known...)
 	switch {
 	case errors.Is(err, notify.ErrInvalidRecipient):
 		return temporal.NewNonRetryableApplicationError("contactEmail is not a deliverable e-mail address", ErrTypeInvalidInput, nil)
 	case errors.Is(err, notify.ErrRejected):
 		// Refused for good (authentication, TLS trust, a permanent reply): retrying sends nothing either.
-		return temporal.NewNonRetryableApplicationError("the mail relay refused the message: "+err.Error(), ErrTypeBusiness, err)
+		return temporal.NewNonRetryableApplicationError("the mail relay refused the message: "+safe.Error(), ErrTypeBusiness, safe)
 	}
-	return err
+	return safe
 }

@@ -310,6 +310,7 @@ func TestDiscoverMoveAndCheckOriginals(t *testing.T) {
 	var moved activities.MoveLicensesResult
 	require.NoError(t, v.Get(&moved))
 	require.Equal(t, 4, moved.UsersMoved, "four users hold E4 directly")
+	require.Equal(t, 5, moved.MembersMoved, "five more through the licensing group")
 	require.Equal(t, 1, moved.GroupsMoved)
 	require.Zero(t, moved.Remaining)
 

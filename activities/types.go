@@ -274,17 +274,21 @@ type DataLossRisk struct {
 
 // MoveLicensesResult counts what moved and what is left.
 type MoveLicensesResult struct {
-	UsersMoved  int `json:"usersMoved"`
-	GroupsMoved int `json:"groupsMoved"`
+	// UsersMoved counts users whose own license moved; MembersMoved those licensed only through a group
+	// that moved.
+	UsersMoved   int `json:"usersMoved"`
+	MembersMoved int `json:"membersMoved,omitempty"`
+	GroupsMoved  int `json:"groupsMoved"`
 	// Remaining is the number of users still holding the old SKU afterwards (should be 0).
 	Remaining int `json:"remaining"`
 }
 
 // MoveLicensesProgress is heartbeated so a retried attempt resumes where the last one stopped.
 type MoveLicensesProgress struct {
-	UsersMoved  int      `json:"usersMoved"`
-	GroupsMoved int      `json:"groupsMoved"`
-	Done        []string `json:"done,omitempty"`
+	UsersMoved   int      `json:"usersMoved"`
+	MembersMoved int      `json:"membersMoved,omitempty"`
+	GroupsMoved  int      `json:"groupsMoved"`
+	Done         []string `json:"done,omitempty"`
 }
 
 // CheckOriginalInput reads an original's real state at its expiry.

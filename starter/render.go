@@ -270,12 +270,22 @@ func originalCell(p csptransfer.LineProgress, skipped bool) string {
 const skipNotePrefix = "expiry wait skipped for "
 
 // skippedWaits says which bought lines no longer wait for their original because an operator skipped the
-// wait. The status has no per-line flag for it, so it is inferred. A line is a candidate once it is
+// wait: the lines' expiryWaitSkipped flag. Transfers that skipped before the flag existed have none, so for
+// them it is inferred. A line is a candidate once it is
 // provisioned, its users moved, and its original not expired. A completed transfer skipped every candidate (it
 // completes only when each original expired or its wait was skipped). Otherwise the skips the timeline
 // records (each counts lines no earlier skip covered) must account for every candidate; when they account
 // for fewer, which lines they were is unknown and none is marked.
 func skippedWaits(st csptransfer.TransferStatus) map[int]bool {
+	flagged := map[int]bool{}
+	for i, l := range st.Lines {
+		if l.Progress.ExpiryWaitSkipped {
+			flagged[i] = true
+		}
+	}
+	if len(flagged) > 0 {
+		return flagged
+	}
 	var candidates []int
 	for i, l := range st.Lines {
 		p := l.Progress

@@ -135,7 +135,7 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 		require.Equal(t, "expired", l.Progress.OriginalState, l.SourceSkuPartNumber)
 		if l.ReassignmentNeeded {
 			require.True(t, l.Progress.Moved)
-			require.Equal(t, 2, l.Progress.UsersMoved, "two direct users; the group's two move with the group")
+			require.Equal(t, 4, l.Progress.UsersMoved, "two direct users and the group's two members, who move with the group")
 		}
 	}
 

@@ -39,7 +39,16 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 			return csptransfer.StagePlanning, nil
 		}
 		now := workflow.Now(ctx).UTC()
+		// Since changeNextAction an agreement-accepted signal after a purchase refused for 13605 is acted
+		// on here; before, it waited for the next run.
+		reagree := t.nextActions(ctx)
 
+		if reagree && !t.state.AgreementAccepted && len(t.agreementSignals) > 0 {
+			if err := t.recheckAgreement(ctx); err != nil {
+				return "", err
+			}
+			continue
+		}
 		if step := t.transferStep(); step != nil {
 			next, err := step(ctx)
 			if err != nil || next == csptransfer.StageAwaitingApproval {
@@ -80,7 +89,7 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 			continue
 		}
 		if t.allDone() {
-			t.notWaiting()
+			t.notWaiting(ctx)
 			return csptransfer.StageCompleted, nil
 		}
 		if acted, err := t.expiryActions(ctx, now); err != nil {
@@ -112,7 +121,8 @@ func (t *transfer) fulfil(ctx workflow.Context) (csptransfer.Stage, error) {
 		}
 		changes, signals := t.changes, t.transferSignals
 		cond := func() bool {
-			return t.abort != nil || t.changes != changes || t.transferSignals != signals || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+			return t.abort != nil || t.changes != changes || t.transferSignals != signals || workflow.GetInfo(ctx).GetContinueAsNewSuggested() ||
+				(reagree && !t.state.AgreementAccepted && len(t.agreementSignals) > 0)
 		}
 		var err error
 		if wake.IsZero() {
@@ -276,13 +286,53 @@ func (t *transfer) purchaseFailed(ctx workflow.Context, key string, err error) e
 	msg := blockedPrefix + reason(appErr) + "; choose another offer with set-offer-mapping or abort"
 	if appErr.Type() == activities.ErrTypeAgreementMissing {
 		t.state.AgreementAccepted = false
-		msg = blockedPrefix + "the Microsoft Customer Agreement is not in place (13605); send agreement-accepted once it is"
+		msg = blockedPrefix + agreementMissing
 	}
 	for _, i := range p.Lines {
 		t.state.Status.Lines[i].Progress.Error = msg
 	}
 	t.setError(ctx, msg)
 	t.note(ctx, "purchase rejected: "+appErr.Type())
+	return nil
+}
+
+// agreementMissing is why lines wait after a purchase refused for 13605.
+const agreementMissing = "the Microsoft Customer Agreement is not in place (13605); once the customer accepted it, " +
+	"send agreement-accepted (starter agreement, with --attest to record the partner's attestation)"
+
+// recheckAgreement acts on agreement-accepted signals after a purchase was refused for 13605: it checks (or
+// attests) the agreement again and, once it is in place, the lines it held are bought again.
+func (t *transfer) recheckAgreement(ctx workflow.Context) error {
+	var attestation *csptransfer.Attestation
+	for _, s := range t.agreementSignals {
+		if s.Attestation != nil {
+			attestation = s.Attestation
+		}
+	}
+	t.agreementSignals = nil
+	var res activities.EnsureAgreementResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
+		a.EnsureAgreement, activities.EnsureAgreementInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
+			CustomerTenantID: t.req.CustomerTenantID,
+			Attestation:      attestation,
+			RequestID:        t.requestID(ctx, "agreement-after-13605"),
+		}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	if !res.Accepted {
+		t.setError(ctx, "an agreement-accepted signal arrived, but Partner Center does not show the agreement yet: send it again once the customer accepted it, or with the partner's attestation")
+		return nil
+	}
+	t.state.AgreementAccepted = true
+	for i := range t.state.Status.Lines {
+		p := &t.state.Status.Lines[i].Progress
+		if !p.Ordered && p.Error == blockedPrefix+agreementMissing {
+			p.Error, p.ProvisionAt = "", nil
+		}
+	}
+	t.note(ctx, "the Microsoft Customer Agreement is in place: the lines it held are bought again")
 	return nil
 }
 
@@ -406,12 +456,14 @@ func (t *transfer) moveLicenses(ctx workflow.Context, i int) (ask bool, _ error)
 		return false, err
 	}
 	l.Progress.Moved = true
-	l.Progress.UsersMoved = res.UsersMoved
+	// Users licensed through a group moved with it and count as moved.
+	l.Progress.UsersMoved = res.UsersMoved + res.MembersMoved
 	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_users_moved").Inc(int64(res.UsersMoved))
 	workflow.GetMetricsHandler(ctx).Counter("csp_transfer_groups_moved").Inc(int64(res.GroupsMoved))
-	l.Progress.UsersToMove = res.UsersMoved + res.Remaining
+	l.Progress.UsersToMove = res.UsersMoved + res.MembersMoved + res.Remaining
 	l.Progress.Error = ""
-	t.note(ctx, fmt.Sprintf("%d user(s) and %d group(s) moved from %s", res.UsersMoved, res.GroupsMoved, l.SourceName()))
+	t.note(ctx, fmt.Sprintf("%d user(s) moved from %s: %d directly, %d with %d licensing group(s)",
+		res.UsersMoved+res.MembersMoved, l.SourceName(), res.UsersMoved, res.MembersMoved, res.GroupsMoved))
 	return false, nil
 }
 

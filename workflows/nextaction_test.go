@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
@@ -84,4 +85,66 @@ func TestDetailsShowTheWholePlanAndItsNotes(t *testing.T) {
 	require.Contains(t, d, "- E4: data-loss risk: the target lacks TEAMS1\n- E4: second\n")
 	require.NotContains(t, d, "third")
 	require.Contains(t, d, "|\n\n**Notes**", "a blank line ends the table before anything follows")
+}
+
+// TestAgreementSignalAfterA13605PurchaseBuysAgain: Partner Center refused the purchase because the customer
+// agreement is missing; the operator's agreement-accepted (with the partner's attestation) is acted on at
+// once and the line is bought.
+func TestAgreementSignalAfterA13605PurchaseBuysAgain(t *testing.T) {
+	h := newHarness(t)
+	h.acceptAfter(time.Hour)
+	carts := 0
+	h.env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(func(context.Context, activities.CreateCartInput) (activities.CreateCartResult, error) {
+		carts++
+		if carts == 1 {
+			return activities.CreateCartResult{}, temporal.NewNonRetryableApplicationError("13605 agreement missing", activities.ErrTypeAgreementMissing, nil)
+		}
+		return activities.CreateCartResult{CartID: "cart-2"}, nil
+	})
+	var attested []bool
+	h.env.OnActivity(a.EnsureAgreement, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EnsureAgreementInput) (activities.EnsureAgreementResult, error) {
+		attested = append(attested, in.Attestation != nil)
+		return activities.EnsureAgreementResult{Accepted: true}, nil
+	})
+	var blocked csptransfer.TransferStatus
+	h.env.RegisterDelayedCallback(func() {
+		blocked = h.status()
+		h.env.SignalWorkflow(csptransfer.SignalAgreementAccepted, csptransfer.AgreementAccepted{CustomerTenantID: customerID, Source: "operator",
+			Attestation: &csptransfer.Attestation{FirstName: "Jana", LastName: "Novak", Email: "jana@contoso.example"}})
+	}, 2*day)
+	h.run()
+
+	require.Contains(t, blocked.Lines[0].Progress.Error, "send agreement-accepted (starter agreement")
+	rep := h.report()
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
+	require.True(t, rep.Lines[0].Progress.Ordered)
+	require.Equal(t, 2, carts)
+	require.Equal(t, []bool{false, true}, attested, "checked at the stage, then attested after the refusal")
+	require.Contains(t, timelineText(rep.Timeline), "the lines it held are bought again")
+}
+
+// TestMappingWinsOverARequestOverrideInAnotherCase: the operator's mapping replaces the request's override
+// of the same SKU spelled differently, and the plan's note keeps the SKU's spelling.
+func TestMappingWinsOverARequestOverrideInAnotherCase(t *testing.T) {
+	h := newHarness(t)
+	h.req.OfferOverrides = map[string]string{"ENTERPRISEPACK": newItem}
+	h.acceptAfter(time.Hour)
+	var res csptransfer.SetOfferMappingResult
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(csptransfer.UpdateSetOfferMapping, "map", &testUpdate{onComplete: func(v any, err error) {
+			require.NoError(t, err)
+		}}, csptransfer.SetOfferMapping{SourceSku: "enterprisepack", TargetCatalogItemID: e3Item})
+	}, 2*day)
+	h.env.RegisterDelayedCallback(func() {
+		st := h.status()
+		res.PlanVersion = st.PlanVersion
+		h.env.UpdateWorkflow(csptransfer.UpdateApprovePlan, "approve", &testUpdate{}, csptransfer.ApprovePlan{PlanVersion: st.PlanVersion})
+	}, 3*day)
+	h.run()
+
+	rep := h.report()
+	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
+	require.Equal(t, 2, res.PlanVersion, "one re-plan, no loop")
+	require.Equal(t, e3Item, rep.Lines[0].TargetCatalogItemID)
+	require.Contains(t, rep.Lines[0].Notes[0], `operator override "ENTERPRISEPACK" chooses`)
 }

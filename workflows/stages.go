@@ -180,7 +180,7 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, err
 	nextPoll := workflow.Now(ctx).Add(pollEvery)
 	for {
 		if t.state.Accepted && (t.state.AdminAccessActive || !t.req.RequestAdminAccess) {
-			t.notWaiting()
+			t.notWaiting(ctx)
 			return csptransfer.StageCheckingAgreement, nil
 		}
 		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
@@ -340,7 +340,7 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (csptransfer.Stage, erro
 		}
 		if res.Accepted {
 			t.state.AgreementAccepted = true
-			t.notWaiting()
+			t.notWaiting(ctx)
 			if growing {
 				how := "the customer accepted the Microsoft Customer Agreement"
 				if attestation != nil {
@@ -507,15 +507,33 @@ func lineKey(l csptransfer.PlanLine) string {
 	return key
 }
 
+// overrides are the request's offerOverrides with the operator's mappings over them. A mapping replaces an
+// override of the same SKU in any letter case (it is the later choice), and keeps the SKU's own spelling
+// for the plan's notes.
 func (t *transfer) overrides() map[string]string {
 	out := map[string]string{}
 	for _, k := range workflow.DeterministicKeys(t.req.OfferOverrides) {
 		out[k] = t.req.OfferOverrides[k]
 	}
 	for _, k := range workflow.DeterministicKeys(t.state.Mappings) {
-		out[k] = t.state.Mappings[k]
+		for _, rk := range workflow.DeterministicKeys(out) {
+			if strings.EqualFold(strings.TrimSpace(rk), k) {
+				delete(out, rk)
+			}
+		}
+		out[t.skuSpelling(k)] = t.state.Mappings[k]
 	}
 	return out
+}
+
+// skuSpelling is how the plan spells a source SKU stored in lower case: its part number as Graph writes it.
+func (t *transfer) skuSpelling(sku string) string {
+	for _, l := range t.state.Status.Lines {
+		if strings.EqualFold(l.SourceSkuPartNumber, sku) {
+			return l.SourceSkuPartNumber
+		}
+	}
+	return sku
 }
 
 func (t *transfer) sourceSkus() []activities.SourceSku {
@@ -570,7 +588,7 @@ func (t *transfer) awaitApproval(ctx workflow.Context) (csptransfer.Stage, error
 		return csptransfer.StagePlanning, nil
 	case t.state.ApprovedVersion == t.state.Status.PlanVersion && t.unresolved() == 0:
 		t.state.Planned = true
-		t.notWaiting()
+		t.notWaiting(ctx)
 		return t.fulfilStage(), nil
 	}
 	return csptransfer.StageAwaitingApproval, nil

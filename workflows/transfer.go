@@ -345,7 +345,14 @@ func (t *transfer) setError(ctx workflow.Context, msg string) {
 	t.state.Status.UpdatedAt = workflow.Now(ctx).UTC()
 }
 
-func (t *transfer) notWaiting() { t.state.Status.Awaiting = nil }
+// notWaiting clears what the transfer waits for; since changeNextAction also the CspNextActionAt it
+// indexed, so a list does not show a next action the status no longer has. Only the main coroutine calls it.
+func (t *transfer) notWaiting(ctx workflow.Context) {
+	t.state.Status.Awaiting = nil
+	if t.nextActions(ctx) {
+		t.upsert(ctx, datetime(csptransfer.SearchAttributeNextActionAt, time.Time{}))
+	}
+}
 
 func equalTimes(a, b *time.Time) bool {
 	if a == nil || b == nil {

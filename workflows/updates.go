@@ -139,11 +139,14 @@ func (t *transfer) skipExpiryWait(ctx workflow.Context, in csptransfer.SkipExpir
 	if t.state.Skipped == nil {
 		t.state.Skipped = map[int]bool{}
 	}
+	var names []string
 	for _, i := range lines {
 		t.state.Skipped[i] = true
+		t.state.Status.Lines[i].Progress.ExpiryWaitSkipped = true
+		names = append(names, t.state.Status.Lines[i].SourceName())
 	}
 	t.changes++
-	note := fmt.Sprintf("expiry wait skipped for %d line(s); no refund is due", len(lines))
+	note := fmt.Sprintf("expiry wait skipped for %d line(s) (%s); no refund is due", len(lines), strings.Join(names, ", "))
 	if r := strings.TrimSpace(in.Reason); r != "" {
 		note += ": " + csptransfer.Truncate(r, 200)
 	}
