@@ -214,7 +214,7 @@ func (a *Activities) Invite(ctx context.Context, in InviteInput) (InviteResult, 
 			return InviteResult{}, classify("GDAP approval request", err, in.ContactEmail, in.CustomerName)
 		}
 		res.AdminRelationshipID = rel.ID
-		res.AdminApprovalURL = graph.ApprovalURL(rel.ID)
+		res.AdminApprovalURL = p.Graph.ApprovalURL(rel.ID)
 	}
 	if in.ContactEmail != "" && a.Notifier != nil {
 		body := fmt.Sprintf("To move your subscriptions to us without interruption, please accept our reseller relationship:\n\n%s\n", link)

@@ -166,7 +166,7 @@ func (a *Activities) LockAdminAccess(ctx context.Context, in LockAdminAccessInpu
 	if err != nil {
 		return LockAdminAccessResult{}, classify("GDAP relationship", err)
 	}
-	res := LockAdminAccessResult{ApprovalURL: graph.ApprovalURL(rel.ID), Status: rel.Status}
+	res := LockAdminAccessResult{ApprovalURL: p.Graph.ApprovalURL(rel.ID), Status: rel.Status}
 	if !strings.EqualFold(rel.Status, "created") {
 		return res, nil
 	}

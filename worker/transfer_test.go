@@ -83,6 +83,8 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 	})
 	require.Equal(t, sandbox.PartnerEU, st.PartnerTenantID, "the French customer is served by the European partner tenant")
 	require.Contains(t, st.InvitationURL, "/sandbox/admin-center/partner-invitation")
+	require.Contains(t, st.AdminApprovalURL, "/sandbox/admin-center/granularAdminRelationships/"+st.AdminRelationshipID,
+		"in sandbox mode the approval link opens the sandbox's admin center, which can approve it")
 
 	// An acceptance reported before it happened is not trusted.
 	require.NoError(t, c.SignalWorkflow(context.Background(), id, "", csptransfer.SignalRelationshipAccepted, csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "test"}))

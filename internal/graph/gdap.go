@@ -58,10 +58,15 @@ type DelegatedAdminRelationship struct {
 	EndDateTime          *time.Time           `json:"endDateTime,omitempty"`
 }
 
+// DefaultApprovalURLBase is Microsoft's admin-center page where a customer
+// approves a GDAP relationship; Graph returns no link of its own.
+const DefaultApprovalURLBase = "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships"
+
 // ApprovalURL is the admin-center page where the customer approves a GDAP
-// relationship once it is locked for approval.
-func ApprovalURL(relationshipID string) string {
-	return "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/" + url.PathEscape(relationshipID)
+// relationship once it is locked for approval: Microsoft's, or the one the
+// client was configured with (the sandbox's simulated admin center).
+func (c *Client) ApprovalURL(relationshipID string) string {
+	return c.approvalBase + "/" + url.PathEscape(relationshipID)
 }
 
 // relationshipCreate is the creation body: only the fields a caller sets.

@@ -56,14 +56,18 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Optional: Observe is told about every HTTP attempt, for metrics.
 	Observe func(msrest.Call)
+	// Optional: ApprovalURLBase is where customers approve GDAP requests.
+	// default: DefaultApprovalURLBase
+	ApprovalURLBase string
 }
 
 // Client calls Microsoft Graph. It is safe for concurrent use.
 type Client struct {
-	rest     *msrest.Client
-	tokens   func(string) oauth2.TokenSource
-	partner  string
-	maxPages int
+	rest         *msrest.Client
+	tokens       func(string) oauth2.TokenSource
+	partner      string
+	maxPages     int
+	approvalBase string
 }
 
 // New validates cfg and returns a Client.
@@ -91,7 +95,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
-	return &Client{rest: rest, tokens: cfg.Tokens, partner: cfg.PartnerTenantID, maxPages: cfg.MaxPages}, nil
+	approval := strings.TrimRight(cfg.ApprovalURLBase, "/")
+	if approval == "" {
+		approval = DefaultApprovalURLBase
+	}
+	return &Client{rest: rest, tokens: cfg.Tokens, partner: cfg.PartnerTenantID, maxPages: cfg.MaxPages, approvalBase: approval}, nil
 }
 
 func (c *Client) tokenSource(tenantID string) (oauth2.TokenSource, error) {

@@ -472,7 +472,13 @@ func TestInputValidation(t *testing.T) {
 }
 
 func TestApprovalURL(t *testing.T) {
-	require.Equal(t, "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/"+relID, graph.ApprovalURL(relID))
+	tokens := func(string) oauth2.TokenSource { return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"}) }
+	ms, err := graph.New(graph.Config{Tokens: tokens})
+	require.NoError(t, err)
+	require.Equal(t, "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/"+relID, ms.ApprovalURL(relID))
+	sb, err := graph.New(graph.Config{Tokens: tokens, ApprovalURLBase: "http://127.0.0.1:8089/sandbox/admin-center/granularAdminRelationships/"})
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:8089/sandbox/admin-center/granularAdminRelationships/"+relID, sb.ApprovalURL(relID))
 }
 
 func TestLicenseChangeJSONNames(t *testing.T) {

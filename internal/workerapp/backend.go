@@ -29,6 +29,9 @@ type backend struct {
 	sandbox    *sandbox.Sandbox
 	sandboxURL string
 	server     *http.Server
+	// approvalURLBase is where customers approve GDAP requests: the sandbox's admin center, or empty for
+	// Microsoft's.
+	approvalURLBase string
 }
 
 // startBackend serves the sandbox when needed and returns the endpoints and credentials to use.
@@ -58,6 +61,7 @@ func startBackend(cfg config.Worker, log *zap.Logger) (*backend, error) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	b.sandbox = sb
+	b.approvalURLBase = sb.GDAPApprovalURLBase()
 	b.server = &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := b.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -128,7 +132,8 @@ func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(ms
 		if err != nil {
 			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}
-		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, HTTPClient: hc, Observe: observe})
+		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, HTTPClient: hc, Observe: observe,
+			ApprovalURLBase: b.approvalURLBase})
 		if err != nil {
 			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}
