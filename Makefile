@@ -35,6 +35,11 @@ demo: tools build
 demo-all: tools build
 	@DEMO=all scripts/demo.sh
 
+## ui-check: prove the Temporal UI shows failure reasons and rejected updates without the codec (needs Chromium).
+.PHONY: ui-check
+ui-check: tools build
+	@scripts/ui-check.sh
+
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./worker ./starter ./loadtest

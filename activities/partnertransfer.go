@@ -48,7 +48,8 @@ func (a *Activities) RequestPartnerTransfer(ctx context.Context, in RequestPartn
 	}
 	if !csptransfer.IsGUID(in.SourcePartnerTenantID) || strings.EqualFold(in.SourcePartnerTenantID, p.TenantID) {
 		return RequestPartnerTransferResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("sourcePartnerTenantId %s is not another partner's tenant id", csptransfer.Quote(in.SourcePartnerTenantID)), ErrTypeInvalidInput, nil)
+			scrub(fmt.Sprintf("sourcePartnerTenantId %s is not another partner's tenant id", csptransfer.Quote(in.SourcePartnerTenantID)), in.CustomerEmail, in.CustomerName),
+			ErrTypeInvalidInput, nil)
 	}
 	if found, ok, err := a.pendingTransfer(ctx, p, in); err != nil || ok {
 		return found, err
@@ -68,7 +69,7 @@ func (a *Activities) RequestPartnerTransfer(ctx context.Context, in RequestPartn
 		}
 	}
 	if err != nil {
-		return RequestPartnerTransferResult{}, classify("create the partner transfer request", err)
+		return RequestPartnerTransferResult{}, classify("create the partner transfer request", err, in.CustomerEmail, in.CustomerName)
 	}
 	return transferResult(created, false), nil
 }
@@ -77,7 +78,7 @@ func (a *Activities) RequestPartnerTransfer(ctx context.Context, in RequestPartn
 func (a *Activities) pendingTransfer(ctx context.Context, p Partner, in RequestPartnerTransferInput) (RequestPartnerTransferResult, bool, error) {
 	all, err := p.PartnerCenter.Transfers(ctx, in.CustomerTenantID)
 	if err != nil {
-		return RequestPartnerTransferResult{}, false, classify("list the customer's transfer requests", err)
+		return RequestPartnerTransferResult{}, false, classify("list the customer's transfer requests", err, in.CustomerEmail, in.CustomerName)
 	}
 	for _, t := range all {
 		target := t.TargetPartnerTenantID

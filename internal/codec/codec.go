@@ -1,7 +1,12 @@
-// Package codec encrypts everything the product stores in Temporal (inputs, results, signals, updates,
-// query answers, memo, failure messages) with AES-256-GCM before it leaves the process, so the history on
-// the server holds no readable customer data. Keys live in a key ring: new payloads use the newest key,
-// old payloads stay readable with the key they name, so keys rotate without breaking running transfers.
+// Package codec encrypts every payload the product stores in Temporal (inputs, results, signals, updates,
+// query answers, memo, failure details, heartbeats) with AES-256-GCM before it leaves the process, so the
+// history on the server holds no readable customer data. Keys live in a key ring: new payloads use the
+// newest key, old payloads stay readable with the key they name, so keys rotate without breaking running
+// transfers.
+//
+// Failure messages and stack traces are not payloads: they stay plain, so the Temporal UI and CLI show why
+// a transfer failed or an update was rejected without the codec endpoint. Whoever builds an error must
+// keep personal data out of its message (the activities do: see package activities).
 package codec
 
 import (
@@ -212,13 +217,16 @@ func DataConverter(r *Ring) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), Codec{Ring: r})
 }
 
-// FailureConverter encodes failure messages and stack traces with the data converter, which would
-// otherwise be stored in plain text.
+// FailureConverter converts errors to Temporal failures and back with the data converter, so failure
+// details stay encrypted while messages and stack traces are stored in plain text, readable in the UI.
+//
+// Failures written while messages were encrypted too (EncodeCommonAttributes, until the UI had to show
+// them) still decode: the SDK reads a failure's encoded attributes whenever it has them, through the
+// data converter and so through the key ring, whatever this converter writes. Keep the keys of such
+// histories in the ring for as long as they are read.
 func FailureConverter(r *Ring) converter.FailureConverter {
 	if r == nil {
 		return temporal.GetDefaultFailureConverter()
 	}
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter: DataConverter(r), EncodeCommonAttributes: true,
-	})
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: DataConverter(r)})
 }

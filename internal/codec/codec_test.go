@@ -3,12 +3,14 @@ package codec
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 )
 
 func ring(t *testing.T, ids ...string) *Ring {
@@ -135,11 +137,78 @@ func TestRingNeverPrintsKeys(t *testing.T) {
 	}
 }
 
-func TestFailureMessagesAreEncoded(t *testing.T) {
-	fc := FailureConverter(ring(t, "k1"))
-	f := fc.ErrorToFailure(errorString("customer Contoso GmbH rejected"))
-	require.NotContains(t, f.GetMessage(), "Contoso")
-	require.Equal(t, "customer Contoso GmbH rejected", fc.FailureToError(f).Error())
+// TestFailureMessagesArePlainDetailsEncrypted: the UI reads a failure's message and stack trace without
+// the codec endpoint; what the error carries as details stays encrypted.
+func TestFailureMessagesArePlainDetailsEncrypted(t *testing.T) {
+	r := ring(t, "k1")
+	fc := FailureConverter(r)
+	err := temporal.NewNonRetryableApplicationError("planVersion 1 is stale", "InvalidInput",
+		errorString("cause: region mismatch"), secretish{ContactEmail: "it-admin@contoso.example"})
+	f := fc.ErrorToFailure(err)
+	require.Equal(t, "planVersion 1 is stale", f.GetMessage())
+	require.Nil(t, f.GetEncodedAttributes())
+	require.Equal(t, "cause: region mismatch", f.GetCause().GetMessage())
+	details := f.GetApplicationFailureInfo().GetDetails().GetPayloads()
+	require.Len(t, details, 1)
+	require.Equal(t, EncodingEncrypted, string(details[0].Metadata[MetadataEncoding]))
+	require.False(t, bytes.Contains(details[0].Data, []byte("contoso")))
+
+	back := fc.FailureToError(f)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(back, &appErr))
+	require.Equal(t, "planVersion 1 is stale", appErr.Message())
+	var got secretish
+	require.NoError(t, appErr.Details(&got))
+	require.Equal(t, "it-admin@contoso.example", got.ContactEmail)
+}
+
+// oldFailureConverter is how failures were written before messages became plain: messages and stack
+// traces encrypted into the failure's encoded attributes, "Encoded failure" in their place.
+func oldFailureConverter(r *Ring) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: DataConverter(r), EncodeCommonAttributes: true,
+	})
+}
+
+// TestFailuresEncryptedBeforeStillDecode: histories recorded with encrypted failure messages (and with a
+// key since rotated) read as before, cause by cause; plain failures read too.
+func TestFailuresEncryptedBeforeStillDecode(t *testing.T) {
+	oldKey, err := NewKey("2026-01")
+	require.NoError(t, err)
+	newKey, err := NewKey("2026-07")
+	require.NoError(t, err)
+	before, err := ParseRing(oldKey)
+	require.NoError(t, err)
+	after, err := ParseRing(oldKey + "," + newKey)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name  string
+		write converter.FailureConverter
+	}{
+		{"encrypted messages", oldFailureConverter(before)},
+		{"plain messages", FailureConverter(after)},
+		{"no codec", temporal.GetDefaultFailureConverter()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := temporal.NewNonRetryableApplicationError("region mismatch: BR is in the Brazil market", "RegionMismatch",
+				errorString("no partner for market"))
+			f := tt.write.ErrorToFailure(err)
+			if tt.name == "encrypted messages" {
+				require.Equal(t, "Encoded failure", f.GetMessage())
+				require.Equal(t, "Encoded failure", f.GetCause().GetMessage())
+				require.Equal(t, EncodingEncrypted, string(f.GetEncodedAttributes().GetMetadata()[MetadataEncoding]))
+			}
+			back := FailureConverter(after).FailureToError(f)
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(back, &appErr))
+			require.Equal(t, "region mismatch: BR is in the Brazil market", appErr.Message())
+			require.Equal(t, "RegionMismatch", appErr.Type())
+			require.NotNil(t, errors.Unwrap(back))
+			require.Contains(t, errors.Unwrap(back).Error(), "no partner for market")
+		})
+	}
 }
 
 type errorString string

@@ -231,7 +231,8 @@ func (s SMTP) Notify(ctx context.Context, m Message) error {
 
 // stepError reports err from one step of the conversation: permanent wraps a 5xx reply, ErrRejected a
 // TLS failure no retry fixes (an untrusted certificate, a refused handshake, a relay that does not speak
-// TLS); anything else is transient. Of a reply only the codes are kept: its text may quote the recipient.
+// TLS); anything else is transient. Of a reply only the codes are kept: its text may quote the recipient,
+// and a malformed reply is kept out altogether.
 func stepError(step string, err error, permanent error) error {
 	var reply *textproto.Error
 	if errors.As(err, &reply) {
@@ -239,6 +240,11 @@ func stepError(step string, err error, permanent error) error {
 			return fmt.Errorf("smtp %s: %w (reply %s)", step, permanent, replyCodes(reply))
 		}
 		return fmt.Errorf("smtp %s: temporary failure (reply %s)", step, replyCodes(reply))
+	}
+	var garbled textproto.ProtocolError
+	if errors.As(err, &garbled) {
+		// net/textproto quotes the whole malformed line, which may quote the recipient.
+		return fmt.Errorf("smtp %s: temporary failure (a malformed reply from the relay)", step)
 	}
 	var (
 		verify *tls.CertificateVerificationError
