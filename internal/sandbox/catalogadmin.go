@@ -216,7 +216,7 @@ func (c *catalog) add(in CatalogItemInput) (CatalogItemInput, *inputError) {
 	}
 	plans := make([]servicePlan, 0, len(in.ServicePlans))
 	for _, p := range in.ServicePlans {
-		plans = append(plans, servicePlan{ID: p.ID, Name: p.Name})
+		plans = append(plans, servicePlan(p))
 	}
 	if len(plans) == 0 {
 		sum := sha256.Sum256([]byte("service-plan/" + in.GraphSkuID))
