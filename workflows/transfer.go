@@ -441,6 +441,8 @@ func (t *transfer) refreshDetails(ctx workflow.Context) {
 func (t *transfer) details() string {
 	s := t.state.Status
 	var b strings.Builder
+	// cell keeps a value inside its table cell: a "|" would end the cell and a line break the row.
+	cell := strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace
 	b.WriteString(fmt.Sprintf("**Stage:** %s\n\n", s.Stage))
 	if s.PartnerTenantID != "" {
 		b.WriteString(fmt.Sprintf("**Partner tenant:** %s (%s)\n\n", s.PartnerTenantID, t.state.Market))
@@ -468,10 +470,15 @@ func (t *transfer) details() string {
 			b.WriteString(", next check " + pt.NextCheckAt.Format(time.RFC3339))
 		}
 		b.WriteString("\n\n")
+		listed := false
 		for _, it := range pt.Items {
 			if it.ErrorCode != "" || it.Error != "" {
 				b.WriteString(fmt.Sprintf("- %s: %s %s\n", orDash(it.SubscriptionID), it.ErrorCode, it.Error))
+				listed = true
 			}
+		}
+		if listed {
+			b.WriteString("\n") // else the plan's heading would continue the last item
 		}
 	}
 	if len(s.Lines) > 0 {
@@ -488,9 +495,9 @@ func (t *transfer) details() string {
 					how = "transferred"
 				}
 			}
-			b.WriteString(fmt.Sprintf("| %s | %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", l.SourceName(), how, target, l.Quantity,
+			b.WriteString(fmt.Sprintf("| %s | %s | %s | %d | %t | %t | %t | %d/%d | %s %s |\n", cell(l.SourceName()), how, cell(target), l.Quantity,
 				l.SameOffer, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.UsersToMove,
-				orDash(l.Progress.OriginalState), l.OriginalExpiresAt.Format("2006-01-02")))
+				cell(orDash(l.Progress.OriginalState)), l.OriginalExpiresAt.Format("2006-01-02")))
 		}
 		b.WriteString("\n")
 		// The notes that matter before approving: risks, choices, errors; short, two per line at most.
@@ -512,8 +519,14 @@ func (t *transfer) details() string {
 		}
 	}
 	if s.LastError != "" {
-		b.WriteString(fmt.Sprintf("**Last error:** %s\n", s.LastError))
+		b.WriteString(fmt.Sprintf("**Last error:** %s\n\n", s.LastError))
 	}
+	// Two blank paragraphs end the details. The Temporal UI (2.42) renders this markdown in an iframe it sizes
+	// once, on load, to the body's scrollHeight + 2px: that leaves out the body's margins and the margins its
+	// first and last blocks collapse into them (about 30px), and a horizontal scrollbar, when the plan table
+	// is wider than the panel, takes 15px more. Whatever came last, the last table row or the last note, was
+	// cut off; now only these are.
+	b.WriteString("\u00a0\n\n\u00a0\n")
 	return b.String()
 }
 
