@@ -303,21 +303,9 @@ const agreementMissing = "the Microsoft Customer Agreement is not in place (1360
 // recheckAgreement acts on agreement-accepted signals after a purchase was refused for 13605: it checks (or
 // attests) the agreement again and, once it is in place, the lines it held are bought again.
 func (t *transfer) recheckAgreement(ctx workflow.Context) error {
-	var attestation *csptransfer.Attestation
-	for _, s := range t.agreementSignals {
-		if s.Attestation != nil {
-			attestation = s.Attestation
-		}
-	}
+	attestation := latestAttestation(t.agreementSignals)
 	t.agreementSignals = nil
-	var res activities.EnsureAgreementResult
-	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
-		a.EnsureAgreement, activities.EnsureAgreementInput{
-			PartnerTenantID:  t.state.Status.PartnerTenantID,
-			CustomerTenantID: t.req.CustomerTenantID,
-			Attestation:      attestation,
-			RequestID:        t.requestID(ctx, "agreement-after-13605"),
-		}).Get(ctx, &res)
+	res, err := t.ensureAgreement(ctx, attestation, "agreement-after-13605")
 	if err != nil {
 		return err
 	}
@@ -712,14 +700,7 @@ func (t *transfer) aborted(ctx workflow.Context, ab *csptransfer.Abort) (csptran
 	note := reason
 	if pt := t.partnerTransfer(); pt != nil && pt.Outcome == csptransfer.PartnerTransferPending {
 		// Left pending, the source partner could still move the subscriptions to a transfer that ended.
-		var res activities.CancelPartnerTransferResult
-		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Cancel the partner-to-partner transfer request"), a.CancelPartnerTransfer,
-			activities.CancelPartnerTransferInput{
-				PartnerTenantID:  t.state.Status.PartnerTenantID,
-				CustomerTenantID: t.req.CustomerTenantID,
-				TransferID:       pt.ID,
-				RequestID:        t.requestID(ctx, "partner-transfer-cancel"),
-			}).Get(ctx, &res)
+		res, err := t.withdrawRequest(ctx)
 		switch {
 		case err != nil:
 			msg, _ := describeFailure(err)

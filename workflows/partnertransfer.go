@@ -302,14 +302,7 @@ func (t *transfer) scheduleTransferCheck(now time.Time) {
 // bought; completed first by the source, its lines are verified like any completed request.
 func (t *transfer) cancelPartnerTransfer(ctx workflow.Context, why string) (csptransfer.Stage, error) {
 	pt := t.partnerTransfer()
-	var res activities.CancelPartnerTransferResult
-	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Cancel the partner-to-partner transfer request"), a.CancelPartnerTransfer,
-		activities.CancelPartnerTransferInput{
-			PartnerTenantID:  t.state.Status.PartnerTenantID,
-			CustomerTenantID: t.req.CustomerTenantID,
-			TransferID:       pt.ID,
-			RequestID:        t.requestID(ctx, "partner-transfer-cancel"),
-		}).Get(ctx, &res)
+	res, err := t.withdrawRequest(ctx)
 	if err != nil {
 		// Not cancelled: the request stays pending and is read on schedule.
 		return t.unreadable(ctx, err)
@@ -320,6 +313,19 @@ func (t *transfer) cancelPartnerTransfer(ctx workflow.Context, why string) (cspt
 		return t.checkPartnerTransfer(ctx)
 	}
 	return t.actOnTransfer(ctx, activities.CheckPartnerTransferResult{Status: res.Status, Outcome: res.Outcome}, why)
+}
+
+// withdrawRequest asks Partner Center to cancel the pending request and returns where it stands.
+func (t *transfer) withdrawRequest(ctx workflow.Context) (activities.CancelPartnerTransferResult, error) {
+	var res activities.CancelPartnerTransferResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Cancel the partner-to-partner transfer request"), a.CancelPartnerTransfer,
+		activities.CancelPartnerTransferInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
+			CustomerTenantID: t.req.CustomerTenantID,
+			TransferID:       t.partnerTransfer().ID,
+			RequestID:        t.requestID(ctx, "partner-transfer-cancel"),
+		}).Get(ctx, &res)
+	return res, err
 }
 
 // setFallback records that line i is bought instead of transferred.

@@ -214,6 +214,9 @@ func TestPlanTransfers(t *testing.T) {
 				}
 				if tt.give.Transfers {
 					require.NotEmpty(t, l.MethodReason, "every line says why it moves the way it does")
+				} else {
+					require.Empty(t, l.Method, "plans made before transfers existed name no method")
+					require.Empty(t, l.SourcePartnerTenantID)
 				}
 			}
 			require.Equal(t, tt.wantSource, res.SourcePartnerTenantID)

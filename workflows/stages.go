@@ -327,14 +327,7 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (csptransfer.Stage, erro
 		pollEvery = agreementFirstPoll
 	}
 	for {
-		var res activities.EnsureAgreementResult
-		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
-			a.EnsureAgreement, activities.EnsureAgreementInput{
-				PartnerTenantID:  t.state.Status.PartnerTenantID,
-				CustomerTenantID: t.req.CustomerTenantID,
-				Attestation:      attestation,
-				RequestID:        t.requestID(ctx, "agreement"),
-			}).Get(ctx, &res)
+		res, err := t.ensureAgreement(ctx, attestation, "agreement")
 		if err != nil {
 			return "", err
 		}
@@ -371,15 +364,36 @@ func (t *transfer) checkAgreement(ctx workflow.Context) (csptransfer.Stage, erro
 		if t.abort != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return csptransfer.StageCheckingAgreement, nil
 		}
-		for _, s := range t.agreementSignals {
-			if s.Attestation != nil {
-				attestation = s.Attestation
-			}
-		}
+		attestation = latestAttestation(t.agreementSignals)
 		t.agreementSignals = nil
 		t.remindIfDue(ctx, now, "agreement-reminder", "Reminder: please accept the Microsoft Customer Agreement",
 			"Please accept the Microsoft Customer Agreement in the Microsoft 365 admin center so we can provision your subscriptions.")
 	}
+}
+
+// ensureAgreement checks the Microsoft Customer Agreement, recording the partner's attestation when given.
+// step names the MS-RequestId of the attestation.
+func (t *transfer) ensureAgreement(ctx workflow.Context, attestation *csptransfer.Attestation, step string) (activities.EnsureAgreementResult, error) {
+	var res activities.EnsureAgreementResult
+	err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Check the Microsoft Customer Agreement"),
+		a.EnsureAgreement, activities.EnsureAgreementInput{
+			PartnerTenantID:  t.state.Status.PartnerTenantID,
+			CustomerTenantID: t.req.CustomerTenantID,
+			Attestation:      attestation,
+			RequestID:        t.requestID(ctx, step),
+		}).Get(ctx, &res)
+	return res, err
+}
+
+// latestAttestation is the last attestation among agreement-accepted signals, nil when none carried one.
+func latestAttestation(signals []csptransfer.AgreementAccepted) *csptransfer.Attestation {
+	var attestation *csptransfer.Attestation
+	for _, s := range signals {
+		if s.Attestation != nil {
+			attestation = s.Attestation
+		}
+	}
+	return attestation
 }
 
 // discover lists the originals: from the request when given, otherwise from the customer's directory.

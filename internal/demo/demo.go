@@ -119,21 +119,8 @@ func (d *run) do(ctx context.Context) (Result, error) {
 	d.say("3. Partner tenant %s chosen for the customer's region; invitation sent:\n   %s\n   GDAP admin access requested: %s",
 		st.PartnerTenantID, st.InvitationURL, st.AdminRelationshipID)
 
-	if err := d.sb.Accept(ctx, tenant, sandbox.AcceptInput{PartnerTenantID: st.PartnerTenantID}); err != nil {
+	if err := d.accept(ctx, tenant, id, st); err != nil {
 		return Result{}, err
-	}
-	if err := d.sb.ApproveGDAP(ctx, st.AdminRelationshipID); err != nil {
-		return Result{}, err
-	}
-	if d.o.WebhookDriven {
-		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center;\n" +
-			"   the sandbox sent Partner Center's signed webhooks, and the trigger service verified them and signalled the transfer.")
-	} else {
-		if err := d.o.Client.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
-			csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
-			return Result{}, fmt.Errorf("signal acceptance: %w", err)
-		}
-		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center.")
 	}
 
 	st, err = d.waitFor(ctx, svc, id, func(s csptransfer.TransferStatus) bool {

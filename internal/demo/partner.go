@@ -134,11 +134,14 @@ func (d *run) accept(ctx context.Context, tenant, id string, st csptransfer.Tran
 	if err := d.sb.ApproveGDAP(ctx, st.AdminRelationshipID); err != nil {
 		return err
 	}
-	if !d.o.WebhookDriven {
-		if err := d.o.Client.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
-			csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
-			return fmt.Errorf("signal acceptance: %w", err)
-		}
+	if d.o.WebhookDriven {
+		d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center;\n" +
+			"   the sandbox sent Partner Center's signed webhooks, and the trigger service verified them and signalled the transfer.")
+		return nil
+	}
+	if err := d.o.Client.SignalWorkflow(ctx, id, "", csptransfer.SignalRelationshipAccepted,
+		csptransfer.RelationshipAccepted{CustomerTenantID: tenant, Source: "demo"}); err != nil {
+		return fmt.Errorf("signal acceptance: %w", err)
 	}
 	d.say("4. The customer accepted the reseller relationship and approved admin access in the (simulated) admin center.")
 	return nil

@@ -459,7 +459,7 @@ func (c *Client) Transfers(ctx context.Context, customerID string) ([]Transfer, 
 	if err != nil {
 		return nil, err
 	}
-	items, err := c.transferPages(ctx, "/v1/customers/"+id+"/transfers")
+	items, err := list[Transfer](ctx, c, c.app, "/v1/customers/"+id+"/transfers", nil, "transfers")
 	if err != nil {
 		return nil, err
 	}
@@ -469,62 +469,6 @@ func (c *Client) Transfers(ctx context.Context, customerID string) ([]Transfer, 
 		}
 	}
 	return items, nil
-}
-
-// transferPage is one answer of the transfer list: a bare array or one page
-// of a collection.
-type transferPage struct {
-	collection[Transfer]
-}
-
-func (p *transferPage) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		var items []Transfer
-		if err := json.Unmarshal(b, &items); err != nil {
-			return err
-		}
-		p.collection = collection[Transfer]{TotalCount: len(items), Items: items}
-		return nil
-	}
-	return json.Unmarshal(b, &p.collection)
-}
-
-// transferPages is list for an endpoint that may answer a bare array: it
-// follows links.next with its MS-ContinuationToken the same way.
-func (c *Client) transferPages(ctx context.Context, path string) ([]Transfer, error) {
-	const what = "transfers"
-	ctx = operation(ctx)
-	var all []Transfer
-	req := msrest.Request{Method: http.MethodGet, Path: path, Tokens: c.app, What: what}
-	seen := map[string]bool{}
-	for page := 1; ; page++ {
-		var p transferPage
-		if _, err := c.rest.Do(ctx, req, &p); err != nil {
-			return nil, err
-		}
-		all = append(all, p.Items...)
-		next := p.Links.Next
-		if next == nil || next.URI == "" {
-			return all, nil
-		}
-		if page >= c.maxPages {
-			return nil, fmt.Errorf("list %s: more than %d pages", what, c.maxPages)
-		}
-		req = msrest.Request{Method: http.MethodGet, Path: c.nextPath(next.URI), Tokens: c.app, What: what, Header: http.Header{}}
-		token := ""
-		for _, h := range next.Headers {
-			if strings.EqualFold(h.Key, "MS-ContinuationToken") {
-				token = h.Value
-				req.Header.Set("MS-ContinuationToken", h.Value)
-			}
-		}
-		key := next.URI + "\x00" + token
-		if seen[key] {
-			return nil, fmt.Errorf("list %s: next link repeats itself", what)
-		}
-		seen[key] = true
-	}
 }
 
 // transferStatusUpdate is the cancel body. Microsoft's update-a-transfer

@@ -97,12 +97,28 @@ type CollectionLinks struct {
 	Next *Link `json:"next,omitempty"`
 }
 
-// collection is one page of a Partner Center ResourceCollection.
+// collection is one page of a Partner Center ResourceCollection. A bare JSON
+// array is read as a single page too: Microsoft documents some lists (a
+// customer's transfers) that way.
 type collection[T any] struct {
 	TotalCount int             `json:"totalCount"`
 	Items      []T             `json:"items"`
 	Links      CollectionLinks `json:"links"`
 	Attributes Attributes      `json:"attributes"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *collection[T]) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		var items []T
+		if err := json.Unmarshal(b, &items); err != nil {
+			return err
+		}
+		*c = collection[T]{TotalCount: len(items), Items: items}
+		return nil
+	}
+	type page collection[T] // without this method
+	return json.Unmarshal(b, (*page)(c))
 }
 
 // Address is a Partner Center address. Country is ISO 3166-1 alpha-2.
