@@ -67,6 +67,10 @@ type TransferRequest struct {
 	// from Microsoft Graph; with it, originals that partner sells move by one partner-to-partner transfer
 	// request (contactEmail is then required: Microsoft e-mails the customer the request).
 	SourcePartner *SourcePartner `json:"sourcePartner,omitempty"`
+	// OriginalPrices gives what the originals cost per seat, by source SKU (Graph skuId or skuPartNumber),
+	// so that the plan can state what the overlap costs on the original's side too. Optional: Partner
+	// Center does not show another channel's prices; without it that side is shown as unknown.
+	OriginalPrices map[string]Price `json:"originalPrices,omitempty"`
 }
 
 // SourcePartner names the CSP partner a customer leaves.
@@ -105,4 +109,6 @@ type OriginalSubscription struct {
 	// Suspended): its users are served for a grace period at most, so its line is bought at once and
 	// nothing waits for it; ExpiresAt is then when it was found so.
 	PastEnd bool `json:"pastEnd,omitempty"`
+	// OriginalPrice is what the original costs per seat. Optional; it wins over originalPrices.
+	OriginalPrice *Price `json:"originalPrice,omitempty"`
 }

@@ -39,6 +39,17 @@ type PlanLine struct {
 	SourcePartnerTenantID string `json:"sourcePartnerTenantId,omitempty"`
 	// SourceSubscriptionIDs are the originals' subscription ids, when known.
 	SourceSubscriptionIDs []string `json:"sourceSubscriptionIds,omitempty"`
+	// Price is Partner Center's quote for the line's new subscription (a cart priced when the plan was
+	// made); nil for a transfer line, or when Partner Center gave no price (MoneyView.Why says why).
+	Price *LinePrice `json:"price,omitempty"`
+	// OriginalPrice is the original's price per seat, when the request gave it (originalPrices).
+	OriginalPrice *Price `json:"originalPrice,omitempty"`
+	// Overlap is, for a line to buy, the days both the original and the new subscription will run with the
+	// chosen provisioning, and their cost; a transfer line has none (0 days).
+	Overlap *Overlap `json:"overlap,omitempty"`
+	// RefundBy is when the new subscription stops being refundable if bought as planned (the quoted
+	// refund window after the planned purchase).
+	RefundBy *time.Time `json:"refundBy,omitempty"`
 }
 
 // LineMethod is how a plan line moves.
@@ -78,6 +89,15 @@ type LineProgress struct {
 	// SubscriptionID is then the subscription at this partner and TermEndsAt its term end.
 	Transferred bool       `json:"transferred,omitempty"`
 	TermEndsAt  *time.Time `json:"termEndsAt,omitempty"`
+	// OrderedAt is when the line was bought, and Price what the checked-out cart priced it at.
+	OrderedAt *time.Time `json:"orderedAt,omitempty"`
+	Price     *LinePrice `json:"price,omitempty"`
+	// Overlap is the overlap as bought: from OrderedAt to the original's end (later when it renewed).
+	Overlap *Overlap `json:"overlap,omitempty"`
+	// RefundableUntil is the end of the new subscription's refund window, as Partner Center reports it.
+	RefundableUntil *time.Time `json:"refundableUntil,omitempty"`
+	// Refund is what cancelling the new subscription (abort with cancelRefundable) is expected to return.
+	Refund *Money `json:"refund,omitempty"`
 }
 
 // Line is a plan line with its progress.
@@ -112,9 +132,11 @@ type TransferStatus struct {
 	LastErrorType string `json:"lastErrorType,omitempty"`
 	// PartnerTransfer is the partner-to-partner transfer request, once one is made.
 	PartnerTransfer *PartnerTransferStatus `json:"partnerTransfer,omitempty"`
-	Timeline        []TimelineEntry        `json:"timeline"`
-	StartedAt       time.Time              `json:"startedAt"`
-	UpdatedAt       time.Time              `json:"updatedAt"`
+	// Money is what the plan costs and what is at stake, per currency, and the cheapest safe timing.
+	Money     *MoneyView      `json:"money,omitempty"`
+	Timeline  []TimelineEntry `json:"timeline"`
+	StartedAt time.Time       `json:"startedAt"`
+	UpdatedAt time.Time       `json:"updatedAt"`
 }
 
 // TransferReport is the workflow's result.

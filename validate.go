@@ -2,6 +2,7 @@ package csptransfer
 
 import (
 	"fmt"
+	"math"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -93,6 +94,10 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 			if !s.ExpiresAt.IsZero() {
 				s.ExpiresAt = s.ExpiresAt.UTC()
 			}
+			if s.OriginalPrice != nil {
+				p := s.OriginalPrice.canonical()
+				s.OriginalPrice = &p
+			}
 			n.Subscriptions[i] = s
 		}
 	}
@@ -119,6 +124,17 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 				}
 				n.OfferOverrides[nk] = strings.TrimSpace(r.OfferOverrides[k])
 			}
+		}
+	}
+
+	if r.OriginalPrices != nil {
+		n.OriginalPrices = make(map[string]Price, len(r.OriginalPrices))
+		for _, k := range workflow.DeterministicKeys(r.OriginalPrices) {
+			nk := strings.TrimSpace(k)
+			if _, taken := n.OriginalPrices[nk]; taken {
+				nk = k // Validate reports the collision
+			}
+			n.OriginalPrices[nk] = r.OriginalPrices[k].canonical()
 		}
 	}
 
@@ -174,6 +190,7 @@ func (r TransferRequest) Validate(now time.Time) error {
 
 	v.subscriptions(r.Subscriptions, now)
 	v.overrides(r.OfferOverrides)
+	v.originalPrices(r.OriginalPrices)
 	v.sourcePartner(r.SourcePartner, r.ContactEmail)
 
 	if _, ok := r.Provisioning.Mode.Canonical(); !ok {
@@ -361,6 +378,9 @@ func (v *validator) subscriptions(subs []OriginalSubscription, now time.Time) {
 		case s.Quantity > MaxQuantity:
 			v.addf(field+".quantity", "must be at most %d, got %d", MaxQuantity, s.Quantity)
 		}
+		if s.OriginalPrice != nil {
+			v.price(field+".originalPrice", *s.OriginalPrice)
+		}
 		switch {
 		case s.ExpiresAt.IsZero():
 			v.add(field+".expiresAt", "required")
@@ -423,6 +443,58 @@ func (v *validator) overrides(m map[string]string) {
 		if !IsCatalogItemID(strings.TrimSpace(m[k])) {
 			v.addf(field, "catalog item id must look like productId:skuId[:availabilityId], got %s", Quote(m[k]))
 		}
+	}
+}
+
+func (v *validator) originalPrices(m map[string]Price) {
+	if len(m) > MaxOfferOverrides {
+		v.addf("originalPrices", "at most %d entries, got %d", MaxOfferOverrides, len(m))
+		return
+	}
+	seen := make(map[string]string, len(m))
+	for _, k := range workflow.DeterministicKeys(m) {
+		field := "originalPrices[" + Quote(k) + "]"
+		if !utf8.ValidString(k) || utf8.RuneCountInString(k) > MaxStringLength {
+			v.addf("originalPrices", "key must be valid UTF-8 of at most %d characters", MaxStringLength)
+			continue
+		}
+		tk := strings.TrimSpace(k)
+		if err := ValidateSourceSku(tk); err != nil {
+			v.add(field, "key must be a Graph skuId (GUID) or a skuPartNumber such as ENTERPRISEPACK")
+		} else if prev, dup := seen[strings.ToLower(tk)]; dup {
+			v.addf(field, "duplicates originalPrices[%s]: keys are case-insensitive", Quote(prev))
+		} else {
+			seen[strings.ToLower(tk)] = k
+		}
+		v.price(field, m[k])
+	}
+}
+
+// canonical writes the currency and period in upper case, the period P1M when not given.
+func (p Price) canonical() Price {
+	p.Currency = strings.ToUpper(strings.TrimSpace(p.Currency))
+	p.Period = strings.ToUpper(strings.TrimSpace(p.Period))
+	if p.Period == "" {
+		p.Period = PeriodMonth
+	}
+	return p
+}
+
+// maxPrice bounds a seat's price far above any real offer, so sums cannot lose precision.
+const maxPrice = 1_000_000
+
+// price checks an original's price: a finite amount from 0 to maxPrice, an ISO 4217 currency, P1M or P1Y.
+func (v *validator) price(field string, p Price) {
+	if math.IsNaN(p.Amount) || p.Amount < 0 || p.Amount > maxPrice {
+		v.addf(field+".amount", "must be a number from 0 to %d (the price of one seat for the period)", maxPrice)
+	}
+	if c := strings.TrimSpace(p.Currency); !IsCurrencyCode(strings.ToUpper(c)) {
+		v.addf(field+".currency", "%s is not an ISO 4217 currency code (expected e.g. EUR)", Quote(p.Currency))
+	}
+	switch strings.ToUpper(strings.TrimSpace(p.Period)) {
+	case "", PeriodMonth, PeriodYear:
+	default:
+		v.addf(field+".period", "%s is not one of %s, %s", Quote(p.Period), PeriodMonth, PeriodYear)
 	}
 }
 

@@ -559,33 +559,46 @@ func (a *Activities) CreateCart(ctx context.Context, in CreateCartInput) (Create
 		return CreateCartResult{}, temporal.NewNonRetryableApplicationError("create cart: lines and requestId are required", ErrTypeInvalidInput, nil)
 	}
 	items := make([]partnercenter.CartLineItem, 0, len(in.Lines))
+	windows := make([]string, 0, len(in.Lines))
 	for i, l := range in.Lines {
-		item, err := a.resolveLine(ctx, p.PartnerCenter, in.CustomerTenantID, l)
+		item, window, err := a.resolveLine(ctx, p.PartnerCenter, in.CustomerTenantID, l)
 		if err != nil {
 			return CreateCartResult{}, err
 		}
 		item.ID = i
 		item.OrderGroup = fmt.Sprint(i)
 		items = append(items, item)
+		windows = append(windows, window)
 	}
 	cart, err := p.PartnerCenter.CreateCart(ctx, in.CustomerTenantID, items, in.RequestID)
 	if err != nil {
 		return CreateCartResult{}, classify("create cart", err)
 	}
-	return CreateCartResult{CartID: cart.ID, ExpiresAt: cart.ExpirationTimestamp.Time}, nil
+	res := CreateCartResult{CartID: cart.ID, ExpiresAt: cart.ExpirationTimestamp.Time, CreatedAt: cart.CreationTimestamp.Time}
+	for _, li := range cart.LineItems {
+		if li.ID < 0 || li.ID >= len(in.Lines) || li.Pricing == nil {
+			continue // a line Partner Center did not price (legacy offers carry no pricing)
+		}
+		res.Prices = append(res.Prices, LinePrice{Line: in.Lines[li.ID].Line, Price: csptransfer.LinePrice{
+			Currency: strings.ToUpper(li.CurrencyCode), UnitPrice: li.Pricing.Price, ListPrice: li.Pricing.ListPrice,
+			TermPrice: li.Pricing.ExtendedPrice, Quantity: li.Quantity, BillingCycle: li.BillingCycle,
+			TermDuration: li.TermDuration, RefundWindow: windows[li.ID], QuotedAt: cart.CreationTimestamp.Time, CartID: cart.ID,
+		}})
+	}
+	return res, nil
 }
 
 // resolveLine turns a "productId:skuId[:availabilityId]" into a cart line for a purchasable availability,
 // preferring a one-year term billed monthly: the usual new-commerce choice for seat-based offers.
-func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, customerID string, l CartLine) (partnercenter.CartLineItem, error) {
+func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, customerID string, l CartLine) (partnercenter.CartLineItem, string, error) {
 	parts := strings.Split(l.CatalogItemID, ":")
 	if len(parts) < 2 || l.Quantity < 1 {
-		return partnercenter.CartLineItem{}, temporal.NewNonRetryableApplicationError(
+		return partnercenter.CartLineItem{}, "", temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("line %d: catalog item %q with quantity %d cannot be bought", l.Line, l.CatalogItemID, l.Quantity), ErrTypeInvalidInput, nil)
 	}
 	avails, err := pc.Availabilities(ctx, customerID, parts[0], parts[1])
 	if err != nil {
-		return partnercenter.CartLineItem{}, classify("availabilities of "+l.CatalogItemID, err)
+		return partnercenter.CartLineItem{}, "", classify("availabilities of "+l.CatalogItemID, err)
 	}
 	var best *partnercenter.Availability
 	var term partnercenter.Term
@@ -605,7 +618,7 @@ func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, 
 		}
 	}
 	if best == nil {
-		return partnercenter.CartLineItem{}, temporal.NewNonRetryableApplicationError(
+		return partnercenter.CartLineItem{}, "", temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("%s has no purchasable availability for this customer", l.CatalogItemID), ErrTypeOfferUnavailable, nil)
 	}
 	billing := term.BillingCycle
@@ -615,7 +628,7 @@ func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, 
 	return partnercenter.CartLineItem{
 		CatalogItemID: best.CatalogItemID, Quantity: l.Quantity,
 		BillingCycle: billing, TermDuration: term.Duration,
-	}, nil
+	}, term.RefundWindow(), nil
 }
 
 func termScore(t partnercenter.Term, l CartLine) int {

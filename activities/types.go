@@ -193,10 +193,21 @@ type CreateCartInput struct {
 	RequestID        string     `json:"requestId"`
 }
 
-// CreateCartResult is the cart to check out.
+// CreateCartResult is the cart to check out. A cart never checked out is a quote: its lines carry Partner
+// Center's prices.
 type CreateCartResult struct {
 	CartID    string    `json:"cartId"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	// Prices are the cart lines' prices, by plan line, for the lines Partner Center priced.
+	Prices []LinePrice `json:"prices,omitempty"`
+}
+
+// LinePrice is one cart line's price.
+type LinePrice struct {
+	// Line is the plan line index.
+	Line  int                   `json:"line"`
+	Price csptransfer.LinePrice `json:"price"`
 }
 
 // CheckoutInput checks out a cart. Checking out a submitted cart again finds the existing order.

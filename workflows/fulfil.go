@@ -209,6 +209,12 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		lines = append(lines, activities.CartLine{Line: i, CatalogItemID: l.TargetCatalogItemID, Quantity: l.Quantity})
 	}
 	t.await(ctx, fmt.Sprintf("Partner Center to take the order for %d line(s)", len(lines)), time.Time{})
+	if q := t.usableQuote(p.Lines, workflow.Now(ctx).UTC()); p.CartID == "" && q != nil {
+		// The quote cart buys exactly these lines and is still valid: check it out rather than make another.
+		q.Used = true
+		p.CartID, p.FromQuote, p.Prices = q.CartID, true, q.Prices
+		t.state.Purchases[key] = p
+	}
 	if p.CartID == "" {
 		var cart activities.CreateCartResult
 		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Create the cart"), a.CreateCart, activities.CreateCartInput{
@@ -220,7 +226,7 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		if err != nil {
 			return t.purchaseFailed(ctx, key, err)
 		}
-		p.CartID = cart.CartID
+		p.CartID, p.Prices = cart.CartID, cart.Prices
 		t.state.Purchases[key] = p
 	}
 	var res activities.CheckoutResult
@@ -232,6 +238,15 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		RequestID:        checkoutRequestID(p.RequestID),
 	}).Get(ctx, &res)
 	if err != nil {
+		if p.FromQuote && (hasType(err, activities.ErrTypeNotFound) || hasType(err, activities.ErrTypeBusiness)) {
+			// The quote cart itself could not be checked out (gone, expired, changed since it was priced):
+			// nothing was bought; a new cart is made for the same lines. A refusal of the offer, the seats or
+			// the customer would refuse a new cart too, and waits for an operator as any purchase does.
+			p.CartID, p.FromQuote, p.Prices = "", false, nil
+			t.state.Purchases[key] = p
+			t.note(ctx, "the quote cart could not be checked out ("+csptransfer.Truncate(reason(err), 160)+"): a new cart is made")
+			return nil
+		}
 		return t.purchaseFailed(ctx, key, err)
 	}
 	p.Done = true
@@ -245,6 +260,7 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		if o.OrderID != "" && o.ErrorCode == "" {
 			prog.Ordered, prog.OrderID, prog.SubscriptionID, prog.Error = true, o.OrderID, o.SubscriptionID, ""
 			workflow.GetMetricsHandler(ctx).Counter("csp_transfer_lines_ordered").Inc(1)
+			t.recordPurchase(ctx, o.Line, p.Prices, now)
 			continue
 		}
 		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"code": o.ErrorCode}).Counter("csp_transfer_lines_rejected").Inc(1)
@@ -259,7 +275,14 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		}
 		t.setError(ctx, prog.Error)
 	}
+	t.priceLines(now)
 	return nil
+}
+
+// hasType says err is an application error of type errType.
+func hasType(err error, errType string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == errType
 }
 
 // retryDelay spaces re-buys of a failed line: normally purchaseRetryDelay, but never so long that the
@@ -391,6 +414,10 @@ func (t *transfer) awaitProvisioning(ctx workflow.Context, orders []string) erro
 				sameCatalogItem(s.OfferID, l.TargetCatalogItemID) {
 				l.Progress.Provisioned = true
 				l.Progress.SubscriptionID = s.SubscriptionID
+				if !s.CancellationAllowedUntilDate.IsZero() {
+					until := s.CancellationAllowedUntilDate.UTC()
+					l.Progress.RefundableUntil = &until
+				}
 				if l.TargetSkuID == "" {
 					l.TargetSkuID = s.SkuID
 				}
@@ -601,6 +628,7 @@ func (t *transfer) checkOriginal(ctx workflow.Context, i int) error {
 		l.Progress.CheckAt = nil
 		msg := fmt.Sprintf("original %s was renewed until %s: the customer pays for it twice until then; ask them to turn off recurring billing",
 			l.SourceName(), next.Format("2006-01-02"))
+		t.priceLines(now) // the overlap runs to the new end
 		t.setError(ctx, msg)
 		t.note(ctx, msg)
 	default:
@@ -731,6 +759,9 @@ func (t *transfer) aborted(ctx workflow.Context, ab *csptransfer.Abort) (csptran
 				return t.failed(ctx, fmt.Errorf("abort: cancel new subscriptions: %w", err))
 			}
 			note += fmt.Sprintf("; %d new subscription(s) cancelled for a refund, %d kept", len(res.Cancelled), len(res.Kept))
+			if back := t.expectRefunds(workflow.Now(ctx).UTC(), res.Cancelled); back != "" {
+				note += "; expected back: " + back
+			}
 		} else {
 			note += fmt.Sprintf("; %d new subscription(s) kept", len(t.state.Bought))
 		}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"context"
 	"strings"
 	"testing"
@@ -97,13 +98,18 @@ func TestDetailsShowTheWholePlanAndItsNotes(t *testing.T) {
 func TestAgreementSignalAfterA13605PurchaseBuysAgain(t *testing.T) {
 	h := newHarness(t)
 	h.acceptAfter(time.Hour)
-	carts := 0
+	carts, checkouts := 0, 0
 	h.env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(func(context.Context, activities.CreateCartInput) (activities.CreateCartResult, error) {
 		carts++
-		if carts == 1 {
-			return activities.CreateCartResult{}, temporal.NewNonRetryableApplicationError("13605 agreement missing", activities.ErrTypeAgreementMissing, nil)
+		return h.cart(fmt.Sprintf("cart-%d", carts)), nil
+	})
+	h.env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckoutInput) (activities.CheckoutResult, error) {
+		checkouts++
+		if checkouts == 1 {
+			// The quote cart is checked out, and Partner Center refuses the order.
+			return activities.CheckoutResult{}, temporal.NewNonRetryableApplicationError("13605 agreement missing", activities.ErrTypeAgreementMissing, nil)
 		}
-		return activities.CreateCartResult{CartID: "cart-2"}, nil
+		return h.checkout(in), nil
 	})
 	var attested []bool
 	h.env.OnActivity(a.EnsureAgreement, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EnsureAgreementInput) (activities.EnsureAgreementResult, error) {
@@ -122,7 +128,7 @@ func TestAgreementSignalAfterA13605PurchaseBuysAgain(t *testing.T) {
 	rep := h.report()
 	require.Equal(t, csptransfer.StageCompleted, rep.Outcome)
 	require.True(t, rep.Lines[0].Progress.Ordered)
-	require.Equal(t, 2, carts)
+	require.Equal(t, 2, carts, "the quote cart, checked out and refused; then a new cart")
 	require.Equal(t, []bool{false, true}, attested, "checked at the stage, then attested after the refusal")
 	require.Contains(t, timelineText(rep.Timeline), "the lines it held are bought again")
 }

@@ -451,6 +451,12 @@ func (t *transfer) plan(ctx workflow.Context) (csptransfer.Stage, error) {
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError("plan: "+err.Error(), csptransfer.ErrTypeTransferFailed, err)
 	}
+	if workflow.GetVersion(ctx, changeMoneyView, workflow.DefaultVersion, 1) > workflow.DefaultVersion {
+		if err := t.quote(ctx); err != nil {
+			return "", err
+		}
+	}
+	t.priceLines(workflow.Now(ctx).UTC())
 	if result.NeedsApproval || !result.Ready {
 		return csptransfer.StageAwaitingApproval, nil
 	}
@@ -602,6 +608,7 @@ func (t *transfer) awaitApproval(ctx workflow.Context) (csptransfer.Stage, error
 		return csptransfer.StagePlanning, nil
 	case t.state.ApprovedVersion == t.state.Status.PlanVersion && t.unresolved() == 0:
 		t.state.Planned = true
+		t.priceLines(workflow.Now(ctx).UTC())
 		t.notWaiting(ctx)
 		return t.fulfilStage(), nil
 	}

@@ -65,6 +65,10 @@ type TransferState struct {
 	DataLossAt map[string]int `json:"dataLossAt,omitempty"`
 	// PendingTransferCheck carries a partner-transfer-updated signal not yet acted on into the next run.
 	PendingTransferCheck bool `json:"pendingTransferCheck,omitempty"`
+	// Quote is the cart Partner Center priced the current plan with; QuoteWhy says why there is none when
+	// pricing failed.
+	Quote    *Quote `json:"quote,omitempty"`
+	QuoteWhy string `json:"quoteWhy,omitempty"`
 	// Indexed holds the search attribute values the transfer wrote (by name, as text; empty for removed),
 	// so that it writes only what changes.
 	Indexed map[string]string `json:"indexed,omitempty"`
@@ -77,4 +81,7 @@ type Purchase struct {
 	Lines     []int     `json:"lines"`
 	Done      bool      `json:"done"`
 	CreatedAt time.Time `json:"createdAt"`
+	// FromQuote says CartID is the plan's quote cart; Prices are the cart lines' prices.
+	FromQuote bool                   `json:"fromQuote,omitempty"`
+	Prices    []activities.LinePrice `json:"prices,omitempty"`
 }

@@ -435,6 +435,9 @@ func (t *transfer) legacyUpserts(ctx workflow.Context) bool {
 
 // refreshDetails sets the markdown the Temporal UI shows as the workflow's current details.
 func (t *transfer) refreshDetails(ctx workflow.Context) {
+	if t.state.Status.Money != nil {
+		t.priceLines(workflow.Now(ctx).UTC()) // refund windows close and planned purchases near as time passes
+	}
 	workflow.SetCurrentDetails(ctx, t.details())
 }
 
@@ -518,6 +521,7 @@ func (t *transfer) details() string {
 			b.WriteString("**Notes**\n\n" + strings.Join(notes, "\n") + "\n\n")
 		}
 	}
+	t.moneyDetails(&b, cell)
 	if s.LastError != "" {
 		b.WriteString(fmt.Sprintf("**Last error:** %s\n\n", s.LastError))
 	}
@@ -643,4 +647,7 @@ const (
 	// changeNextAction: the awaited thing and the next act are told apart, and CspNextActionAt is the next
 	// act (a reminder, a re-check, a deadline); the agreement is re-checked on a growing interval.
 	changeNextAction = "awaiting-next-action"
+	// changeMoneyView: every plan is priced with a quote cart, which is checked out when it still buys
+	// what is due.
+	changeMoneyView = "money-view"
 )

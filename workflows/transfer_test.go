@@ -71,6 +71,35 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// cart is a cart as CreateCart returns it: created now, valid for the seven days Partner Center keeps carts.
+func (h *harness) cart(id string) activities.CreateCartResult {
+	now := h.env.Now().UTC()
+	return activities.CreateCartResult{CartID: id, CreatedAt: now, ExpiresAt: now.Add(7 * day)}
+}
+
+// pricedCart is cart with every line priced as Partner Center prices a one-year term billed monthly: 20 EUR
+// per seat and month.
+func (h *harness) pricedCart(id string, in activities.CreateCartInput) activities.CreateCartResult {
+	c := h.cart(id)
+	for _, l := range in.Lines {
+		c.Prices = append(c.Prices, activities.LinePrice{Line: l.Line, Price: csptransfer.LinePrice{
+			Currency: "EUR", UnitPrice: 20, ListPrice: 20, TermPrice: 20 * 12 * float64(l.Quantity), Quantity: l.Quantity,
+			BillingCycle: "monthly", TermDuration: "P1Y", RefundWindow: "P7D", QuotedAt: c.CreatedAt, CartID: id,
+		}})
+	}
+	return c
+}
+
+// checkout orders every line of the cart, as the default Checkout mock does.
+func (h *harness) checkout(in activities.CheckoutInput) activities.CheckoutResult {
+	var res activities.CheckoutResult
+	for _, l := range in.Lines {
+		res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, OrderID: "order-" + in.CartID, SubscriptionID: "sub-" + l.CatalogItemID})
+		h.ordered["order-"+in.CartID] = append(h.ordered["order-"+in.CartID], l.CatalogItemID)
+	}
+	return res
+}
+
 // defaults installs mocks for every activity not mocked by the test itself. Mocks added earlier win.
 func (h *harness) defaults() {
 	env := h.env
@@ -95,14 +124,11 @@ func (h *harness) defaults() {
 		}
 		return res, nil
 	}).Maybe()
-	env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(activities.CreateCartResult{CartID: "cart-1"}, nil).Maybe()
+	env.OnActivity(a.CreateCart, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CreateCartInput) (activities.CreateCartResult, error) {
+		return h.pricedCart("cart-1", in), nil
+	}).Maybe()
 	env.OnActivity(a.Checkout, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckoutInput) (activities.CheckoutResult, error) {
-		var res activities.CheckoutResult
-		for _, l := range in.Lines {
-			res.Lines = append(res.Lines, activities.LineOutcome{Line: l.Line, OrderID: "order-" + in.CartID, SubscriptionID: "sub-" + l.CatalogItemID})
-			h.ordered["order-"+in.CartID] = append(h.ordered["order-"+in.CartID], l.CatalogItemID)
-		}
-		return res, nil
+		return h.checkout(in), nil
 	}).Maybe()
 	env.OnActivity(a.AwaitProvisioning, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AwaitProvisioningInput) (activities.AwaitProvisioningResult, error) {
 		var res activities.AwaitProvisioningResult

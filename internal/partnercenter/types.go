@@ -294,6 +294,31 @@ type Term struct {
 	Duration     string `json:"duration"`
 	Description  string `json:"description,omitempty"`
 	BillingCycle string `json:"billingCycle,omitempty"`
+	// CancellationPolicies say how long after purchase a cancellation is refunded (new commerce).
+	CancellationPolicies []CancellationPolicy `json:"cancellationPolicies,omitempty"`
+}
+
+// CancellationPolicy is one cancellation policy of a term.
+type CancellationPolicy struct {
+	RefundOptions []RefundOption `json:"refundOptions,omitempty"`
+}
+
+// RefundWindow is the longest refund window the term's policies name (an ISO 8601 duration such as P7D,
+// counted from the purchase), or "" when they name none.
+func (t Term) RefundWindow() string {
+	start := time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+	best, bestEnd := "", start
+	for _, p := range t.CancellationPolicies {
+		for _, o := range p.RefundOptions {
+			if !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(o.ExpiresAfter)), "P") {
+				continue // a date-time (the resource table's reading) is no window to count from a purchase
+			}
+			if end, ok := o.Expiry(start); ok && end.After(bestEnd) {
+				best, bestEnd = o.ExpiresAfter, end
+			}
+		}
+	}
+	return best
 }
 
 // Availability is a purchasable configuration of a SKU in a country. Its
