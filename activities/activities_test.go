@@ -520,3 +520,32 @@ func TestMoveLicensesStopsBeforeSwitchingOffPlansInUse(t *testing.T) {
 	require.Contains(t, appErr.Error(), "would switch off service plans they use")
 	require.Empty(t, f.ledger(customer).UsersWithoutLicense, "nobody was moved")
 }
+
+// TestCreateCartQuotesEachLine: the cart is the quote: each line comes back with Partner Center's price in
+// the customer's currency and the term's refund window.
+func TestCreateCartQuotesEachLine(t *testing.T) {
+	f := newFixture(t, sandbox.PartnerEU)
+	customer := sandbox.CustomerDiscontinued
+	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
+	lines := f.sameSkuLines(customer, "FR", "STANDARDPACK", 8)
+	lines[0].Line = 3
+	v, err := f.env.ExecuteActivity(f.acts.CreateCart, activities.CreateCartInput{PartnerTenantID: sandbox.PartnerEU,
+		CustomerTenantID: customer, Lines: lines, RequestID: "6a1d0b5e-2222-4222-8333-944455556666"})
+	require.NoError(t, err)
+	var cart activities.CreateCartResult
+	require.NoError(t, v.Get(&cart))
+	require.Len(t, cart.Prices, 1)
+	p := cart.Prices[0]
+	require.Equal(t, 3, p.Line, "prices come back by plan line")
+	require.Equal(t, "EUR", p.Price.Currency, "a French customer is billed in euros")
+	require.Equal(t, 8, p.Price.Quantity)
+	require.Equal(t, "P1Y", p.Price.TermDuration)
+	require.Equal(t, "monthly", p.Price.BillingCycle)
+	require.Equal(t, "P7D", p.Price.RefundWindow)
+	require.Positive(t, p.Price.UnitPrice)
+	require.InDelta(t, p.Price.UnitPrice*8*12, p.Price.TermPrice, 0.01, "extendedPrice: every seat for the whole term")
+	require.Equal(t, cart.CartID, p.Price.CartID)
+	require.False(t, cart.CreatedAt.IsZero())
+	require.True(t, cart.ExpiresAt.After(cart.CreatedAt))
+	require.Zero(t, f.ledger(customer).Orders, "a cart never checked out buys nothing")
+}
