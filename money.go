@@ -197,7 +197,9 @@ func TermDays(start time.Time, iso string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return max(1, int(end.Sub(start).Round(time.Hour)/day)), true
+	// Rounded to whole days, not hours: where start's location changes to or from summer time, a day of
+	// the term has 23 or 25 hours (1 March + P1M in Berlin is 743 hours and still 31 days).
+	return max(1, int(end.Sub(start).Round(day)/day)), true
 }
 
 // parseTerm reads PnYnMnWnD (no time part: commerce terms are whole days).
@@ -323,7 +325,14 @@ func MinorUnits(currency string) int {
 // RoundAmount rounds amount to currency's minor unit, half away from zero.
 func RoundAmount(amount float64, currency string) float64 {
 	f := math.Pow10(MinorUnits(currency))
-	return math.Round(amount*f) / f
+	x := amount * f
+	// A float64 holds 1.005 as 1.00499999999999989…, and 1.35 × 23 / 30 (1.035) comes out as 103.49999999999999
+	// cents: read to the 15 significant digits a float64 keeps faithfully, the amount rounds as the decimal
+	// it stands for, the way a spreadsheet does. From 1e12 minor units on too few decimals would be left.
+	if math.Abs(x) < 1e12 {
+		x, _ = strconv.ParseFloat(strconv.FormatFloat(x, 'g', 15, 64), 64)
+	}
+	return math.Round(x) / f
 }
 
 // FormatAmount writes amount with currency's decimals and thousands separated by commas: 1,234.50.

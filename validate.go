@@ -128,13 +128,22 @@ func (r TransferRequest) WithDefaults() TransferRequest {
 	}
 
 	if r.OriginalPrices != nil {
+		keys := workflow.DeterministicKeys(r.OriginalPrices)
 		n.OriginalPrices = make(map[string]Price, len(r.OriginalPrices))
-		for _, k := range workflow.DeterministicKeys(r.OriginalPrices) {
-			nk := strings.TrimSpace(k)
-			if _, taken := n.OriginalPrices[nk]; taken {
-				nk = k // Validate reports the collision
+		// As for offerOverrides: keys already trimmed go first, and a key that would collide once trimmed
+		// keeps its spelling, so Validate reports the duplicate instead of one price silently replacing
+		// another (" X" sorts before "X").
+		for _, trimmed := range []bool{true, false} {
+			for _, k := range keys {
+				nk := strings.TrimSpace(k)
+				if (nk == k) != trimmed {
+					continue
+				}
+				if _, taken := n.OriginalPrices[nk]; taken {
+					nk = k
+				}
+				n.OriginalPrices[nk] = r.OriginalPrices[k].canonical()
 			}
-			n.OriginalPrices[nk] = r.OriginalPrices[k].canonical()
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -245,6 +246,129 @@ func TestValidate(t *testing.T) {
 		{name: "ErrOverrideKeyTooLong", give: func(r *TransferRequest) { r.OfferOverrides = map[string]string{long: "A:B"} },
 			want: []string{"offerOverrides: key must be valid UTF-8 of at most 256 characters"}},
 
+		{name: "OKOriginalPrices", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{
+				"ENTERPRISEPACK":              {Amount: 20.5, Currency: "EUR", Period: PeriodMonth},
+				skuE5:                         {Amount: 300, Currency: "EUR", Period: PeriodYear},
+				"Microsoft_365_E3_(no_Teams)": {Amount: 0, Currency: "EUR"},
+			}
+		}},
+		{name: "OKOriginalPricesAnySpelling", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{
+				" ENTERPRISEPACK ":     {Amount: 20, Currency: "eur ", Period: " p1m"},
+				strings.ToUpper(skuE5): {Amount: 300, Currency: " Usd", Period: "p1Y"},
+			}
+		}},
+		{name: "OKOriginalPriceAtLimits", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 1_000_000, Currency: "KWD"}}
+			r.Subscriptions[0].OriginalPrice = &Price{Amount: 0, Currency: "JPY", Period: PeriodYear}
+		}},
+		{name: "OKSubscriptionOriginalPrice", give: sub(func(s *OriginalSubscription) {
+			s.OriginalPrice = &Price{Amount: 32.3, Currency: "eur", Period: "p1y"}
+		})},
+		{name: "OKOriginalPricesEmpty", give: func(r *TransferRequest) { r.OriginalPrices = map[string]Price{} }},
+
+		{name: "ErrOriginalPricesKeyEmpty", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"": {Amount: 1, Currency: "EUR"}}
+		}, want: []string{`originalPrices[""]: key must be a Graph skuId (GUID) or a skuPartNumber such as ENTERPRISEPACK`}},
+		{name: "ErrOriginalPricesKeyWithSpace", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"Office E3": {Amount: 1, Currency: "EUR"}}
+		}, want: []string{`originalPrices["Office E3"]: key must be a Graph skuId (GUID) or a skuPartNumber such as ENTERPRISEPACK`}},
+		{name: "ErrOriginalPricesKeyControlCharacter", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"E3\a": {Amount: 1, Currency: "EUR"}}
+		}, want: []string{`originalPrices["E3\a"]: key must be a Graph skuId (GUID) or a skuPartNumber such as ENTERPRISEPACK`}},
+		{name: "ErrOriginalPricesKeyTooLong", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{long: {Amount: 1, Currency: "EUR"}}
+		}, want: []string{"originalPrices: key must be valid UTF-8 of at most 256 characters"}},
+		{name: "ErrOriginalPricesKeyInvalidUTF8", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"E3\xff": {Amount: 1, Currency: "EUR"}}
+		}, want: []string{"originalPrices: key must be valid UTF-8 of at most 256 characters"}},
+		{name: "ErrOriginalPricesKeysDifferOnlyInCase", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"enterprisepack": {Amount: 1, Currency: "EUR"}, "ENTERPRISEPACK": {Amount: 2, Currency: "EUR"}}
+		}, want: []string{`originalPrices["enterprisepack"]: duplicates originalPrices["ENTERPRISEPACK"]: keys are case-insensitive`}},
+		{name: "ErrOriginalPricesGUIDKeysDifferOnlyInCase", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{skuE5: {Amount: 1, Currency: "EUR"}, strings.ToUpper(skuE5): {Amount: 2, Currency: "EUR"}}
+		}, want: []string{`originalPrices["` + skuE5 + `"]: duplicates originalPrices["` + strings.ToUpper(skuE5) + `"]: keys are case-insensitive`}},
+		{name: "ErrOriginalPricesKeysDifferOnlyInSpaces", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 1, Currency: "EUR"}, " ENTERPRISEPACK": {Amount: 2, Currency: "EUR"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"]: duplicates originalPrices[" ENTERPRISEPACK"]: keys are case-insensitive`}},
+		{name: "ErrTooManyOriginalPrices", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{}
+			for i := 0; i <= MaxOfferOverrides; i++ {
+				r.OriginalPrices[fmt.Sprintf("SKU%d", i)] = Price{Amount: 1, Currency: "EUR"}
+			}
+		}, want: []string{"originalPrices: at most 100 entries, got 101"}},
+		{name: "ErrOriginalPriceAmountNegative", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: -0.01, Currency: "EUR"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].amount: must be a number from 0 to 1000000 (the price of one seat for the period)`}},
+		{name: "ErrOriginalPriceAmountNaN", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: math.NaN(), Currency: "EUR"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].amount: must be a number from 0 to 1000000 (the price of one seat for the period)`}},
+		{name: "ErrOriginalPriceAmountInfinite", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"A": {Amount: math.Inf(1), Currency: "EUR"}, "B": {Amount: math.Inf(-1), Currency: "EUR"}}
+		}, want: []string{
+			`originalPrices["A"].amount: must be a number from 0 to 1000000 (the price of one seat for the period)`,
+			`originalPrices["B"].amount: must be a number from 0 to 1000000 (the price of one seat for the period)`,
+		}},
+		{name: "ErrOriginalPriceAmountTooLarge", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 1_000_000.01, Currency: "EUR"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].amount: must be a number from 0 to 1000000 (the price of one seat for the period)`}},
+		{name: "ErrOriginalPriceCurrencyTooLong", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "EURO"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].currency: "EURO" is not an ISO 4217 currency code (expected e.g. EUR)`}},
+		{name: "ErrOriginalPriceCurrencyMissing", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].currency: "" is not an ISO 4217 currency code (expected e.g. EUR)`}},
+		{name: "ErrOriginalPriceCurrencySymbol", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "€"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].currency: "€" is not an ISO 4217 currency code (expected e.g. EUR)`}},
+		{name: "ErrOriginalPriceCurrencyDigit", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "E1R"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].currency: "E1R" is not an ISO 4217 currency code (expected e.g. EUR)`}},
+		{name: "ErrOriginalPricePeriodWeek", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "EUR", Period: "P1W"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].period: "P1W" is not one of P1M, P1Y`}},
+		{name: "ErrOriginalPricePeriodWords", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "EUR", Period: "monthly"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].period: "monthly" is not one of P1M, P1Y`}},
+		{name: "ErrOriginalPricePeriodThreeYears", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "EUR", Period: "P3Y"}}
+		}, want: []string{`originalPrices["ENTERPRISEPACK"].period: "P3Y" is not one of P1M, P1Y`}},
+		{name: "ErrOriginalPriceEverythingWrong", give: func(r *TransferRequest) {
+			r.OriginalPrices = map[string]Price{"Office E3": {Amount: -1, Currency: "euro", Period: "P12M"}}
+		}, want: []string{
+			`originalPrices["Office E3"]: key must be a Graph skuId (GUID) or a skuPartNumber such as ENTERPRISEPACK`,
+			`originalPrices["Office E3"].amount: must be a number from 0 to 1000000 (the price of one seat for the period)`,
+			`originalPrices["Office E3"].currency: "euro" is not an ISO 4217 currency code (expected e.g. EUR)`,
+			`originalPrices["Office E3"].period: "P12M" is not one of P1M, P1Y`,
+		}},
+		{name: "ErrSubscriptionOriginalPriceAmount", give: sub(func(s *OriginalSubscription) {
+			s.OriginalPrice = &Price{Amount: -5, Currency: "EUR"}
+		}), want: []string{"subscriptions[0].originalPrice.amount: must be a number from 0 to 1000000 (the price of one seat for the period)"}},
+		{name: "ErrSubscriptionOriginalPriceNaN", give: sub(func(s *OriginalSubscription) {
+			s.OriginalPrice = &Price{Amount: math.NaN(), Currency: "EUR"}
+		}), want: []string{"subscriptions[0].originalPrice.amount: must be a number from 0 to 1000000 (the price of one seat for the period)"}},
+		{name: "ErrSubscriptionOriginalPriceEverythingWrong", give: func(r *TransferRequest) {
+			r.Subscriptions[1].Quantity = 0
+			r.Subscriptions[1].OriginalPrice = &Price{Amount: 2e6, Currency: "EURO", Period: "P1W"}
+			r.Subscriptions[1].ExpiresAt = time.Time{}
+		}, want: []string{
+			"subscriptions[1].quantity: must be at least 1, got 0",
+			"subscriptions[1].originalPrice.amount: must be a number from 0 to 1000000 (the price of one seat for the period)",
+			`subscriptions[1].originalPrice.currency: "EURO" is not an ISO 4217 currency code (expected e.g. EUR)`,
+			`subscriptions[1].originalPrice.period: "P1W" is not one of P1M, P1Y`,
+			"subscriptions[1].expiresAt: required",
+		}},
+		{name: "ErrOriginalPricesBetweenOverridesAndSourcePartner", give: func(r *TransferRequest) {
+			r.OfferOverrides = map[string]string{"X": "bad"}
+			r.OriginalPrices = map[string]Price{"X": {Amount: 1, Currency: "EURO"}}
+			r.SourcePartner = &SourcePartner{}
+		}, want: []string{
+			`offerOverrides["X"]: catalog item id must look like productId:skuId[:availabilityId], got "bad"`,
+			`originalPrices["X"].currency: "EURO" is not an ISO 4217 currency code (expected e.g. EUR)`,
+			"sourcePartner: give at least tenantId, name or email, or leave sourcePartner out",
+		}},
+
 		{name: "ErrModeUnknown", give: func(r *TransferRequest) { r.Provisioning.Mode = "later" },
 			want: []string{`provisioning.mode: "later" is not one of immediately, beforeExpiry`}},
 		{name: "ErrLeadTimeTooShort", give: func(r *TransferRequest) { r.Provisioning.LeadTime = Duration(12 * time.Hour) },
@@ -422,6 +546,99 @@ func TestWithDefaults(t *testing.T) {
 			`offerOverrides["X "]: duplicates offerOverrides[" X"]: keys are case-insensitive`,
 		}, msgs)
 	})
+	t.Run("CanonicalPrices", func(t *testing.T) {
+		in := validRequest()
+		in.OriginalPrices = map[string]Price{
+			" ENTERPRISEPACK ": {Amount: 20.5, Currency: "eur ", Period: ""},
+			skuE5:              {Amount: 300, Currency: " usd", Period: " p1y "},
+		}
+		in.Subscriptions[1].OriginalPrice = &Price{Amount: 7, Currency: "gbp", Period: "p1m"}
+		got := in.WithDefaults()
+		require.Equal(t, map[string]Price{
+			"ENTERPRISEPACK": {Amount: 20.5, Currency: "EUR", Period: PeriodMonth},
+			skuE5:            {Amount: 300, Currency: "USD", Period: PeriodYear},
+		}, got.OriginalPrices)
+		require.Nil(t, got.Subscriptions[0].OriginalPrice)
+		require.Equal(t, &Price{Amount: 7, Currency: "GBP", Period: PeriodMonth}, got.Subscriptions[1].OriginalPrice)
+		require.NoError(t, got.Validate(testNow))
+		require.Equal(t, got, got.WithDefaults())
+		// The input keeps its spelling.
+		require.Equal(t, "eur ", in.OriginalPrices[" ENTERPRISEPACK "].Currency)
+		require.Equal(t, "gbp", in.Subscriptions[1].OriginalPrice.Currency)
+	})
+	t.Run("KeepsInvalidPricesForValidate", func(t *testing.T) {
+		in := validRequest()
+		in.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 20, Currency: "euro", Period: "p1w"}}
+		in.Subscriptions[0].OriginalPrice = &Price{Amount: -1, Currency: "eur"}
+		got := in.WithDefaults()
+		require.Equal(t, Price{Amount: 20, Currency: "EURO", Period: "P1W"}, got.OriginalPrices["ENTERPRISEPACK"])
+		var msgs []string
+		for _, p := range problemsOf(t, got.Validate(testNow)) {
+			msgs = append(msgs, p.String())
+		}
+		require.Equal(t, []string{
+			"subscriptions[0].originalPrice.amount: must be a number from 0 to 1000000 (the price of one seat for the period)",
+			`originalPrices["ENTERPRISEPACK"].currency: "EURO" is not an ISO 4217 currency code (expected e.g. EUR)`,
+			`originalPrices["ENTERPRISEPACK"].period: "P1W" is not one of P1M, P1Y`,
+		}, msgs)
+	})
+	t.Run("KeepsPriceKeysThatCollideOnceTrimmedForValidate", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			give map[string]Price
+			want map[string]Price
+			msgs []string
+		}{
+			{
+				// " X" sorts before "X": the already trimmed key must keep its own price.
+				name: "LeadingSpace",
+				give: map[string]Price{"X": {Amount: 1, Currency: "EUR"}, " X": {Amount: 2, Currency: "EUR"}},
+				want: map[string]Price{"X": {Amount: 1, Currency: "EUR", Period: PeriodMonth}, " X": {Amount: 2, Currency: "EUR", Period: PeriodMonth}},
+				msgs: []string{`originalPrices["X"]: duplicates originalPrices[" X"]: keys are case-insensitive`},
+			},
+			{
+				name: "TrailingSpace",
+				give: map[string]Price{"X": {Amount: 1, Currency: "EUR"}, "X ": {Amount: 3, Currency: "EUR"}},
+				want: map[string]Price{"X": {Amount: 1, Currency: "EUR", Period: PeriodMonth}, "X ": {Amount: 3, Currency: "EUR", Period: PeriodMonth}},
+				msgs: []string{`originalPrices["X "]: duplicates originalPrices["X"]: keys are case-insensitive`},
+			},
+			{
+				name: "AllThree",
+				give: map[string]Price{"X": {Amount: 1, Currency: "EUR"}, " X": {Amount: 2, Currency: "EUR"}, "X ": {Amount: 3, Currency: "EUR"}},
+				want: map[string]Price{
+					"X":  {Amount: 1, Currency: "EUR", Period: PeriodMonth},
+					" X": {Amount: 2, Currency: "EUR", Period: PeriodMonth},
+					"X ": {Amount: 3, Currency: "EUR", Period: PeriodMonth},
+				},
+				msgs: []string{
+					`originalPrices["X"]: duplicates originalPrices[" X"]: keys are case-insensitive`,
+					`originalPrices["X "]: duplicates originalPrices[" X"]: keys are case-insensitive`,
+				},
+			},
+			{
+				// Both need trimming: the first (sorted) gets the trimmed key, the other keeps its spelling.
+				name: "BothPadded",
+				give: map[string]Price{" X": {Amount: 2, Currency: "EUR"}, "X ": {Amount: 3, Currency: "EUR"}},
+				want: map[string]Price{"X": {Amount: 2, Currency: "EUR", Period: PeriodMonth}, "X ": {Amount: 3, Currency: "EUR", Period: PeriodMonth}},
+				msgs: []string{`originalPrices["X "]: duplicates originalPrices["X"]: keys are case-insensitive`},
+			},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				in := validRequest()
+				in.OriginalPrices = tt.give
+				// Before normalizing, the duplicate is reported too.
+				require.Error(t, in.Validate(testNow))
+				got := in.WithDefaults()
+				require.Equal(t, tt.want, got.OriginalPrices)
+				var msgs []string
+				for _, p := range problemsOf(t, got.Validate(testNow)) {
+					msgs = append(msgs, p.String())
+				}
+				require.Equal(t, tt.msgs, msgs)
+				require.Equal(t, got, got.WithDefaults())
+			})
+		}
+	})
 	t.Run("DoesNotAliasInput", func(t *testing.T) {
 		in := validRequest()
 		got := in.WithDefaults()
@@ -429,6 +646,14 @@ func TestWithDefaults(t *testing.T) {
 		got.OfferOverrides["NEW"] = "A:B"
 		require.Equal(t, 25, in.Subscriptions[0].Quantity)
 		require.NotContains(t, in.OfferOverrides, "NEW")
+
+		in.OriginalPrices = map[string]Price{"ENTERPRISEPACK": {Amount: 1, Currency: "EUR"}}
+		in.Subscriptions[0].OriginalPrice = &Price{Amount: 2, Currency: "EUR"}
+		got = in.WithDefaults()
+		got.Subscriptions[0].OriginalPrice.Amount = 999
+		got.OriginalPrices["NEW"] = Price{}
+		require.Equal(t, 2.0, in.Subscriptions[0].OriginalPrice.Amount)
+		require.NotContains(t, in.OriginalPrices, "NEW")
 	})
 	t.Run("KeepsInvalidEnumsForValidate", func(t *testing.T) {
 		in := validRequest()
@@ -515,6 +740,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add(`{}`)
 	f.Add(`{"customerTenantId":"abc","customerDomain":"x","country":"Germany","subscriptions":[{"quantity":0}]}`)
 	f.Add(`{"offerOverrides":{"":"","X":"A:B:C:D"},"invitationTtl":"-1h","reminderEvery":"1d12h"}`)
+	f.Add(`{"originalPrices":{"X":{"amount":1,"currency":"eur"}," X":{"amount":2,"currency":"EUR","period":"p1y"},"":{"amount":-1}},"subscriptions":[{"skuPartNumber":"X","quantity":1,"originalPrice":{"amount":1e7,"currency":"EURO","period":"P1W"}}]}`)
 	f.Add(`{"customerName":"\u0000\uffff","contactEmail":"a@b@c","subscriptions":[{"skuId":"{}","expiresAt":"0001-01-01T00:00:00Z"}]}`)
 	f.Fuzz(func(t *testing.T, payload string) {
 		var r TransferRequest

@@ -136,6 +136,7 @@ func (d *run) do(ctx context.Context) (Result, error) {
 			d.say("      note: %s", n)
 		}
 	}
+	d.money(st)
 	if st.Stage == csptransfer.StageAwaitingApproval {
 		h, err := d.o.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID: id, UpdateName: csptransfer.UpdateApprovePlan, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -167,14 +168,18 @@ func (d *run) do(ctx context.Context) (Result, error) {
 			res.Ledger = c
 		}
 	}
+	agrees, differ := overlapAgrees(rep, res.Ledger)
 	res.OK = rep.Outcome == csptransfer.StageCompleted && res.Ledger.DuplicatePurchases == 0 && res.Ledger.OriginalsCancelled == 0 &&
-		len(res.Ledger.LicenseShortfalls) == 0 && len(res.Ledger.UsersWithoutLicense) == 0
+		len(res.Ledger.LicenseShortfalls) == 0 && len(res.Ledger.UsersWithoutLicense) == 0 && agrees
 	d.say("\nSandbox ledger for %s: orders %d, duplicate purchases %d, originals cancelled %d, license shortfalls %d, users left without a license %d.",
 		domain, res.Ledger.Orders, res.Ledger.DuplicatePurchases, res.Ledger.OriginalsCancelled, len(res.Ledger.LicenseShortfalls), len(res.Ledger.UsersWithoutLicense))
+	if !agrees {
+		d.say("Overlap days differ between the transfer and the ledger: %s", differ)
+	}
 	if !res.OK {
 		return res, errors.New("the demo transfer did not keep every invariant: see the ledger above")
 	}
-	d.say("Verdict: no double purchase, nothing cancelled, no user ever without a license.")
+	d.say("Verdict: no double purchase, nothing cancelled, no user ever without a license; the overlap paid is the one planned.")
 	return res, nil
 }
 
@@ -189,6 +194,7 @@ func (d *run) report(rep csptransfer.TransferReport) {
 		d.say("  %-20s → %-22s %3d seats  ordered %t  provisioned %t  users moved %d  original %s",
 			l.SourceSkuPartNumber, l.TargetCatalogItemID, l.Quantity, l.Progress.Ordered, l.Progress.Provisioned, l.Progress.UsersMoved, l.Progress.OriginalState)
 	}
+	d.spent(rep)
 	d.say("  Timeline:")
 	for _, e := range rep.Timeline {
 		note := ""

@@ -61,6 +61,7 @@ func (d *run) partner(ctx context.Context) (Result, error) {
 	for _, l := range st.Lines {
 		d.say("   %-20s %3d seats  %-8s — %s", l.SourceSkuPartNumber, l.Quantity, l.Method, l.MethodReason)
 	}
+	d.money(st)
 	pt := st.PartnerTransfer
 	d.say("6. Partner-to-partner transfer request %s created (status %s, expires %s); the source partner was e-mailed.",
 		pt.ID, pt.Status, dateOf(pt.ExpiresAt))
@@ -116,8 +117,12 @@ func (d *run) partner(ctx context.Context) (Result, error) {
 	for _, ln := range rep.Lines {
 		transferredLine = transferredLine || (ln.Transfers() && ln.Progress.Transferred && !ln.Progress.Ordered)
 	}
+	agrees, differ := overlapAgrees(rep, l)
+	if !agrees {
+		d.say("Overlap days differ between the transfer and the ledger: %s", differ)
+	}
 	res.OK = rep.Outcome == csptransfer.StageCompleted && transferredLine && l.Transfers == 1 && l.LinesTransferred == 1 &&
-		l.BoughtWhileTransferred == 0 && l.DuplicatePurchases == 0 && l.OriginalsCancelled == 0 && len(l.UsersWithoutLicense) == 0
+		l.BoughtWhileTransferred == 0 && l.DuplicatePurchases == 0 && l.OriginalsCancelled == 0 && len(l.UsersWithoutLicense) == 0 && agrees
 	if !res.OK {
 		return res, errors.New("the partner demo did not keep every invariant: see the ledger above")
 	}
