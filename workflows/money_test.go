@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +12,12 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.uber.org/zap"
 
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/activities"
+	"github.com/csptransfer/csptransfer/internal/metrics"
 )
 
 // The harness prices 25 seats of a one-year term at 20 EUR per seat and month: 6,000 EUR for the term,
@@ -285,4 +290,24 @@ func TestDetailsShowTheMoney(t *testing.T) {
 	require.Contains(t, d, "- **EUR:** 4,380.00 for the new terms (4,380.00 bought so far); overlap 30 days: 360.00 on the new side (original price unknown for 1 line(s)); refundable now ≈ 300.00")
 	require.Contains(t, d, "- the shortest safe lead time is 3d\n")
 	require.True(t, strings.HasSuffix(d, "\u00a0\n\n\u00a0\n"))
+}
+
+// TestPurchasesAreCountedInPrometheus: the overlap days and the amounts bought reach the worker's metrics,
+// by currency.
+func TestPurchasesAreCountedInPrometheus(t *testing.T) {
+	m, err := metrics.New(zap.NewNop())
+	require.NoError(t, err)
+	suite := &testsuite.WorkflowTestSuite{}
+	suite.SetMetricsHandler(m.SDKHandler())
+	h := newHarnessOf(t, suite)
+	h.acceptAfter(time.Hour)
+	h.run()
+	require.Equal(t, csptransfer.StageCompleted, h.report().Outcome)
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	require.Regexp(t, `(?m)^csp_transfer_overlap_days_total 59$`, body, "bought an hour after the start, 59 whole days before the original ends")
+	require.Regexp(t, `(?m)^csp_transfer_committed_cents_total\{[^}]*currency="EUR"[^}]*\} 600000$`, body, "6,000 EUR for the term")
+	require.Regexp(t, `(?m)^csp_transfer_overlap_cost_cents_total\{[^}]*currency="EUR"[^}]*\} 96986$`, body, "6000 × 59 / 365 = 969.86 EUR")
 }

@@ -44,7 +44,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
-	var suite testsuite.WorkflowTestSuite
+	return newHarnessOf(t, &testsuite.WorkflowTestSuite{})
+}
+
+// newHarnessOf is newHarness on a suite the test set up, e.g. with a metrics handler.
+func newHarnessOf(t *testing.T, suite *testsuite.WorkflowTestSuite) *harness {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(10 * time.Second)
 	env.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
