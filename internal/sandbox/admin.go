@@ -141,7 +141,7 @@ func (s *Sandbox) handleListCustomers(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
-	s.locked(w, func(time.Time) reply {
+	s.locked(w, func(now time.Time) reply {
 		c, ok := s.st.Customers[strings.ToLower(r.PathValue("tenantId"))]
 		if !ok {
 			return adminErr(http.StatusNotFound, "tenantId", "no customer "+r.PathValue("tenantId"))
@@ -161,7 +161,7 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 		out["groups"] = groups
 		cspSubs := []map[string]any{}
 		for _, sub := range c.CSPSubs {
-			m := s.subscriptionJSON(c, sub)
+			m := s.subscriptionJSON(c, sub, now)
 			m["partnerTenantId"] = sub.PartnerID
 			cspSubs = append(cspSubs, m)
 		}

@@ -44,13 +44,14 @@ func (s *Sandbox) lineSku(item string) (catalogSku, bool) {
 	return s.cat.bySkuKey(product, sku)
 }
 
-// linePrice prices a line in the customer's currency; an item the catalog does not know costs nothing.
-func (s *Sandbox) linePrice(c *customer, item, term string, quantity int) pricing {
+// linePrice prices a line in the customer's currency, per seat and billing period (priceOf); an item the
+// catalog does not know costs nothing.
+func (s *Sandbox) linePrice(c *customer, item, term, cycle string, quantity int) pricing {
 	cs, ok := s.lineSku(item)
 	if !ok {
 		return pricing{}
 	}
-	return priceOf(cs, currencyOf(c.Country), term, quantity)
+	return priceOf(cs, currencyOf(c.Country), term, cycle, quantity)
 }
 
 func (s *Sandbox) cartJSON(c *customer, ct *cart) map[string]any {
@@ -60,7 +61,7 @@ func (s *Sandbox) cartJSON(c *customer, ct *cart) map[string]any {
 		lines = append(lines, cartLineJSON{ID: l.ID, CatalogItemID: l.CatalogItemID, FriendlyName: l.FriendlyName,
 			Quantity: l.Quantity, CurrencyCode: cur.Code, BillingCycle: l.BillingCycle, TermDuration: l.TermDuration,
 			ProvisioningContext: map[string]string{}, OrderGroup: l.OrderGroup,
-			Pricing: s.linePrice(c, l.CatalogItemID, l.TermDuration, l.Quantity), Error: l.Error})
+			Pricing: s.linePrice(c, l.CatalogItemID, l.TermDuration, l.BillingCycle, l.Quantity), Error: l.Error})
 	}
 	return map[string]any{
 		"id": ct.ID, "creationTimestamp": ct.Created, "lastModifiedTimestamp": ct.LastModified,
@@ -139,9 +140,12 @@ func findCart(c *customer, id string) *cart {
 	return nil
 }
 
+// pcGetCart shows a cart of the caller's. An expired cart stays readable, with status "Expired" and its past
+// expirationTimestamp: Microsoft documents only "Active" and "Ordered" and says nothing of what an expired cart
+// answers (UNCONFIRMED, see README).
 func (s *Sandbox) pcGetCart(r *http.Request, p *partner, c *customer, _ time.Time) reply {
 	ct := findCart(c, r.PathValue("cartId"))
-	if ct == nil || ct.PartnerID != p.TenantID || ct.Status == "Expired" {
+	if ct == nil || ct.PartnerID != p.TenantID {
 		return pcErr(http.StatusNotFound, 800008, "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
 	}
 	return jsonReply(http.StatusOK, s.cartJSON(c, ct))
@@ -181,7 +185,10 @@ func (s *Sandbox) handleCheckout(w http.ResponseWriter, r *http.Request) {
 			rep := pcErr(http.StatusNotFound, 800008, "Unable to retrieve cart Id "+r.PathValue("cartId")+".")
 			return &rep
 		case ct.Status == "Expired":
-			rep := pcErr(http.StatusNotFound, 800008, "Cart "+ct.ID+" has expired; carts expire 7 days after creation.")
+			// Microsoft documents no answer for an expired cart (UNCONFIRMED, see README): 400 with the
+			// documented invalid-input code, naming the cart and when it expired.
+			rep := pcErr(http.StatusBadRequest, 800002, "Cart "+ct.ID+" expired at "+ct.Expiration.UTC().Format(time.RFC3339)+
+				" (carts expire 7 days after creation) and can no longer be checked out; create a new cart.")
 			return &rep
 		case ct.Status == "Ordered":
 			rep := pcErr(http.StatusBadRequest, 800065, "Cannot check out an already submitted cart "+ct.ID+".")
@@ -239,18 +246,32 @@ func (s *Sandbox) completeCheckoutLocked(p *partner, c *customer, ct *cart, fail
 	}
 	ct.Status = "Ordered"
 	ct.LastModified = now
-	if len(ok) > 0 {
-		o := &order{ID: s.newID(), PartnerID: p.TenantID, CartID: ct.ID, BillingCycle: ok[0].BillingCycle, CreationDate: now}
-		for i, l := range ok {
+	// One order per billing cycle, in the order the cycles first appear: an Order has a single billingCycle,
+	// and Microsoft's (legacy) checkout example splits one cart into several orders, each of one billing cycle.
+	// How new commerce groups lines into orders is not documented; this grouping is the sandbox's choice.
+	var cycles []string
+	byCycle := map[string][]int{}
+	for i, l := range ok {
+		if _, seen := byCycle[l.BillingCycle]; !seen {
+			cycles = append(cycles, l.BillingCycle)
+		}
+		byCycle[l.BillingCycle] = append(byCycle[l.BillingCycle], i)
+	}
+	for _, cycle := range cycles {
+		o := &order{ID: s.newID(), PartnerID: p.TenantID, CartID: ct.ID, BillingCycle: cycle, CreationDate: now}
+		for n, i := range byCycle[cycle] {
+			l := ok[i]
 			sub := s.newSubscriptionLocked(p, c, skus[i], l, o.ID, now)
-			o.LineItems = append(o.LineItems, orderLine{LineItemNumber: i, OfferID: l.CatalogItemID, SubscriptionID: sub.ID,
-				Quantity: l.Quantity, TermDuration: l.TermDuration, FriendlyName: sub.FriendlyName})
+			o.LineItems = append(o.LineItems, orderLine{LineItemNumber: n, OfferID: l.CatalogItemID, SubscriptionID: sub.ID,
+				Quantity: l.Quantity, TermDuration: l.TermDuration, BillingCycle: l.BillingCycle, FriendlyName: sub.FriendlyName})
 			s.recordPurchaseLocked(c, p, o.ID, sub, now)
 		}
 		c.Orders = append(c.Orders, o)
 		c.Ledger.Orders++
 		ct.OrderIDs = append(ct.OrderIDs, o.ID)
 		res.Orders = append(res.Orders, s.orderJSONLocked(c, o, true))
+	}
+	if len(ok) > 0 {
 		s.checkLicensesLocked(c, now)
 	}
 	ct.Result = &res
@@ -295,19 +316,21 @@ type orderLineJSON struct {
 }
 
 type orderJSON struct {
-	ID                  string            `json:"id"`
-	AlternateID         string            `json:"alternateId"`
-	ReferenceCustomerID string            `json:"referenceCustomerId"`
-	BillingCycle        string            `json:"billingCycle"`
-	CurrencyCode        string            `json:"currencyCode"`
-	CurrencySymbol      string            `json:"currencySymbol"`
-	TransactionType     string            `json:"transactionType"`
-	LineItems           []orderLineJSON   `json:"lineItems"`
-	Status              string            `json:"status"`
-	CreationDate        time.Time         `json:"creationDate"`
-	TotalPrice          float64           `json:"totalPrice"`
-	Links               map[string]link   `json:"links"`
-	Attributes          map[string]string `json:"attributes"`
+	ID                  string          `json:"id"`
+	AlternateID         string          `json:"alternateId"`
+	ReferenceCustomerID string          `json:"referenceCustomerId"`
+	BillingCycle        string          `json:"billingCycle"`
+	CurrencyCode        string          `json:"currencyCode"`
+	CurrencySymbol      string          `json:"currencySymbol"`
+	TransactionType     string          `json:"transactionType"`
+	LineItems           []orderLineJSON `json:"lineItems"`
+	Status              string          `json:"status"`
+	CreationDate        time.Time       `json:"creationDate"`
+	TotalPrice          float64         `json:"totalPrice"`
+	Links               map[string]link `json:"links"`
+	// Client is an empty object, as in Microsoft's new-commerce order example (which does not say what it holds).
+	Client     map[string]any    `json:"client"`
+	Attributes map[string]string `json:"attributes"`
 }
 
 // catalogLinks are the product, sku and availability links of a line or subscription for catalog item id
@@ -333,7 +356,7 @@ func (s *Sandbox) orderJSONLocked(c *customer, o *order, atCheckout bool) orderJ
 	self := "/v1/customers/" + c.TenantID + "/orders/" + o.ID
 	out := orderJSON{ID: o.ID, AlternateID: o.ID[:min(12, len(o.ID))], ReferenceCustomerID: c.TenantID, BillingCycle: o.BillingCycle,
 		CurrencyCode: cur.Code, CurrencySymbol: cur.Symbol, TransactionType: "UserPurchase", CreationDate: o.CreationDate,
-		Attributes: objType("Order"), LineItems: []orderLineJSON{}, Status: "completed",
+		Attributes: objType("Order"), LineItems: []orderLineJSON{}, Status: "completed", Client: map[string]any{},
 		Links: map[string]link{"self": getLink(self), "provisioningStatus": getLink(self + "/provisioningstatus")}}
 	if atCheckout {
 		out.Status = "pending"
@@ -347,7 +370,11 @@ func (s *Sandbox) orderJSONLocked(c *customer, o *order, atCheckout bool) orderJ
 		links := catalogLinks(l.OfferID, c.Country)
 		links["subscription"] = getLink(base)
 		links["provisioningStatus"] = getLink(base + "/provisioningstatus")
-		price := s.linePrice(c, l.OfferID, l.TermDuration, l.Quantity)
+		cycle := l.BillingCycle
+		if cycle == "" { // a line stored before lines kept their billing cycle: its order's
+			cycle = o.BillingCycle
+		}
+		price := s.linePrice(c, l.OfferID, l.TermDuration, cycle, l.Quantity)
 		total += price.ExtendedPrice
 		out.LineItems = append(out.LineItems, orderLineJSON{LineItemNumber: l.LineItemNumber, OfferID: l.OfferID,
 			SubscriptionID: l.SubscriptionID, Quantity: l.Quantity, TermDuration: l.TermDuration, TransactionType: "New",
@@ -416,35 +443,47 @@ func (s *Sandbox) pcGetOrder(r *http.Request, p *partner, c *customer, _ time.Ti
 	return pcErr(http.StatusNotFound, 1000, "Order "+r.PathValue("orderId")+" was not found.")
 }
 
-// subscriptionJSON shows a new-commerce subscription as Microsoft's example does: the refund window is
-// refundOptions (a full refund until expiresAt), not cancellationAllowedUntilDate, which Partner Center
-// sends for other product types.
-func (s *Sandbox) subscriptionJSON(c *customer, sub *cspSub) map[string]any {
+// subscriptionJSON shows a new-commerce subscription at sandbox time now. Microsoft's documents disagree on
+// the refund window, so it carries every documented form of the same moment (sub.CancellationUntil, the end
+// of the 7-day window): cancellationAllowedUntilDate (the Subscription resource table, "only applicable to
+// NCE" in its release notes; absent from the new-commerce examples), refundOptions [{type "Full", expiresAt}]
+// (the new-commerce examples, the SDKs' RefundOption) with expiresAfter as well (the RefundOption table: a UTC
+// date-time), and refundableQuantity (the 2023 example): every seat until the window ends, none afterwards.
+func (s *Sandbox) subscriptionJSON(c *customer, sub *cspSub, now time.Time) map[string]any {
 	base := "/v1/customers/" + c.TenantID + "/subscriptions/" + sub.ID
 	links := catalogLinks(sub.OfferID, c.Country)
 	links["self"] = getLink(base)
 	links["provisioningStatus"] = getLink(base + "/provisioningstatus")
-	return map[string]any{
+	refundable := map[string]any{"totalQuantity": 0, "details": []map[string]any{}}
+	if sub.Status != "deleted" && sub.TransferID == "" && !now.After(sub.CancellationUntil) {
+		refundable = map[string]any{"totalQuantity": sub.Quantity,
+			"details": []map[string]any{{"quantity": sub.Quantity, "allowedUntilDateTime": sub.CancellationUntil}}}
+	}
+	m := map[string]any{
 		"id": sub.ID, "offerId": sub.OfferID, "offerName": sub.OfferName, "friendlyName": sub.FriendlyName,
 		"productType": productTypeNCE, "quantity": sub.Quantity, "unitType": "Licenses", "hasPurchasableAddons": false,
 		"creationDate": sub.CreationDate, "effectiveStartDate": sub.EffectiveStartDate, "commitmentEndDate": sub.CommitmentEndDate,
 		"status": sub.Status, "autoRenewEnabled": sub.AutoRenewEnabled, "isTrial": false, "billingType": "license",
 		"billingCycle": sub.BillingCycle, "termDuration": sub.TermDuration, "renewalTermDuration": "",
-		"refundOptions":      []map[string]any{{"type": "Full", "expiresAt": sub.CancellationUntil}},
 		"isMicrosoftProduct": true, "partnerId": "", "attentionNeeded": false, "actionTaken": false,
 		"contractType": "subscription", "links": links, "publisherName": "Microsoft Corporation", "orderId": sub.OrderID,
 		"attributes": map[string]string{"etag": strconv.Itoa(sub.Etag), "objectType": "Subscription"},
 	}
+	m["commitmentEndDateTime"] = sub.CommitmentEndDate
+	m["cancellationAllowedUntilDate"] = sub.CancellationUntil
+	m["refundOptions"] = []map[string]any{{"type": "Full", "expiresAt": sub.CancellationUntil, "expiresAfter": sub.CancellationUntil}}
+	m["refundableQuantity"] = refundable
+	return m
 }
 
-func (s *Sandbox) pcListSubscriptions(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+func (s *Sandbox) pcListSubscriptions(r *http.Request, p *partner, c *customer, now time.Time) reply {
 	orderID := r.URL.Query().Get("order_id")
 	items := []map[string]any{}
 	for _, sub := range c.CSPSubs {
 		if sub.PartnerID != p.TenantID || (orderID != "" && !strings.EqualFold(sub.OrderID, orderID)) {
 			continue
 		}
-		items = append(items, s.subscriptionJSON(c, sub))
+		items = append(items, s.subscriptionJSON(c, sub, now))
 	}
 	return jsonReply(http.StatusOK, collection(items, selfURI(r)))
 }
@@ -458,12 +497,12 @@ func (s *Sandbox) ownSubLocked(r *http.Request, p *partner, c *customer) (*cspSu
 	return sub, nil
 }
 
-func (s *Sandbox) pcGetSubscription(r *http.Request, p *partner, c *customer, _ time.Time) reply {
+func (s *Sandbox) pcGetSubscription(r *http.Request, p *partner, c *customer, now time.Time) reply {
 	sub, bad := s.ownSubLocked(r, p, c)
 	if bad != nil {
 		return *bad
 	}
-	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub))
+	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub, now))
 }
 
 func (s *Sandbox) pcProvisioningStatus(r *http.Request, p *partner, c *customer, _ time.Time) reply {
@@ -543,7 +582,7 @@ func (s *Sandbox) pcPatchSubscription(r *http.Request, p *partner, c *customer, 
 	}
 	sub.Etag++
 	s.dirty = true
-	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub))
+	return jsonReply(http.StatusOK, s.subscriptionJSON(c, sub, now))
 }
 
 func (s *Sandbox) pcSubscribedSkus(r *http.Request, _ *partner, c *customer, _ time.Time) reply {

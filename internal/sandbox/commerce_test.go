@@ -263,12 +263,17 @@ func TestCancellation(t *testing.T) {
 
 	first := buy()
 	sub := e.do("GET", subPath(first), tok, nil).json(t)
-	require.NotContains(t, sub, "cancellationAllowedUntilDate", "new commerce states the window as refundOptions")
 	created, err := time.Parse(time.RFC3339, sub["creationDate"].(string))
 	require.NoError(t, err)
+	window := created.Add(7 * 24 * time.Hour).Format(time.RFC3339)
+	// Microsoft's documents disagree, so every documented form of the window is there, with one value.
+	require.Equal(t, window, sub["cancellationAllowedUntilDate"], "the Subscription resource table (NCE only)")
 	refund := sub["refundOptions"].([]any)[0].(map[string]any)
 	require.Equal(t, "Full", refund["type"])
-	require.Equal(t, created.Add(7*24*time.Hour).Format(time.RFC3339), refund["expiresAt"])
+	require.Equal(t, window, refund["expiresAt"], "the new-commerce examples")
+	require.Equal(t, window, refund["expiresAfter"], "the RefundOption table: a UTC date-time")
+	require.Equal(t, map[string]any{"totalQuantity": 25.0, "details": []any{map[string]any{"quantity": 25.0, "allowedUntilDateTime": window}}},
+		sub["refundableQuantity"], "the 2023 example: every seat is refundable inside the window")
 	dup := buy()
 	l := e.ledger()
 	require.False(t, l.OK)
@@ -287,6 +292,9 @@ func TestCancellation(t *testing.T) {
 	r = e.do("PATCH", subPath(first), tok, map[string]any{"status": "deleted"})
 	require.Equal(t, http.StatusBadRequest, r.status)
 	require.Contains(t, r.json(t)["description"], "cancellation window")
+	sub = e.do("GET", subPath(first), tok, nil).json(t)
+	require.Equal(t, window, sub["cancellationAllowedUntilDate"], "the window's end stays stated")
+	require.Equal(t, map[string]any{"totalQuantity": 0.0, "details": []any{}}, sub["refundableQuantity"], "nothing is refundable after it")
 
 	r = e.do("PATCH", subPath(first), tok, map[string]any{"autoRenewEnabled": false})
 	require.Equal(t, http.StatusOK, r.status)
@@ -332,15 +340,47 @@ func TestPartialCheckoutFault(t *testing.T) {
 	require.True(t, l.OK, l.Violations)
 }
 
+// TestCartExpiresAfterSevenDays: Microsoft says carts expire 7 days after creation but documents neither the
+// answer to checking out an expired cart nor how one reads (its statuses are Active and Ordered). The sandbox's
+// choice (UNCONFIRMED, README): the cart stays readable with status "Expired"; checkout is refused with 400
+// 800002 naming the cart and when it expired, and buys nothing.
 func TestCartExpiresAfterSevenDays(t *testing.T) {
 	e := newEnv(t)
 	e.accept(sandbox.CustomerDiscontinued, sandbox.PartnerEU, false)
 	tok := e.token(sandbox.PartnerEU, scopePC, false)
-	r := e.createCart(tok, sandbox.CustomerDiscontinued, line(0, e.catalogItem(tok, sandbox.CustomerDiscontinued, productO365E3, "0001"), 12))
-	cartID := r.json(t)["id"].(string)
-	e.advance("7d1h")
-	r = e.do("POST", "/v1/customers/"+sandbox.CustomerDiscontinued+"/carts/"+cartID+"/checkout", tok, nil)
-	require.Equal(t, http.StatusNotFound, r.status)
+	item := e.catalogItem(tok, sandbox.CustomerDiscontinued, productO365E3, "0001")
+	cartPath := func(id string) string { return "/v1/customers/" + sandbox.CustomerDiscontinued + "/carts/" + id }
+
+	r := e.createCart(tok, sandbox.CustomerDiscontinued, line(0, item, 12))
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	cart := r.json(t)
+	cartID := cart["id"].(string)
+	require.Equal(t, testStart.Add(7*24*time.Hour).Format(time.RFC3339), cart["expirationTimestamp"])
+	last := e.createCart(tok, sandbox.CustomerDiscontinued, line(0, item, 12)).json(t)["id"].(string)
+
+	e.advance("6d23h")
+	r = e.do("POST", cartPath(last)+"/checkout", tok, nil)
+	require.Equal(t, http.StatusCreated, r.status, "an hour before it expires the cart is still checked out: %s", r.body)
+
+	e.advance("1h")
+	r = e.do("GET", cartPath(cartID), tok, nil)
+	require.Equal(t, http.StatusOK, r.status, "an expired cart stays readable: %s", r.body)
+	got := r.json(t)
+	require.Equal(t, "Expired", got["status"])
+	require.Equal(t, cart["expirationTimestamp"], got["expirationTimestamp"])
+	require.Equal(t, cart["lineItems"], got["lineItems"], "with its lines and their prices")
+
+	r = e.do("POST", cartPath(cartID)+"/checkout", tok, nil)
+	require.Equal(t, http.StatusBadRequest, r.status, string(r.body))
+	body := r.json(t)
+	require.EqualValues(t, 800002, body["code"])
+	require.Contains(t, body["description"], cartID)
+	require.Contains(t, body["description"], cart["expirationTimestamp"].(string))
+	require.Equal(t, "Expired", e.do("GET", cartPath(cartID), tok, nil).json(t)["status"], "a refused checkout leaves it as it was")
+	require.Equal(t, 1, customerLedger(t, e.ledger(), sandbox.CustomerDiscontinued).Orders, "only the cart checked out in time bought anything")
+
+	r = e.do("GET", cartPath("7d6c1b0a-0000-4000-8000-000000000000"), tok, nil)
+	require.Equal(t, http.StatusNotFound, r.status, "a cart that does not exist is still 404")
 	require.EqualValues(t, 800008, r.json(t)["code"])
 }
 
@@ -348,6 +388,7 @@ func TestPricesAndCurrencies(t *testing.T) {
 	e := newEnv(t)
 	e.accept(sandbox.CustomerDiscontinued, sandbox.PartnerEU, false)
 	e.accept(sandbox.CustomerAutoRenew, sandbox.PartnerUS, false)
+	e.accept(sandbox.CustomerJapan, sandbox.PartnerJP, true)
 	tests := []struct {
 		name, customer, partner, product, sku, term, cycle string
 		quantity                                           int
@@ -358,8 +399,13 @@ func TestPricesAndCurrencies(t *testing.T) {
 			term: "P1Y", cycle: "monthly", quantity: 10, currency: "EUR", symbol: "€", price: 21.62, extended: 2594.40},
 		{name: "USMonthlyTermCostsMore", customer: sandbox.CustomerAutoRenew, partner: sandbox.PartnerUS, product: "CFQ7TTC0LFK5", sku: "0002",
 			term: "P1M", cycle: "monthly", quantity: 3, currency: "USD", symbol: "$", price: 43.20, extended: 129.60},
-		{name: "USThreeYears", customer: sandbox.CustomerAutoRenew, partner: sandbox.PartnerUS, product: productBizBasic, sku: "0001",
-			term: "P3Y", cycle: "annual", quantity: 2, currency: "USD", symbol: "$", price: 6, extended: 432},
+		// price is per billing period: a year for an annual cycle; extendedPrice is still the whole term.
+		{name: "FranceEURAnnualBilling", customer: sandbox.CustomerDiscontinued, partner: sandbox.PartnerEU, product: productO365E3, sku: "0001",
+			term: "P1Y", cycle: "annual", quantity: 10, currency: "EUR", symbol: "€", price: 259.44, extended: 2594.40},
+		{name: "USThreeYearsAnnualBilling", customer: sandbox.CustomerAutoRenew, partner: sandbox.PartnerUS, product: productBizBasic, sku: "0001",
+			term: "P3Y", cycle: "annual", quantity: 2, currency: "USD", symbol: "$", price: 72, extended: 432},
+		{name: "JapanJPYAnnualBilling", customer: sandbox.CustomerJapan, partner: sandbox.PartnerJP, product: productO365E3, sku: "0001",
+			term: "P1Y", cycle: "annual", quantity: 2, currency: "JPY", symbol: "¥", price: 41400, extended: 82800},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

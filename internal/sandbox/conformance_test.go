@@ -78,12 +78,6 @@ var omitted = []struct {
 		reason:   legacyFields,
 	},
 	{
-		examples: []string{"partnercenter/list-subscriptions-software.response"},
-		paths:    []string{"items[].cancellationAllowedUntilDate"},
-		reason: "a software subscription's field: new commerce states the refund window as refundOptions " +
-			"(get-subscription-nce-2021), which the sandbox sends instead",
-	},
-	{
 		examples: []string{"partnercenter/create-transfer.response", "partnercenter/reject-transfer.response"},
 		paths:    []string{"lineItems"},
 		reason: "empty: a new-commerce request has no line items until the source partner accepts it (the legacy examples " +

@@ -79,10 +79,13 @@ type OverlapLedger struct {
 	// Method is "transfer" (the original itself moved to the partner) or "buy" (a new subscription).
 	Method string `json:"method"`
 	Seats  int    `json:"seats"`
-	// Days is, for a bought line, the whole days from the purchase to the end of the paid term of the
-	// original it replaces (the one it is attributed to, see SkuLedger.SeatsNeeded; otherwise the latest
-	// not transferred original of its SKU or whose successor it is), capped by the new subscription's
-	// own term; 0 when it was cancelled (refunded) or no original is left. Always 0 for a transfer.
+	// Days is, for a bought line, the whole days (rounded down) from the purchase to the end of the paid
+	// term of the original it replaces (the one it is attributed to, see SkuLedger.SeatsNeeded; otherwise
+	// the latest not transferred original of its SKU or whose successor it is): the original's Graph
+	// nextLifecycleDateTime while it is Enabled, moved on by its renewals. It is not capped by the new
+	// subscription's own term: new subscriptions renew automatically, so a line bought more than a term
+	// before its original ends keeps costing until then. 0 when the line was cancelled (refunded) or no
+	// original is left; always 0 for a transfer.
 	Days int `json:"days"`
 }
 
@@ -362,7 +365,8 @@ func (s *Sandbox) transferLedgerLocked(c *customer, cl *CustomerLedger, plan sea
 	}
 }
 
-// overlapDaysLocked is OverlapLedger.Days for a purchased line.
+// overlapDaysLocked is OverlapLedger.Days for a purchased line: whole days (rounded down) from the purchase to
+// the end of the replaced original's paid term (termEnd).
 func (s *Sandbox) overlapDaysLocked(c *customer, pr purchaseRecord, plan seatPlan) int {
 	sub := findSub(c, pr.SubscriptionID)
 	if sub == nil || sub.Status == "deleted" {
@@ -391,9 +395,8 @@ func (s *Sandbox) overlapDaysLocked(c *customer, pr purchaseRecord, plan seatPla
 			}
 		}
 	}
-	if sub.CommitmentEndDate.Before(end) {
-		end = sub.CommitmentEndDate
-	}
+	// Not capped by sub.CommitmentEndDate: the new subscription auto-renews, so it keeps costing until the
+	// original ends however many of its own terms that takes.
 	if !end.After(pr.At) {
 		return 0
 	}

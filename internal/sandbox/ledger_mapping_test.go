@@ -136,3 +136,44 @@ func TestLedgerCountsAnOperatorsOfferMapping(t *testing.T) {
 		require.Equal(t, 1, customerLedger(t, e.ledger(), tenant).DuplicatePurchases, "the successor bought as well pays twice")
 	})
 }
+
+// TestOverlapDaysRunToTheOriginalsEnd: a bought line's overlap is the whole days (rounded down) from the
+// purchase to the end of the original's paid term (its nextLifecycleDateTime), not capped by the new
+// subscription's own term: new subscriptions renew automatically, so a P1Y line bought 500 days before its
+// original ends overlaps for 500 days, and a P1M line for the 45 days its original has left.
+func TestOverlapDaysRunToTheOriginalsEnd(t *testing.T) {
+	e := newEnv(t)
+	tenant := "6c2d3e4f-5061-4b7c-8d9e-0f1a2b3c4d5e"
+	farEnd := testStart.Add(500*24*time.Hour + 12*time.Hour) // 500.5 days: 500 whole days
+	nearEnd := testStart.Add(45 * 24 * time.Hour)
+	a := sandbox.AdminClient{BaseURL: e.srv.URL, HTTP: e.srv.Client()}
+	require.NoError(t, a.CreateCustomer(t.Context(), sandbox.CustomerInput{
+		TenantID: tenant, Domain: "longterm.onmicrosoft.com", CompanyName: "Longterm AG", Country: "DE", AgreementSigned: true,
+		Originals: []sandbox.OriginalInput{
+			{SkuPartNumber: "ENTERPRISEPACK", TotalLicenses: 5, ExpiresAt: &farEnd, Term: "P3Y"},
+			{SkuPartNumber: "STANDARDPACK", TotalLicenses: 3, ExpiresAt: &nearEnd},
+		},
+	}))
+	e.accept(tenant, sandbox.PartnerEU, false)
+	tok := e.token(sandbox.PartnerEU, scopePC, false)
+
+	e.buy(tok, tenant, productO365E3, "0001", 5) // P1Y: ends after 365 days, renews
+	oneMonth := line(0, e.catalogItem(tok, tenant, "CFQ7TTC0LF8Q", "0001"), 3)
+	oneMonth["termDuration"] = "P1M"
+	r := e.createCart(tok, tenant, oneMonth)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	r = e.do("POST", "/v1/customers/"+tenant+"/carts/"+r.json(t)["id"].(string)+"/checkout", tok, nil)
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+
+	l := e.ledger()
+	require.True(t, l.OK, l.Violations)
+	cl := customerLedger(t, l, tenant)
+	require.Equal(t, []sandbox.OverlapLedger{
+		{SkuID: skuO365E3Graph, SkuPartNumber: "ENTERPRISEPACK", Method: "buy", Seats: 5, Days: 500},
+		{SkuID: "18181a46-0d4e-45cd-891e-60aabd171b4e", SkuPartNumber: "STANDARDPACK", Method: "buy", Seats: 3, Days: 45},
+	}, cl.Overlap)
+
+	// Days count from the purchase, not from now: a year later they are the same.
+	e.advance("400d")
+	require.Equal(t, cl.Overlap, customerLedger(t, e.ledger(), tenant).Overlap)
+}

@@ -51,8 +51,9 @@ func currencyOf(country string) currency {
 }
 
 // listPricesUSD is the sandbox's price list: the monthly price of one seat with an annual commitment, in
-// USD, per catalog item (product:sku); a SKU the admin API adds brings its own (catalogSku.PriceUSD). Other currencies convert it (currency.PerUSD); a monthly term (P1M)
-// costs 20% more, as in new commerce.
+// USD, per catalog item (product:sku); a SKU the admin API adds brings its own (catalogSku.PriceUSD). Other
+// currencies convert it (currency.PerUSD); a monthly term (P1M) costs 20% more, as in new commerce; an
+// annual or triennial billing cycle is billed 12 or 36 of these months at once (priceOf).
 var listPricesUSD = map[string]float64{
 	"CFQ7TTC0LH18:0001": 6.00,   // Microsoft 365 Business Basic
 	"CFQ7TTC0LDPB:0001": 12.50,  // Microsoft 365 Business Standard
@@ -73,18 +74,42 @@ type pricing struct {
 	ExtendedPrice   float64 `json:"extendedPrice"`
 }
 
-// priceOf prices quantity seats of cs for term in cur: price per seat and month, and extendedPrice =
-// price × quantity × months of the term. The sandbox grants no discount and starts terms on the day of
-// purchase, so discounted and prorated prices equal the list price.
-func priceOf(cs catalogSku, cur currency, term string, quantity int) pricing {
+// priceOf prices quantity seats of cs for term, billed per cycle, in cur. As Partner Center quotes it,
+// price is per seat and billing period (a month for "monthly", a year for "annual", three years for
+// "triennial"; the whole term for a cycle that bills it at once) and extendedPrice = price × quantity ×
+// billing periods of the whole term. The monthly price is rounded first, so a term costs the same whatever
+// its billing cycle: P1Y at 21.62 a month (monthly) is 259.44 a year (annual), 259.44 × quantity either way.
+// The sandbox grants no discount and starts terms on the day of purchase, so the discounted and prorated
+// prices equal the list price.
+func priceOf(cs catalogSku, cur currency, term, cycle string, quantity int) pricing {
 	monthly := priceUSD(cs) * cur.PerUSD
 	months := termMonths(term)
 	if months == 1 {
 		monthly *= 1.2
 	}
-	p := round(monthly, cur.Decimals)
+	period := billingPeriodMonths(cycle)
+	if period == 0 || period > months || months%period != 0 {
+		period = months
+	}
+	p := round(round(monthly, cur.Decimals)*float64(period), cur.Decimals)
 	return pricing{ListPrice: p, DiscountedPrice: p, ProratedPrice: p, Price: p,
-		ExtendedPrice: round(p*float64(quantity*months), cur.Decimals)}
+		ExtendedPrice: round(p*float64(quantity*(months/period)), cur.Decimals)}
+}
+
+// billingPeriodMonths is the length in months of one billing period of a billing cycle (BillingCycleType);
+// 0 for a cycle that bills the whole term at once ("one_time", "none") or one the sandbox does not know.
+// The sandbox's terms are billed monthly or annually (catalogSku.terms); "triennial" is priced in case a
+// term ever offers it.
+func billingPeriodMonths(cycle string) int {
+	switch strings.ToLower(cycle) {
+	case "monthly":
+		return 1
+	case "annual":
+		return 12
+	case "triennial":
+		return 36
+	}
+	return 0
 }
 
 // priceUSD is the list price of cs: its own when the admin API added it, else listPricesUSD's.

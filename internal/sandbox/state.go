@@ -266,7 +266,10 @@ type orderLine struct {
 	SubscriptionID string `json:"subscriptionId"`
 	Quantity       int    `json:"quantity"`
 	TermDuration   string `json:"termDuration"`
-	FriendlyName   string `json:"friendlyName,omitempty"`
+	// BillingCycle prices the line (per billing period); empty in state files written before it was kept,
+	// when the order's applies.
+	BillingCycle string `json:"billingCycle,omitempty"`
+	FriendlyName string `json:"friendlyName,omitempty"`
 }
 
 type user struct {
