@@ -311,3 +311,12 @@ func TestPurchasesAreCountedInPrometheus(t *testing.T) {
 	require.Regexp(t, `(?m)^csp_transfer_committed_cents_total\{[^}]*currency="EUR"[^}]*\} 600000$`, body, "6,000 EUR for the term")
 	require.Regexp(t, `(?m)^csp_transfer_overlap_cost_cents_total\{[^}]*currency="EUR"[^}]*\} 96986$`, body, "6000 × 59 / 365 = 969.86 EUR")
 }
+
+// TestApprovingARemadePlanIsStaleEvenWhilePricing: a plan remade since it was shown is still being priced
+// (Planning); approving the old version is answered "stale", not "wrong stage".
+func TestApprovingARemadePlanIsStaleEvenWhilePricing(t *testing.T) {
+	tr := &transfer{}
+	tr.state.Status = csptransfer.TransferStatus{Stage: csptransfer.StagePlanning, PlanVersion: 2}
+	require.ErrorContains(t, tr.validateApprovePlan(nil, csptransfer.ApprovePlan{PlanVersion: 1}), "planVersion 1 is stale: the current plan is version 2")
+	require.ErrorContains(t, tr.validateApprovePlan(nil, csptransfer.ApprovePlan{PlanVersion: 2}), "in stage Planning, not AwaitingApproval")
+}

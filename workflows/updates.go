@@ -43,6 +43,9 @@ func (t *transfer) registerUpdates(ctx workflow.Context) error {
 func (t *transfer) validateApprovePlan(_ workflow.Context, in csptransfer.ApprovePlan) error {
 	s := t.state.Status
 	switch {
+	case in.PlanVersion < s.PlanVersion:
+		// Said first: a plan remade since it was shown is being priced (Planning) or awaits approval again.
+		return fmt.Errorf("approve-plan: planVersion %d is stale: the current plan is version %d; review it and approve that", in.PlanVersion, s.PlanVersion)
 	case s.Stage != csptransfer.StageAwaitingApproval:
 		return fmt.Errorf("approve-plan: the transfer is in stage %s, not %s", s.Stage, csptransfer.StageAwaitingApproval)
 	case in.PlanVersion != s.PlanVersion:
