@@ -304,6 +304,11 @@ func staleApprovalAndAbort(t *testing.T, s *stack) {
 
 	mapped := s.ok(t, "map-offer", tenant, "--source", "STANDARDPACK", "--target", "CFQ7TTC0LFLX:0001")
 	require.Contains(t, mapped, "the plan is version 2")
+	// The new plan is priced (a quote cart) before it waits for approval again; answer once it does, so the
+	// refusal is about the version, not the stage.
+	s.waitFor(t, tenant, "plan v2", func(st csptransfer.TransferStatus) bool {
+		return st.Stage == csptransfer.StageAwaitingApproval && st.PlanVersion == 2
+	})
 	_, err := answer.Write([]byte("y\n"))
 	require.NoError(t, err)
 	select {

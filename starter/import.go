@@ -34,6 +34,7 @@ var importColumns = []string{
 	"customertenantid", "customerdomain", "country", "contactemail", "customername", "approval",
 	"provisioning", "leadtime", "requestadminaccess", "subscriptions",
 	"sourcepartnertenantid", "sourcepartnername", "sourcepartneremail",
+	"originalprice", "originalcurrency", "originalperiod", "originalsku",
 }
 
 // importRow is one CSV data row turned into a request.
@@ -86,6 +87,8 @@ type importSummary struct {
 	Ended     int            `json:"ended"`
 	Rejected  int            `json:"rejected"`
 	Rows      []importResult `json:"rows"`
+	// Money is what the run can say about money: the original prices it sent.
+	Money *importMoney `json:"money,omitempty"`
 }
 
 func (a *app) importCmd() *cobra.Command {
@@ -100,14 +103,20 @@ func (a *app) importCmd() *cobra.Command {
   customerTenantId, customerDomain (required), country, contactEmail, customerName, approval,
   provisioning, leadTime, requestAdminAccess (true/false), subscriptions ("SKU:QTY:EXPIRES_AT;..."),
   sourcePartnerTenantId, sourcePartnerName, sourcePartnerEmail (the CSP partner the customer leaves:
-  its originals move by partner-to-partner transfer; contactEmail is then required)
+  its originals move by partner-to-partner transfer; contactEmail is then required),
+  originalPrice, originalCurrency, originalPeriod (P1M default, or P1Y), originalSku (what the row's
+  originals cost per seat, which Partner Center does not show: the price of the row's one original SKU in
+  subscriptions, or of the SKU originalSku names)
 
 Every row is checked before anything starts: all bad rows are listed with their line numbers and fields,
 duplicate tenant ids in the file are refused, and then nothing is started (exit code 2). Rows whose
 customer already has a transfer are reported as already running, so running the same file again starts
 nothing twice. A customer whose earlier transfer failed (or was cancelled, terminated or timed out) is
 skipped unless --restart-failed: find out why it failed first (starter report ID). A customer whose
-earlier transfer completed or was aborted is never started again. At most 10 MiB and 10,000 rows.`,
+earlier transfer completed or was aborted is never started again. At most 10 MiB and 10,000 rows.
+
+The summary ends with the original prices the started rows gave, per currency: a plan is priced by Partner
+Center only once its customer accepted, so new prices, overlap and refunds show in starter status then.`,
 		Example: "  starter import customers.csv\n  starter import customers.csv --concurrency 8 --rate 10 --json > results.json\n  starter import customers.csv --restart-failed",
 		Args:    exactArgs("FILE.csv"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -124,6 +133,7 @@ earlier transfer completed or was aborted is never started again. At most 10 MiB
 			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
 				one := func(ctx context.Context, row importRow) importResult { return a.importOne(ctx, s, row, restartFailed) }
 				sum := a.importRows(ctx, cmd.ErrOrStderr(), rows, concurrency, perSecond, one)
+				sum.Money = importMoneyOf(rows, sum.Rows)
 				out := cmd.OutOrStdout()
 				if a.jsonOut {
 					if err := writeJSON(out, sum); err != nil {
@@ -301,6 +311,7 @@ func rowRequest(rec []string, cols map[string]int) (csptransfer.TransferRequest,
 	if t, n, e := get("sourcepartnertenantid"), get("sourcepartnername"), get("sourcepartneremail"); t != "" || n != "" || e != "" {
 		req.SourcePartner = &csptransfer.SourcePartner{TenantID: t, Name: n, Email: e}
 	}
+	subsOK := true
 	if v := get("subscriptions"); v != "" {
 		for i, part := range strings.Split(v, ";") {
 			if strings.TrimSpace(part) == "" {
@@ -309,12 +320,127 @@ func rowRequest(rec []string, cols map[string]int) (csptransfer.TransferRequest,
 			sub, err := parseSubscription(part)
 			if err != nil {
 				problems = append(problems, rowProblem{Field: fmt.Sprintf("subscriptions[%d]", i), Message: err.Error()})
+				subsOK = false
 				continue
 			}
 			req.Subscriptions = append(req.Subscriptions, sub)
 		}
 	}
+	if subsOK {
+		problems = append(problems, rowPrice(&req, get)...)
+	}
 	return req, problems
+}
+
+// rowPrice reads the row's original price (originalPrice, originalCurrency, originalPeriod, originalSku)
+// into the request. A row is one customer: its price belongs to one original SKU. With explicit
+// subscriptions it is attached to those of that SKU (subscriptions[].originalPrice): the row's only SKU, or
+// the one originalSku names. Without (the originals are discovered) it goes into originalPrices under
+// originalSku, which is then required: a price with no SKU would belong to nothing. All cells empty: no
+// price. The price is attached only once its cells are right; the request's validation checks the rest
+// (the amount's upper bound, the SKU's form).
+func rowPrice(req *csptransfer.TransferRequest, get func(string) string) []rowProblem {
+	amount, currency, period, sku := get("originalprice"), get("originalcurrency"), get("originalperiod"), get("originalsku")
+	if amount == "" && currency == "" && period == "" && sku == "" {
+		return nil
+	}
+	if amount == "" {
+		var given []string
+		for _, c := range []struct{ name, v string }{{"originalCurrency", currency}, {"originalPeriod", period}, {"originalSku", sku}} {
+			if c.v != "" {
+				given = append(given, c.name)
+			}
+		}
+		return []rowProblem{{Field: "originalPrice", Message: "required with " + strings.Join(given, ", ") + ": the price of one seat for the period, e.g. 20.60"}}
+	}
+	var problems []rowProblem
+	value, err := parseAmount(amount)
+	if err != nil {
+		problems = append(problems, rowProblem{Field: "originalPrice", Message: err.Error()})
+	}
+	switch {
+	case currency == "":
+		problems = append(problems, rowProblem{Field: "originalCurrency", Message: "required with originalPrice: the ISO 4217 code, e.g. EUR"})
+	case !csptransfer.IsCurrencyCode(strings.ToUpper(currency)):
+		problems = append(problems, rowProblem{Field: "originalCurrency", Message: fmt.Sprintf("%s is not an ISO 4217 currency code (expected e.g. EUR)", csptransfer.Quote(currency))})
+	}
+	switch strings.ToUpper(period) {
+	case "", csptransfer.PeriodMonth, csptransfer.PeriodYear:
+	default:
+		problems = append(problems, rowProblem{Field: "originalPeriod", Message: fmt.Sprintf("%s is not %s (a month, the default) or %s (a year)",
+			csptransfer.Quote(period), csptransfer.PeriodMonth, csptransfer.PeriodYear)})
+	}
+	price := csptransfer.Price{Amount: value, Currency: currency, Period: period}
+
+	if len(req.Subscriptions) == 0 {
+		if sku == "" {
+			return append(problems, rowProblem{Field: "originalSku", Message: "required with originalPrice when the row lists no subscriptions " +
+				"(they are discovered): the Graph skuId or skuPartNumber the price is for, e.g. ENTERPRISEPACK"})
+		}
+		if len(problems) == 0 {
+			req.OriginalPrices = map[string]csptransfer.Price{sku: price}
+		}
+		return problems
+	}
+	var skus []string
+	seen := map[string]bool{}
+	for _, s := range req.Subscriptions {
+		if k := strings.ToLower(subscriptionSku(s)); !seen[k] {
+			seen[k] = true
+			skus = append(skus, subscriptionSku(s))
+		}
+	}
+	switch {
+	case sku == "" && len(skus) > 1:
+		return append(problems, rowProblem{Field: "originalSku", Message: fmt.Sprintf("required with originalPrice when the row lists several SKUs (%s): "+
+			"the one the price is for", strings.Join(skus, ", "))})
+	case sku != "" && !seen[strings.ToLower(sku)]:
+		return append(problems, rowProblem{Field: "originalSku", Message: fmt.Sprintf("%s is none of the row's subscriptions (%s)",
+			csptransfer.Quote(sku), strings.Join(skus, ", "))})
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	for i, s := range req.Subscriptions {
+		if sku == "" || strings.EqualFold(subscriptionSku(s), sku) {
+			p := price
+			req.Subscriptions[i].OriginalPrice = &p
+		}
+	}
+	return nil
+}
+
+// subscriptionSku is how a row's subscription names its SKU: its skuId, else its part number.
+func subscriptionSku(s csptransfer.OriginalSubscription) string {
+	if s.SkuID != "" {
+		return s.SkuID
+	}
+	return s.SkuPartNumber
+}
+
+// parseAmount reads a price as digits with an optional decimal point. A comma is refused rather than
+// guessed: 1,234 is a thousand and more in one country and one and a bit in another.
+func parseAmount(s string) (float64, error) {
+	digits, frac, hasPoint := strings.Cut(s, ".")
+	ok := digits != "" && allDigits(digits) && (!hasPoint || (frac != "" && allDigits(frac)))
+	if !ok || len(s) > 20 {
+		return 0, fmt.Errorf("%s is not an amount: expected digits with an optional decimal point, e.g. 20.60 (no currency sign, no thousands separator, no decimal comma)",
+			csptransfer.Quote(s))
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s is not an amount: %w", csptransfer.Quote(s), err)
+	}
+	return v, nil
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseBool(s string) (bool, error) {
@@ -336,6 +462,19 @@ func columnOf(field string) string {
 		return "leadTime"
 	case field == "invitationTtl", field == "reminderEvery":
 		return field + " (not a column: default)"
+	case strings.HasPrefix(field, "originalPrices["), strings.HasPrefix(field, "subscriptions[") && strings.Contains(field, ".originalPrice"):
+		// originalPrices["E3"].currency, subscriptions[0].originalPrice.amount -> the price columns
+		switch {
+		case strings.HasSuffix(field, ".amount"):
+			return "originalPrice"
+		case strings.HasSuffix(field, ".currency"):
+			return "originalCurrency"
+		case strings.HasSuffix(field, ".period"):
+			return "originalPeriod"
+		case strings.HasPrefix(field, "originalPrices"):
+			return "originalSku"
+		}
+		return "originalPrice"
 	case strings.HasPrefix(field, "sourcePartner."):
 		// sourcePartner.tenantId -> sourcePartnerTenantId
 		rest := strings.TrimPrefix(field, "sourcePartner.")
@@ -358,7 +497,8 @@ func canonicalColumn(lower string) string {
 func importHeader() []string {
 	return []string{"customerTenantId", "customerDomain", "country", "contactEmail", "customerName", "approval",
 		"provisioning", "leadTime", "requestAdminAccess", "subscriptions",
-		"sourcePartnerTenantId", "sourcePartnerName", "sourcePartnerEmail"}
+		"sourcePartnerTenantId", "sourcePartnerName", "sourcePartnerEmail",
+		"originalPrice", "originalCurrency", "originalPeriod", "originalSku"}
 }
 
 func contains(list []string, s string) bool {
@@ -561,6 +701,9 @@ func renderImport(w io.Writer, sum importSummary) {
 		fmt.Fprintf(w, "%d customer(s) skipped because their earlier transfer did not complete (failed, cancelled, terminated or timed out): see why with `starter report ID`, then run the same file with --restart-failed to start them again.\n",
 			sum.Skipped)
 	}
+	if sum.Money != nil {
+		fmt.Fprintln(w, importMoneyLine(sum.Money))
+	}
 }
 
 var errTooLarge = errors.New("input too large")
@@ -582,4 +725,119 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 		return n, errTooLarge
 	}
 	return n, err
+}
+
+// importMoney is what an import can honestly say about money. Its transfers have just started: each is
+// priced by Partner Center only once its customer accepted and its plan was made, days or weeks later, so
+// querying them now would show no price. What the run does know is the original prices its rows gave.
+type importMoney struct {
+	// Sent counts the rows this run started or restarted (their requests carry the prices); Priced those of
+	// them that gave an original price.
+	Sent   int `json:"sent"`
+	Priced int `json:"priced"`
+	// OriginalPrices add up those prices per currency and period, never across them.
+	OriginalPrices []importPriceTotal `json:"originalPrices"`
+	Note           string             `json:"note"`
+}
+
+// importPriceTotal is the original prices of one currency and period.
+type importPriceTotal struct {
+	Currency string `json:"currency"`
+	Period   string `json:"period"`
+	// Amount is price × seats per period for the subscriptions the rows listed.
+	Amount        float64 `json:"amount"`
+	Seats         int     `json:"seats"`
+	Subscriptions int     `json:"subscriptions"`
+	// Discovered counts prices for a SKU (originalSku) whose seats are known only once discovery read them.
+	Discovered int `json:"discovered,omitempty"`
+}
+
+const importMoneyNote = "new prices, overlap and refunds are not known yet: Partner Center prices a plan only once its customer accepted; see them with `starter status ID` then"
+
+// importMoneyOf adds up the original prices of the rows this run started or restarted.
+func importMoneyOf(rows []importRow, results []importResult) *importMoney {
+	sent := map[int]bool{}
+	for _, r := range results {
+		if r.Outcome == outcomeStarted || r.Outcome == outcomeRestarted {
+			sent[r.Line] = true
+		}
+	}
+	m := &importMoney{Sent: len(sent), OriginalPrices: []importPriceTotal{}, Note: importMoneyNote}
+	by := map[[2]string]*importPriceTotal{}
+	total := func(p csptransfer.Price) *importPriceTotal {
+		period := p.Period
+		if period == "" {
+			period = csptransfer.PeriodMonth
+		}
+		k := [2]string{p.Currency, period}
+		if by[k] == nil {
+			by[k] = &importPriceTotal{Currency: p.Currency, Period: period}
+		}
+		return by[k]
+	}
+	for _, row := range rows {
+		if !sent[row.line] {
+			continue
+		}
+		priced := false
+		for _, s := range row.req.Subscriptions {
+			if p := s.OriginalPrice; p != nil {
+				t := total(*p)
+				t.Amount += p.Amount * float64(s.Quantity)
+				t.Seats += s.Quantity
+				t.Subscriptions++
+				priced = true
+			}
+		}
+		for _, p := range row.req.OriginalPrices {
+			total(p).Discovered++
+			priced = true
+		}
+		if priced {
+			m.Priced++
+		}
+	}
+	for _, t := range by {
+		t.Amount = csptransfer.RoundAmount(t.Amount, t.Currency)
+		m.OriginalPrices = append(m.OriginalPrices, *t)
+	}
+	sort.Slice(m.OriginalPrices, func(i, j int) bool {
+		a, b := m.OriginalPrices[i], m.OriginalPrices[j]
+		return a.Currency < b.Currency || (a.Currency == b.Currency && a.Period < b.Period)
+	})
+	return m
+}
+
+// perPeriod writes a price period: "per month", "per year".
+func perPeriod(period string) string {
+	switch period {
+	case csptransfer.PeriodMonth, "":
+		return "per month"
+	case csptransfer.PeriodYear:
+		return "per year"
+	}
+	return "per " + period
+}
+
+// importMoneyLine is the summary's last line.
+func importMoneyLine(m *importMoney) string {
+	switch {
+	case m.Sent == 0:
+		return "Money: nothing started in this run, no price sent."
+	case m.Priced == 0:
+		return fmt.Sprintf("Money: none of the %d transfer(s) started gave an original price; %s.", m.Sent, m.Note)
+	}
+	var parts []string
+	for _, t := range m.OriginalPrices {
+		var s []string
+		if t.Subscriptions > 0 {
+			s = append(s, fmt.Sprintf("%s %s for %d seat(s) in %d subscription(s)", money(t.Amount, t.Currency), perPeriod(t.Period), t.Seats, t.Subscriptions))
+		}
+		if t.Discovered > 0 {
+			s = append(s, fmt.Sprintf("%d %s price(s) %s for SKU(s) whose seats are discovered later", t.Discovered, t.Currency, perPeriod(t.Period)))
+		}
+		parts = append(parts, strings.Join(s, " and "))
+	}
+	return fmt.Sprintf("Money: %d of %d transfer(s) started gave an original price: %s (currencies and periods never added); %s.",
+		m.Priced, m.Sent, strings.Join(parts, "; "), m.Note)
 }

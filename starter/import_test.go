@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,7 +65,123 @@ func TestRenderImport(t *testing.T) {
 		{Line: 8, CustomerTenantID: "a1b2c3d4-0007-4000-8000-000000000007", Outcome: outcomeEnded, Earlier: "Completed", WorkflowID: id("a1b2c3d4-0007-4000-8000-000000000007"), Stage: csptransfer.StageAborted},
 		{Line: 9, CustomerTenantID: "a1b2c3d4-0008-4000-8000-000000000008", Outcome: outcomeRejected, Error: "start transfer csp-transfer-a1b2c3d4-0008-4000-8000-000000000008: context deadline\nexceeded"},
 	}}
+	sum.Money = &importMoney{Sent: 2, Priced: 1, Note: importMoneyNote, OriginalPrices: []importPriceTotal{
+		{Currency: "EUR", Period: "P1M", Amount: 900, Seats: 25, Subscriptions: 1}}}
 	var b bytes.Buffer
 	renderImport(&b, sum)
 	golden(t, "import.golden", b.Bytes())
+}
+
+func TestImportOriginalPriceColumns(t *testing.T) {
+	const hdr = "customerTenantId,customerDomain,subscriptions,originalPrice,originalCurrency,originalPeriod,originalSku\n"
+	tenant := func(n int) string { return fmt.Sprintf("a1b2c3d4-%04d-4000-8000-%012d", n, n) }
+	t.Run("valid", func(t *testing.T) {
+		rows, problems, err := parseImport(strings.NewReader(hdr+
+			tenant(1)+",one.onmicrosoft.com,SPE_E3:25:2027-03-01,36.00,eur,,\n"+ // the row's one SKU
+			tenant(2)+",two.onmicrosoft.com,SPE_E3:25:2027-03-01;STANDARDPACK:5:2027-03-01,8,EUR,P1Y,standardpack\n"+ // the SKU named
+			tenant(3)+",three.onmicrosoft.com,,10.5,USD,p1m,STANDARDPACK\n"+ // discovered: keyed by SKU
+			tenant(4)+",four.onmicrosoft.com,SPE_E3:20:2027-03-01;SPE_E3:5:2027-06-01,33.6,EUR,P1M,\n"+ // one SKU, two end dates
+			tenant(5)+",five.onmicrosoft.com,SPE_E3:25:2027-03-01,,,,\n"), goldenNow) // no price
+		require.NoError(t, err)
+		require.Empty(t, problems)
+		require.Len(t, rows, 5)
+		eur := func(a float64, period string) *csptransfer.Price {
+			return &csptransfer.Price{Amount: a, Currency: "EUR", Period: period}
+		}
+		require.Equal(t, eur(36, "P1M"), rows[0].req.Subscriptions[0].OriginalPrice, "currency upper case, period P1M by default")
+		require.Nil(t, rows[1].req.Subscriptions[0].OriginalPrice)
+		require.Equal(t, eur(8, "P1Y"), rows[1].req.Subscriptions[1].OriginalPrice)
+		require.Nil(t, rows[1].req.OriginalPrices)
+		require.Equal(t, map[string]csptransfer.Price{"STANDARDPACK": {Amount: 10.5, Currency: "USD", Period: "P1M"}}, rows[2].req.OriginalPrices)
+		require.Equal(t, eur(33.6, "P1M"), rows[3].req.Subscriptions[0].OriginalPrice)
+		require.Equal(t, eur(33.6, "P1M"), rows[3].req.Subscriptions[1].OriginalPrice)
+		require.Nil(t, rows[4].req.Subscriptions[0].OriginalPrice)
+		require.Nil(t, rows[4].req.OriginalPrices)
+	})
+	t.Run("invalid: every problem with its line and column", func(t *testing.T) {
+		_, problems, err := parseImport(strings.NewReader(hdr+
+			tenant(1)+",one.onmicrosoft.com,SPE_E3:25:2027-03-01,\"12,50\",,monthly,\n"+ // 2
+			tenant(2)+",two.onmicrosoft.com,SPE_E3:25:2027-03-01,12.50,€,,\n"+ // 3
+			tenant(3)+",three.onmicrosoft.com,SPE_E3:25:2027-03-01,,EUR,P1Y,\n"+ // 4
+			tenant(4)+",four.onmicrosoft.com,,12.50,EUR,,\n"+ // 5
+			tenant(5)+",five.onmicrosoft.com,SPE_E3:25:2027-03-01;STANDARDPACK:5:2027-03-01,12.50,EUR,,\n"+ // 6
+			tenant(6)+",six.onmicrosoft.com,SPE_E3:25:2027-03-01,12.50,EUR,,VISIOCLIENT\n"+ // 7
+			tenant(7)+",seven.onmicrosoft.com,SPE_E3:25:2027-03-01,2000000,EUR,,\n"+ // 8
+			tenant(8)+",eight.onmicrosoft.com,,12.50,EUR,,bad sku\n"+ // 9
+			tenant(9)+",nine.onmicrosoft.com,,-5,EUR,,SPE_E3\n"+ // 10
+			tenant(10)+",ten.onmicrosoft.com,,1e3,EUR,,SPE_E3\n"), goldenNow) // 11
+		require.NoError(t, err)
+		got := map[int][]string{}
+		msgs := map[int]string{}
+		for _, p := range problems {
+			got[p.Line] = append(got[p.Line], p.Field)
+			msgs[p.Line] += p.Message + "\n"
+		}
+		require.Equal(t, map[int][]string{
+			2:  {"originalPrice", "originalCurrency", "originalPeriod"},
+			3:  {"originalCurrency"},
+			4:  {"originalPrice"},
+			5:  {"originalSku"},
+			6:  {"originalSku"},
+			7:  {"originalSku"},
+			8:  {"originalPrice"},
+			9:  {"originalSku"},
+			10: {"originalPrice"},
+			11: {"originalPrice"},
+		}, got)
+		require.Contains(t, msgs[2], `"12,50" is not an amount: expected digits with an optional decimal point, e.g. 20.60 (no currency sign, no thousands separator, no decimal comma)`)
+		require.Contains(t, msgs[2], "required with originalPrice: the ISO 4217 code, e.g. EUR")
+		require.Contains(t, msgs[2], `"monthly" is not P1M (a month, the default) or P1Y (a year)`)
+		require.Contains(t, msgs[3], `"€" is not an ISO 4217 currency code`)
+		require.Contains(t, msgs[4], "required with originalCurrency, originalPeriod")
+		require.Contains(t, msgs[5], "required with originalPrice when the row lists no subscriptions (they are discovered)")
+		require.Contains(t, msgs[6], "several SKUs (SPE_E3, STANDARDPACK)")
+		require.Contains(t, msgs[7], `"VISIOCLIENT" is none of the row's subscriptions (SPE_E3)`)
+		require.Contains(t, msgs[8], "must be a number from 0 to 1000000", "the request's own bound, named by its column")
+		require.Contains(t, msgs[9], "key must be a Graph skuId (GUID) or a skuPartNumber")
+	})
+	t.Run("the CLI names line and column before connecting", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "prices.csv")
+		require.NoError(t, os.WriteFile(p, []byte(hdr+goldenTenant+",contoso.onmicrosoft.com,,20.60,EUR,,\n"), 0o600))
+		code, _, stderr := offline(t, "", "import", p)
+		require.Equal(t, exitUsage, code, stderr)
+		require.Contains(t, stderr, "line 2: originalSku: required with originalPrice when the row lists no subscriptions")
+		require.NotContains(t, stderr, "cannot reach")
+	})
+}
+
+// The money line adds up the original prices the started rows sent, per currency and period, never across
+// them; rows not started (already running, rejected) sent nothing.
+func TestImportMoney(t *testing.T) {
+	const hdr = "customerTenantId,customerDomain,subscriptions,originalPrice,originalCurrency,originalPeriod,originalSku\n"
+	rows, problems, err := parseImport(strings.NewReader(hdr+
+		"a1b2c3d4-0001-4000-8000-000000000001,one.onmicrosoft.com,SPE_E3:25:2027-03-01,36.00,EUR,,\n"+
+		"a1b2c3d4-0002-4000-8000-000000000002,two.onmicrosoft.com,SPE_E3:20:2027-03-01;SPE_E3:5:2027-06-01,33.60,EUR,,\n"+
+		"a1b2c3d4-0003-4000-8000-000000000003,three.onmicrosoft.com,STANDARDPACK:5:2027-03-01,96,EUR,P1Y,\n"+
+		"a1b2c3d4-0004-4000-8000-000000000004,four.onmicrosoft.com,,10.50,USD,,STANDARDPACK\n"+
+		"a1b2c3d4-0005-4000-8000-000000000005,five.onmicrosoft.com,,,,,\n"+
+		"a1b2c3d4-0006-4000-8000-000000000006,six.onmicrosoft.com,SPE_E3:100:2027-03-01,36.00,EUR,,\n"+ // already running
+		"a1b2c3d4-0007-4000-8000-000000000007,seven.onmicrosoft.com,SPE_E3:100:2027-03-01,36.00,EUR,,\n"), goldenNow) // rejected
+	require.NoError(t, err)
+	require.Empty(t, problems)
+	results := []importResult{{Line: 2, Outcome: outcomeStarted}, {Line: 3, Outcome: outcomeRestarted}, {Line: 4, Outcome: outcomeStarted},
+		{Line: 5, Outcome: outcomeStarted}, {Line: 6, Outcome: outcomeStarted}, {Line: 7, Outcome: outcomeExisting}, {Line: 8, Outcome: outcomeRejected}}
+	m := importMoneyOf(rows, results)
+	require.Equal(t, &importMoney{Sent: 5, Priced: 4, Note: importMoneyNote, OriginalPrices: []importPriceTotal{
+		{Currency: "EUR", Period: "P1M", Amount: 1740, Seats: 50, Subscriptions: 3},
+		{Currency: "EUR", Period: "P1Y", Amount: 480, Seats: 5, Subscriptions: 1},
+		{Currency: "USD", Period: "P1M", Discovered: 1},
+	}}, m)
+	require.Equal(t, "Money: 4 of 5 transfer(s) started gave an original price: 1,740.00 EUR per month for 50 seat(s) in 3 subscription(s); "+
+		"480.00 EUR per year for 5 seat(s) in 1 subscription(s); 1 USD price(s) per month for SKU(s) whose seats are discovered later "+
+		"(currencies and periods never added); "+importMoneyNote+".", importMoneyLine(m))
+
+	require.Equal(t, "Money: none of the 1 transfer(s) started gave an original price; "+importMoneyNote+".",
+		importMoneyLine(importMoneyOf(rows, []importResult{{Line: 6, Outcome: outcomeStarted}})))
+	require.Equal(t, "Money: nothing started in this run, no price sent.", importMoneyLine(importMoneyOf(rows, nil)))
+
+	var b bytes.Buffer
+	require.NoError(t, writeJSON(&b, importSummary{Rows: []importResult{}, Money: m}))
+	require.Contains(t, b.String(), `"money": {`)
+	require.Contains(t, b.String(), `"originalPrices": [`)
 }

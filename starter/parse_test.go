@@ -45,6 +45,8 @@ func TestExitCodesBeforeConnecting(t *testing.T) {
 		{"file and flags", "", []string{"start", "--file", "x.json", "--tenant", goldenTenant}, exitUsage, []string{"--file excludes --tenant"}},
 		{"map-offer bad values", "", []string{"map-offer", goldenTenant, "--source", "a b", "--target", "E3"}, exitUsage, []string{"--source", "--target"}},
 		{"abort without reason", "", []string{"abort", goldenTenant}, exitUsage, []string{"--reason: required"}},
+		{"abort --cancel-refundable --yes reaches for Temporal", "", []string{"abort", goldenTenant, "--reason", "x", "--cancel-refundable", "--yes"}, exitError,
+			[]string{"cannot reach Temporal at 127.0.0.1:1"}},
 		{"skip-wait wrong typed acknowledgement", "I agree\n", []string{"skip-wait", goldenTenant}, exitUsage, []string{"nothing was sent"}},
 		{"skip-wait acknowledgement with extra words", "", []string{"skip-wait", goldenTenant, "--acknowledge", csptransfer.NoRefundAcknowledgement + "!"}, exitUsage, []string{"exactly"}},
 		{"skip-wait typed acknowledgement accepted", csptransfer.NoRefundAcknowledgement + "\n", []string{"skip-wait", goldenTenant}, exitError, []string{"cannot reach Temporal at 127.0.0.1:1"}},

@@ -79,7 +79,7 @@ func oneLine(s string) string {
 }
 
 // renderStatus writes where a transfer stands: the summary, what it waits for, the plan with per-line
-// progress, the last error and the timeline.
+// progress and its money, the last error and the timeline.
 func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink string, now time.Time) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Transfer\t%s\n", id)
@@ -122,6 +122,10 @@ func renderStatus(w io.Writer, id string, st csptransfer.TransferStatus, uiLink 
 	} else {
 		fmt.Fprintf(w, "Plan v%d\n", st.PlanVersion)
 		renderPlan(w, st, now)
+		if hasMoney(st) {
+			fmt.Fprintln(w)
+			renderMoney(w, st, now)
+		}
 	}
 
 	fmt.Fprintln(w)
@@ -477,7 +481,8 @@ func stageBefore(s, other csptransfer.Stage) bool {
 	return false
 }
 
-// renderReport writes a finished transfer's outcome and why, then its final status.
+// renderReport writes a finished transfer's outcome and why, what it spent, the overlap that happened and
+// the refunds expected, then its final status.
 func renderReport(w io.Writer, id string, rep csptransfer.TransferReport, uiLink string, now time.Time) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Outcome\t%s\n", orDash(string(rep.Outcome)))
@@ -485,6 +490,9 @@ func renderReport(w io.Writer, id string, rep csptransfer.TransferReport, uiLink
 		fmt.Fprintf(tw, "Reason\t%s\n", reason)
 	}
 	fmt.Fprintf(tw, "Ended\t%s\n", fmtTime(rep.CompletedAt))
+	for _, row := range reportMoney(rep, now) {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 	renderStatus(w, id, rep.TransferStatus, uiLink, now)

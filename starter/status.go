@@ -18,7 +18,7 @@ import (
 func (a *app) statusCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status ID",
-		Short: "Show where a transfer stands: stage, what it waits for, the plan with progress, last error, timeline",
+		Short: "Show where a transfer stands: stage, what it waits for, the plan with progress and money, last error, timeline",
 		Example: "  starter status 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f\n" +
 			"  starter status csp-transfer-6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --json",
 		Args: exactArgs("ID"),

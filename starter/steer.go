@@ -46,8 +46,9 @@ func (a *app) approveCmd() *cobra.Command {
 	var comment string
 	cmd := &cobra.Command{
 		Use:   "approve ID",
-		Short: "Show the plan and approve exactly that version",
-		Long: `Show the transfer's plan and, after you answer y (or with --yes), approve that plan version. If the
+		Short: "Show the plan and its money and approve exactly that version",
+		Long: `Show the transfer's plan with its money (prices, overlap and its cost, refund deadlines, totals per
+currency, advice) and, after you answer y (or with --yes), approve that plan version. If the
 plan changed after it was shown (e.g. an offer mapping), the workflow rejects the approval (exit code 4):
 review it again.`,
 		Example: "  starter approve 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f\n  starter approve csp-transfer-6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --yes --comment \"checked with the customer\"",
@@ -69,6 +70,10 @@ review it again.`,
 				}
 				fmt.Fprintf(w, "Plan v%d of %s (%s)\n", st.PlanVersion, st.CustomerDomain, id)
 				renderPlan(w, st, a.now())
+				if hasMoney(st) {
+					fmt.Fprintln(w)
+					renderMoney(w, st, a.now())
+				}
 			}
 			if !yes {
 				ok, err := a.confirm(cmd, fmt.Sprintf("Approve plan v%d? [y/N] ", st.PlanVersion))
@@ -187,15 +192,20 @@ or pass it exactly with --acknowledge.`,
 
 func (a *app) abortCmd() *cobra.Command {
 	var reason string
-	var cancelRefundable bool
+	var cancelRefundable, yes bool
 	cmd := &cobra.Command{
-		Use:   "abort ID --reason TEXT [--cancel-refundable]",
+		Use:   "abort ID --reason TEXT [--cancel-refundable [--yes]]",
 		Short: "Stop a transfer (after purchase new subscriptions are kept unless --cancel-refundable)",
 		Long: `Stop a transfer. Before anything was bought it simply ends. After purchase the new subscriptions are
 kept, unless --cancel-refundable asks to cancel those still inside their refund window. Originals are
-never cancelled.`,
-		Example: `  starter abort 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --reason "customer stays with its reseller"`,
-		Args:    exactArgs("ID"),
+never cancelled.
+
+With --cancel-refundable the transfer's status is read first: the command says what it expects back per
+currency (the first billing period's charge, prorated by day) and which subscriptions are past their
+refund window and stay paid for, then asks before it sends anything; --yes skips the question.`,
+		Example: `  starter abort 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --reason "customer stays with its reseller"
+  starter abort 6b1f0a52-3f5e-4a0e-9a9e-0a4f4c1d2e3f --reason "wrong tenant" --cancel-refundable`,
+		Args: exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := resolveID(args[0])
 			if err != nil {
@@ -204,21 +214,60 @@ never cancelled.`,
 			if strings.TrimSpace(reason) == "" {
 				return usagef("--reason: required: say why the transfer stops (it is recorded in the timeline)")
 			}
-			return a.withSession(cmd, true, func(ctx context.Context, s *session) error {
-				if err := s.requireOpen(ctx, id, csptransfer.SignalAbort); err != nil {
+			// Unbounded: the question waits for a person; each call has its own --timeout.
+			return a.withSession(cmd, false, func(ctx context.Context, s *session) error {
+				cctx, cancel := context.WithTimeout(ctx, a.timeout)
+				err := s.requireOpen(cctx, id, csptransfer.SignalAbort)
+				cancel()
+				if err != nil {
 					return err
 				}
-				err := s.c.SignalWorkflow(ctx, id, "", csptransfer.SignalAbort, csptransfer.Abort{Reason: strings.TrimSpace(reason), CancelRefundable: cancelRefundable})
-				if err != nil {
-					return s.explain(ctx, id, csptransfer.SignalAbort, err)
+				out := map[string]any{"workflowId": id, "signal": csptransfer.SignalAbort}
+				if cancelRefundable {
+					qctx, cancel := context.WithTimeout(ctx, a.timeout)
+					st, err := s.svc.Status(qctx, id)
+					cancel()
+					statement := ""
+					if err != nil {
+						statement = "What cancelling returns is unknown: " + oneLine(s.explain(ctx, id, "status", err).Error()) + ".\n"
+					} else {
+						statement = refundStatement(st, a.now())
+						expected := outlookRefunds(st, a.now()).Expected
+						if expected == nil {
+							expected = []csptransfer.Money{}
+						}
+						out["expectedRefund"] = expected
+					}
+					if !a.jsonOut || !yes {
+						w := cmd.OutOrStdout()
+						if a.jsonOut {
+							w = cmd.ErrOrStderr()
+						}
+						fmt.Fprint(w, statement)
+					}
+					if !yes {
+						ok, err := a.confirm(cmd, "Abort and cancel the new subscriptions still inside their refund window? [y/N] ")
+						if err != nil {
+							return err
+						}
+						if !ok {
+							return fmt.Errorf("abort of %s not sent: nothing was cancelled", id)
+						}
+					}
 				}
-				return a.done(cmd, map[string]any{"workflowId": id, "signal": csptransfer.SignalAbort},
-					"Abort requested for %s; follow it with `starter watch %s`.\n", id, id)
+				sctx, cancel := context.WithTimeout(ctx, a.timeout)
+				defer cancel()
+				err = s.c.SignalWorkflow(sctx, id, "", csptransfer.SignalAbort, csptransfer.Abort{Reason: strings.TrimSpace(reason), CancelRefundable: cancelRefundable})
+				if err != nil {
+					return s.explain(sctx, id, csptransfer.SignalAbort, err)
+				}
+				return a.done(cmd, out, "Abort requested for %s; follow it with `starter watch %s`.\n", id, id)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why the transfer stops (required)")
-	cmd.Flags().BoolVar(&cancelRefundable, "cancel-refundable", false, "cancel new subscriptions still inside their refund window")
+	cmd.Flags().BoolVar(&cancelRefundable, "cancel-refundable", false, "cancel new subscriptions still inside their refund window (says what it expects back, then asks)")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "with --cancel-refundable: cancel without asking (for scripts)")
 	return cmd
 }
 

@@ -33,6 +33,10 @@ const (
 	standInFail     = "stand-in fails"
 	standInComplete = "stand-in completes"
 	standInAbort    = "stand-in aborts"
+	// standInPriced shows bought lines with money (boughtLines as of the workflow's now) and stays open.
+	standInPriced = "stand-in priced"
+	// standInPricedPlan waits for approval of pricedApproval's plan.
+	standInPricedPlan = "stand-in priced plan"
 )
 
 // queryAgreements answers the agreement-accepted signals standIn received.
@@ -64,6 +68,16 @@ func standIn(ctx workflow.Context, req csptransfer.TransferRequest) (csptransfer
 		st.PartnerTransfer = &csptransfer.PartnerTransferStatus{ID: standInTransferID, Status: "InProgress", Outcome: csptransfer.PartnerTransferPending,
 			SourcePartnerTenantID: sp.TenantID, SourcePartnerName: sp.Name, Lines: []int{0, 1}, CreatedAt: workflow.Now(ctx), ExpiresAt: &expires}
 		st.Awaiting = &csptransfer.AwaitedThing{What: "the source partner to accept transfer request " + standInTransferID, Until: &expires}
+	}
+	if req.CustomerName == standInPriced {
+		now := workflow.Now(ctx)
+		st.Stage, st.PlanVersion = csptransfer.StageAwaitingExpiry, 1
+		st.Lines = boughtLines(goldenStatuses()["partner-transfer-complete"].Lines, now)
+		st = withTotals(st, now, csptransfer.MoneyView{Advice: []string{"as planned the overlap is 72 days (≈ 2 months) ≈ 83.12 EUR"}})
+	}
+	if req.CustomerName == standInPricedPlan {
+		plan := pricedApproval()
+		st.Stage, st.PlanVersion, st.Lines, st.Money = plan.Stage, plan.PlanVersion, plan.Lines, plan.Money
 	}
 	st.Timeline = []csptransfer.TimelineEntry{{Stage: st.Stage, At: workflow.Now(ctx)}}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, csptransfer.SearchAttributeStage.ValueSet(string(st.Stage))); err != nil {
@@ -140,8 +154,14 @@ func startStandIn(t *testing.T) standInCLI {
 
 func (c standInCLI) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return c.runIn(t, "", args...)
+}
+
+// runIn runs the CLI with stdin, the operator's answers.
+func (c standInCLI) runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code := execute(context.Background(), newApp(config.Map{"TEMPORAL_ADDRESS": c.address}), args, strings.NewReader(""), &out, &errOut)
+	code := execute(context.Background(), newApp(config.Map{"TEMPORAL_ADDRESS": c.address}), args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -286,6 +306,7 @@ func TestImportRestartsFailedOnlyWhenAsked(t *testing.T) {
 	var first importSummary
 	require.NoError(t, json.Unmarshal([]byte(cli.ok(t, "import", file, "--json", "--rate", "50")), &first))
 	require.Equal(t, 4, first.Started)
+	require.Equal(t, &importMoney{Sent: 4, OriginalPrices: []importPriceTotal{}, Note: importMoneyNote}, first.Money)
 	for _, tenant := range []string{failing, done, aborted} {
 		require.Eventually(t, func() bool {
 			desc, err := cli.client.DescribeWorkflow(context.Background(), csptransfer.WorkflowID(tenant), "")
@@ -300,6 +321,7 @@ func TestImportRestartsFailedOnlyWhenAsked(t *testing.T) {
 	require.Regexp(t, `5 +`+running+` +already running +AwaitingAcceptance`, again)
 	require.Contains(t, again, "0 started, 0 restarted, 1 already running, 1 skipped, 2 ended earlier, 0 rejected\n")
 	require.Contains(t, again, "run the same file with --restart-failed")
+	require.True(t, strings.HasSuffix(again, "Money: nothing started in this run, no price sent.\n"), again)
 
 	var restarted importSummary
 	require.NoError(t, json.Unmarshal([]byte(cli.ok(t, "import", file, "--json", "--rate", "50", "--restart-failed")), &restarted))
@@ -307,4 +329,83 @@ func TestImportRestartsFailedOnlyWhenAsked(t *testing.T) {
 	require.Equal(t, outcomeRestarted, restarted.Rows[0].Outcome)
 	require.Equal(t, "Failed", restarted.Rows[0].Earlier)
 	require.Equal(t, "restarted (the earlier transfer failed)", importOutcome(restarted.Rows[0]))
+}
+
+// The money the workflow puts in its status comes through Temporal to status --json unchanged and to the
+// human status; abort --cancel-refundable says what it expects back and what is past its window before it
+// asks, and sends nothing unless the answer is yes.
+func TestMoneyThroughTemporal(t *testing.T) {
+	cli := startStandIn(t)
+	tenant := uuid.NewString()
+	cli.ok(t, "start", "--tenant", tenant, "--domain", "money-"+tenant[:8]+".onmicrosoft.com", "--name", standInPriced)
+
+	var st csptransfer.TransferStatus
+	require.Eventually(t, func() bool {
+		code, out, _ := cli.run(t, "status", tenant, "--json")
+		return code == exitOK && json.Unmarshal([]byte(out), &st) == nil && st.Money != nil
+	}, 30*time.Second, 100*time.Millisecond)
+	require.Len(t, st.Money.Totals, 1)
+	eur := st.Money.Totals[0]
+	require.Equal(t, "EUR", eur.Currency)
+	require.InDelta(t, 370.0, eur.Spent, 0.001)
+	require.Equal(t, []string{"as planned the overlap is 72 days (≈ 2 months) ≈ 83.12 EUR"}, st.Money.Advice)
+	e1 := st.Lines[1]
+	require.Equal(t, "P1M", e1.Progress.Price.TermDuration)
+	require.Equal(t, &csptransfer.Price{Amount: 7.5, Currency: "EUR", Period: "P1M"}, e1.OriginalPrice)
+	require.NotNil(t, e1.Progress.OrderedAt)
+	require.NotNil(t, e1.Progress.RefundableUntil)
+	require.NotNil(t, e1.Progress.Overlap.OriginalCost)
+	require.Equal(t, &csptransfer.Overlap{}, st.Lines[0].Overlap, "the transfer line's overlap: 0 days")
+
+	// watch redraws the same status, money included (piped: each change after a "---" line).
+	wctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var watched, watchErr bytes.Buffer
+	require.Equal(t, exitOK, execute(wctx, newApp(config.Map{"TEMPORAL_ADDRESS": cli.address}), []string{"watch", tenant, "--interval", "200ms"},
+		strings.NewReader(""), &watched, &watchErr), watchErr.String())
+	require.Contains(t, watched.String(), "--- ")
+	require.Regexp(t, `\nMoney\n(.*\n)+ +EUR +370\.00 EUR +370\.00 EUR`, watched.String())
+
+	human := cli.ok(t, "status", tenant)
+	require.Contains(t, human, "\nMoney\n")
+	require.Regexp(t, `1 +SPE_E3 +transfer +nothing bought +— +0 days \(transfer\)`, human)
+	require.Regexp(t, `2 +STANDARDPACK +bought +8\.00 EUR/seat monthly +40\.00 EUR for 1 month .* open until `, human)
+	require.Regexp(t, `3 +VISIOCLIENT +bought .* closed\n`, human)
+
+	code, out, stderr := cli.runIn(t, "n\n", "abort", tenant, "--reason", "customer withdrew", "--cancel-refundable")
+	require.Equal(t, exitError, code, stderr)
+	require.Regexp(t, `^Cancelling the new subscriptions still inside their refund window is expected to return ≈ \d+\.\d\d EUR: `, out)
+	require.Contains(t, out, "Inside the refund window, cancelled: 2 STANDARDPACK (until ")
+	require.Contains(t, out, "Past the refund window, kept and paid for: 3 VISIOCLIENT (closed ")
+	require.Contains(t, stderr, "Abort and cancel the new subscriptions still inside their refund window? [y/N]")
+	require.Contains(t, stderr, "not sent: nothing was cancelled")
+
+	code, out, stderr = cli.runIn(t, "", "abort", tenant, "--reason", "customer withdrew", "--cancel-refundable", "--yes", "--json")
+	require.Equal(t, exitOK, code, stderr)
+	require.Empty(t, stderr, "--json --yes: nothing but the JSON")
+	var res struct {
+		WorkflowID     string              `json:"workflowId"`
+		ExpectedRefund []csptransfer.Money `json:"expectedRefund"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.Equal(t, csptransfer.WorkflowID(tenant), res.WorkflowID)
+	require.Len(t, res.ExpectedRefund, 1)
+	require.Equal(t, "EUR", res.ExpectedRefund[0].Currency)
+	require.Greater(t, res.ExpectedRefund[0].Amount, 30.0)
+
+	// approve shows the money under the plan before it asks.
+	plan := uuid.NewString()
+	cli.ok(t, "start", "--tenant", plan, "--domain", "plan-"+plan[:8]+".onmicrosoft.com", "--name", standInPricedPlan)
+	require.Eventually(t, func() bool {
+		code, out, stderr = cli.runIn(t, "n\n", "approve", plan)
+		return code == exitError
+	}, 30*time.Second, 100*time.Millisecond, stderr)
+	require.Contains(t, out, "Plan v2 of plan-"+plan[:8])
+	require.Contains(t, out, "\nMoney\n")
+	require.Regexp(t, `1 +ENTERPRISEWITHSCAL +quote +20\.60 EUR/seat monthly +2,966\.40 EUR for 1 year +30 days +243\.81 EUR +unknown +until \S+ \S+ if bought as planned`, out)
+	require.Regexp(t, `EUR +3,030\.40 EUR`, out)
+	require.Regexp(t, `USD +— +— +— +— +80\.00 USD`, out)
+	require.Contains(t, out, "    - buying now costs 60 days")
+	require.Contains(t, stderr, "Approve plan v2? [y/N]")
+	require.Contains(t, stderr, "plan v2 not approved: nothing was sent")
 }
