@@ -131,14 +131,20 @@ func (v *MoneyView) Total(currency string) (MoneyTotal, bool) {
 // AddTotals adds totals currency by currency (never across currencies), rounding each to its minor unit,
 // sorted by currency.
 func AddTotals(sets ...[]MoneyTotal) []MoneyTotal {
-	by := map[string]*MoneyTotal{}
+	// A slice in order of appearance, not a map: workflow code sums with this, and must not range over a map.
+	var out []MoneyTotal
+	find := func(currency string) *MoneyTotal {
+		for i := range out {
+			if out[i].Currency == currency {
+				return &out[i]
+			}
+		}
+		out = append(out, MoneyTotal{Currency: currency})
+		return &out[len(out)-1]
+	}
 	for _, set := range sets {
 		for _, t := range set {
-			s := by[t.Currency]
-			if s == nil {
-				s = &MoneyTotal{Currency: t.Currency}
-				by[t.Currency] = s
-			}
+			s := find(t.Currency)
 			s.Term += t.Term
 			s.Spent += t.Spent
 			s.OverlapDays += t.OverlapDays
@@ -149,13 +155,15 @@ func AddTotals(sets ...[]MoneyTotal) []MoneyTotal {
 			s.Refunded += t.Refunded
 		}
 	}
-	out := make([]MoneyTotal, 0, len(by))
-	for _, s := range by {
+	if out == nil {
+		out = []MoneyTotal{}
+	}
+	for i := range out {
+		s := &out[i]
 		c := s.Currency
 		s.Term, s.Spent = RoundAmount(s.Term, c), RoundAmount(s.Spent, c)
 		s.OverlapNew, s.OverlapOriginal = RoundAmount(s.OverlapNew, c), RoundAmount(s.OverlapOriginal, c)
 		s.Refundable, s.Refunded = RoundAmount(s.Refundable, c), RoundAmount(s.Refunded, c)
-		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
 	return out

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -341,11 +340,7 @@ func timingAdvice(lines []csptransfer.Line, prov csptransfer.Provisioning, now t
 	}
 	safeText := csptransfer.Duration(safe).String()
 	var advice []string
-	currencies := make([]string, 0, len(chosen))
-	for c := range chosen {
-		currencies = append(currencies, c)
-	}
-	sort.Strings(currencies)
+	currencies := workflow.DeterministicKeys(chosen)
 	lead := prov.LeadTime
 	if lead <= 0 {
 		lead = csptransfer.DefaultLeadTime
