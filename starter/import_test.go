@@ -3,15 +3,27 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/csptransfer/csptransfer"
+	"github.com/csptransfer/csptransfer/internal/config"
+	"github.com/csptransfer/csptransfer/internal/devserver"
 )
 
 // The progress bar counts every row answered, rejected ones too, ends at 100 % on a line of its own, and
@@ -184,4 +196,117 @@ func TestImportMoney(t *testing.T) {
 	require.NoError(t, writeJSON(&b, importSummary{Rows: []importResult{}, Money: m}))
 	require.Contains(t, b.String(), `"money": {`)
 	require.Contains(t, b.String(), `"originalPrices": [`)
+}
+
+// The import's pacing defaults are the documented ones: 16 starts in flight, no rate limit beyond that
+// (starts reach only Temporal); --rate 0 means no limit and out-of-range values are refused before
+// anything connects.
+func TestImportDefaults(t *testing.T) {
+	cmd := newApp(nil).importCmd()
+	for _, tt := range []struct{ flag, want string }{{"concurrency", "16"}, {"rate", "0"}} {
+		f := cmd.Flags().Lookup(tt.flag)
+		require.NotNil(t, f, tt.flag)
+		require.Equal(t, tt.want, f.DefValue, "--%s default", tt.flag)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "cli.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(doc), "at most `--concurrency` (default 16,")
+	require.Contains(t, string(doc), "by default (`--rate 0`)\n   there is no rate limit beyond the concurrency")
+
+	p := filepath.Join(t.TempDir(), "customers.csv")
+	require.NoError(t, os.WriteFile(p, []byte("customerTenantId,customerDomain\n"+goldenTenant+",contoso.onmicrosoft.com\n"), 0o600))
+	for _, tt := range []struct {
+		give []string
+		want string
+	}{
+		{[]string{"--rate", "-1"}, "--rate: -1 is not between 0 (no limit) and 10000 starts per second"},
+		{[]string{"--rate", "20000"}, "--rate: 20000 is not between 0 (no limit) and 10000"},
+		{[]string{"--concurrency", "0"}, "--concurrency: 0 is not between 1 and 64"},
+		{[]string{"--concurrency", "65"}, "--concurrency: 65 is not between 1 and 64"},
+	} {
+		code, _, stderr := offline(t, "", append([]string{"import", p}, tt.give...)...)
+		require.Equal(t, exitUsage, code, stderr)
+		require.Contains(t, stderr, tt.want)
+	}
+}
+
+// With no rate limit the starts are bounded by the concurrency alone: never more in flight than asked,
+// and as many as asked when the rows allow.
+func TestImportRowsUnlimitedRate(t *testing.T) {
+	rows := make([]importRow, 64)
+	for i := range rows {
+		rows[i] = importRow{line: i + 2}
+	}
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	safety := time.AfterFunc(10*time.Second, open) // a limit holding the starts back fails below instead of hanging
+	defer safety.Stop()
+	sum := newApp(nil).importRows(context.Background(), io.Discard, rows, 8, 0, func(_ context.Context, r importRow) importResult {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == 8 {
+			open() // all eight slots taken at once: no rate limit held them back
+		}
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return importResult{Line: r.line, Outcome: outcomeStarted}
+	})
+	require.Equal(t, len(rows), sum.Started)
+	require.Equal(t, 8, most)
+}
+
+// A server that throttles (the namespace's request budget exhausted) slows the import down but fails no
+// row: ResourceExhausted is retried with backoff within --timeout, at the default pacing.
+func TestImportRetriesResourceExhausted(t *testing.T) {
+	sas := map[string]string{}
+	for _, sa := range csptransfer.SearchAttributes() {
+		sas[sa.Name] = sa.Type
+	}
+	srv := devserver.Start(t, devserver.Options{SearchAttributes: sas,
+		DynamicConfig: map[string]string{"frontend.namespaceRPS": "20", "frontend.namespaceBurstRatio": "1"}})
+
+	// The server does throttle: a burst of calls that are not retried meets ResourceExhausted.
+	var exhausted atomic.Int32
+	var wg sync.WaitGroup
+	for range 60 {
+		wg.Go(func() {
+			_, err := srv.Client().WorkflowService().DescribeWorkflowExecution(context.Background(), &workflowservice.DescribeWorkflowExecutionRequest{
+				Namespace: "default", Execution: &commonpb.WorkflowExecution{WorkflowId: "probe"}})
+			var re *serviceerror.ResourceExhausted
+			if errors.As(err, &re) {
+				exhausted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	require.Positive(t, exhausted.Load(), "the server throttles")
+
+	const n = 60 // two calls each: several seconds of the server's budget, far over it at 16 in flight
+	var csv strings.Builder
+	csv.WriteString("customerTenantId,customerDomain\n")
+	for range n {
+		tenant := uuid.NewString()
+		fmt.Fprintf(&csv, "%s,throttled-%s.onmicrosoft.com\n", tenant, tenant[:8])
+	}
+	p := filepath.Join(t.TempDir(), "customers.csv")
+	require.NoError(t, os.WriteFile(p, []byte(csv.String()), 0o600))
+	var out, errOut bytes.Buffer
+	begin := time.Now()
+	code := execute(context.Background(), newApp(config.Map{"TEMPORAL_ADDRESS": srv.FrontendHostPort()}), []string{"import", p, "--json"},
+		strings.NewReader(""), &out, &errOut)
+	took := time.Since(begin)
+	require.Equal(t, exitOK, code, errOut.String())
+	// 2n calls through a bucket of 20 that refills 20 a second: the server, not the import, set the pace.
+	require.Greater(t, took, time.Duration(2*n-20)*time.Second/20/2, "held back by the server")
+	var sum importSummary
+	require.NoError(t, json.Unmarshal(out.Bytes(), &sum), out.String())
+	require.Equal(t, n, sum.Started, out.String())
+	require.Zero(t, sum.Rejected)
 }
