@@ -41,9 +41,20 @@ type Activities struct {
 	Now func() time.Time
 
 	countries sync.Map // partner tenant id → legal business country
+	profiles  singleflight.Group
 	catalogs  catalogCache
 	links     linkCache
+	// customerCountries remember each customer's country (SelectPartner, Catalog), so CreateCart finds
+	// the catalog read for it.
+	customerCountries customerCache[string]
+	// skus are the SKUs Discover found in a customer's directory, for Catalog.
+	skus customerCache[tenantSkus]
+	// directories are the directory subscriptions CheckOriginal read, for the customer's next original.
+	directories customerCache[[]graph.CompanySubscription]
 }
+
+// customerCountryTTL is how long a customer's country is remembered: it does not change during a transfer.
+const customerCountryTTL = 24 * time.Hour
 
 // GDAP roles requested with admin access: enough to read subscriptions and move licenses, nothing more.
 var gdapRoles = []graph.UnifiedRole{
@@ -147,6 +158,7 @@ func (a *Activities) SelectPartner(ctx context.Context, in SelectPartnerInput) (
 		return SelectPartnerResult{}, err
 	}
 	m, _ := region.Of(country)
+	a.customerCountries.put(chosen.TenantID, in.CustomerTenantID, country, a.now())
 	return SelectPartnerResult{PartnerTenantID: chosen.TenantID, PartnerCountry: chosen.Country, CustomerCountry: country, Market: m.Name}, nil
 }
 
@@ -154,13 +166,23 @@ func (a *Activities) partnerCountry(ctx context.Context, p Partner) (string, err
 	if c, ok := a.countries.Load(p.TenantID); ok {
 		return c.(string), nil
 	}
-	prof, err := p.PartnerCenter.LegalBusinessProfile(ctx)
+	// Transfers started together share one read of the profile.
+	v, err, _ := a.profiles.Do(p.TenantID, func() (any, error) {
+		if c, ok := a.countries.Load(p.TenantID); ok {
+			return c.(string), nil
+		}
+		prof, err := p.PartnerCenter.LegalBusinessProfile(ctx)
+		if err != nil {
+			return "", err
+		}
+		c := strings.ToUpper(prof.Address.Country)
+		a.countries.Store(p.TenantID, c)
+		return c, nil
+	})
 	if err != nil {
 		return "", classify(fmt.Sprintf("legal business profile of partner %s", p.TenantID), err)
 	}
-	c := strings.ToUpper(prof.Address.Country)
-	a.countries.Store(p.TenantID, c)
-	return c, nil
+	return v.(string), nil
 }
 
 func (a *Activities) lookupCountry(ctx context.Context, customerTenantID string) (string, error) {
@@ -327,6 +349,8 @@ func (a *Activities) Discover(ctx context.Context, in DiscoverInput) (DiscoverRe
 	if err != nil {
 		return DiscoverResult{}, classify("directory subscriptions", err)
 	}
+	// The subscriptions name their SKUs' service plans: Catalog, next, need not read subscribedSkus.
+	a.skus.put(p.TenantID, in.CustomerTenantID, tenantSkusFromDirectory(subs), a.now())
 	var res DiscoverResult
 	for _, s := range subs {
 		if s.IsTrial || s.TotalLicenses <= 0 {
@@ -367,7 +391,10 @@ func (a *Activities) Catalog(ctx context.Context, in CatalogInput) (CatalogResul
 		return CatalogResult{}, err
 	}
 	country := strings.ToUpper(in.Country)
-	cat, err := a.catalogs.get(ctx, p, country)
+	if country != "" {
+		a.customerCountries.put(p.TenantID, in.CustomerTenantID, country, a.now())
+	}
+	cat, err := a.catalogs.get(ctx, p, country, a.now)
 	if err != nil {
 		return CatalogResult{}, err
 	}
@@ -422,9 +449,11 @@ type catalog struct {
 	byGraphSku map[string]catalogEntry
 	byItem     map[string]catalogEntry // "productid:skuid" (lower case)
 
-	mu          sync.Mutex
-	purchasable map[string]bool // "productid:skuid" → an availability can be bought
-	readAt      time.Time
+	mu      sync.Mutex
+	avails  map[string]timed[[]partnercenter.Availability] // "productid:skuid" → its availabilities in the country
+	loading singleflight.Group                             // one availability read per item at a time
+	readAt  time.Time
+	clock   func() time.Time
 }
 
 func itemKey(catalogItemID string) string {
@@ -435,9 +464,15 @@ func itemKey(catalogItemID string) string {
 	return strings.ToLower(catalogItemID)
 }
 
-// catalogTTL is how long a country's catalog is reused. Offers change rarely; purchases resolve the
-// availability afresh in CreateCart, so a stale entry can delay noticing a retired offer, never buy one.
+// catalogTTL is how long a country's catalog is reused. Offers change rarely; a stale entry can delay
+// noticing a retired offer, never buy one: CreateCart takes only purchasable availabilities from it, no
+// older than availabilityTTL, and reads the customer's own when the cart is refused.
 const catalogTTL = 15 * time.Minute
+
+// availabilityTTL is how old a country's availabilities of an item may be for CreateCart to put them in a
+// cart instead of reading the customer's. Microsoft warns that the catalog item id may change and asks to
+// resolve it close to checkout: a quarter of an hour is close, next to carts that live for seven days.
+const availabilityTTL = 15 * time.Minute
 
 // catalogCache shares catalog reads between transfers: without it, every transfer of a bulk onboarding
 // walks the whole catalog (a dozen calls) through the partner tenant's rate limit.
@@ -447,16 +482,49 @@ type catalogCache struct {
 	loading singleflight.Group
 }
 
-func (c *catalogCache) get(ctx context.Context, p Partner, country string) (*catalog, error) {
-	key := strings.ToLower(p.TenantID) + "/" + country
+func catalogKey(partner, country string) string {
+	return strings.ToLower(partner) + "/" + strings.ToUpper(country)
+}
+
+// cached returns the partner's catalog for the country when it was read less than catalogTTL ago.
+func (c *catalogCache) cached(partner, country string, now time.Time) (*catalog, bool) {
 	c.mu.Lock()
-	if cat, ok := c.entries[key]; ok && time.Since(cat.readAt) < catalogTTL {
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	cat, ok := c.entries[catalogKey(partner, country)]
+	if !ok || now.Sub(cat.readAt) >= catalogTTL || now.Before(cat.readAt) {
+		return nil, false
+	}
+	return cat, true
+}
+
+// skuOf is the Graph skuId a catalog item provisions, from any catalog of the partner read lately.
+func (c *catalogCache) skuOf(partner, catalogItemID string, now time.Time) (string, bool) {
+	prefix := strings.ToLower(partner) + "/"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, cat := range c.entries {
+		if !strings.HasPrefix(k, prefix) || now.Sub(cat.readAt) >= catalogTTL {
+			continue
+		}
+		if e, ok := cat.byItem[itemKey(catalogItemID)]; ok {
+			if id := strings.ToLower(e.sku.ProvisioningID()); id != "" {
+				return id, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (c *catalogCache) get(ctx context.Context, p Partner, country string, clock func() time.Time) (*catalog, error) {
+	key := catalogKey(p.TenantID, country)
+	if cat, ok := c.cached(p.TenantID, country, clock()); ok {
 		return cat, nil
 	}
-	c.mu.Unlock()
 	v, err, _ := c.loading.Do(key, func() (any, error) {
-		cat, err := readCatalog(ctx, p, country)
+		if cat, ok := c.cached(p.TenantID, country, clock()); ok {
+			return cat, nil // read by the call this one waited for
+		}
+		cat, err := readCatalog(ctx, p, country, clock)
 		if err != nil {
 			return nil, err
 		}
@@ -474,8 +542,9 @@ func (c *catalogCache) get(ctx context.Context, p Partner, country string) (*cat
 	return v.(*catalog), nil
 }
 
-func readCatalog(ctx context.Context, p Partner, country string) (*catalog, error) {
-	cat := &catalog{byGraphSku: map[string]catalogEntry{}, byItem: map[string]catalogEntry{}, purchasable: map[string]bool{}, readAt: time.Now()}
+func readCatalog(ctx context.Context, p Partner, country string, clock func() time.Time) (*catalog, error) {
+	cat := &catalog{byGraphSku: map[string]catalogEntry{}, byItem: map[string]catalogEntry{},
+		avails: map[string]timed[[]partnercenter.Availability]{}, readAt: clock(), clock: clock}
 	products, err := p.PartnerCenter.ProductsInCountry(ctx, country)
 	if err != nil {
 		return nil, classify("catalog products", err)
@@ -505,16 +574,8 @@ func (c *catalog) offer(ctx context.Context, pc *partnercenter.Client, country s
 		MaxQuantity:   e.sku.MaximumQuantity,
 		ServicePlans:  plans[strings.ToLower(e.sku.ProvisioningID())],
 	}
-	key := strings.ToLower(o.CatalogItemID)
-	c.mu.Lock()
-	purchasable, known := c.purchasable[key]
-	c.mu.Unlock()
-	if known {
-		o.Purchasable = purchasable
-		return o, nil
-	}
-	avails, err := pc.AvailabilitiesInCountry(ctx, country, e.product.ID, e.sku.ID)
-	if err != nil && !isNotFound(err) {
+	avails, err := c.availabilities(ctx, pc, country, e)
+	if err != nil {
 		return o, classify("availabilities of "+o.CatalogItemID, err)
 	}
 	for _, av := range avails {
@@ -523,29 +584,56 @@ func (c *catalog) offer(ctx context.Context, pc *partnercenter.Client, country s
 			break
 		}
 	}
-	c.mu.Lock()
-	c.purchasable[key] = o.Purchasable
-	c.mu.Unlock()
 	return o, nil
+}
+
+// availabilities reads an item's availabilities in the country once per catalog: transfers planning at
+// the same time share one read.
+func (c *catalog) availabilities(ctx context.Context, pc *partnercenter.Client, country string, e catalogEntry) ([]partnercenter.Availability, error) {
+	key := itemKey(e.product.ID + ":" + e.sku.ID)
+	if av, ok := c.cachedAvailabilities(key); ok {
+		return av.v, nil
+	}
+	v, err, _ := c.loading.Do(key, func() (any, error) {
+		if av, ok := c.cachedAvailabilities(key); ok {
+			return av.v, nil
+		}
+		avails, err := pc.AvailabilitiesInCountry(ctx, country, e.product.ID, e.sku.ID)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.avails[key] = timed[[]partnercenter.Availability]{v: avails, read: c.clock()}
+		c.mu.Unlock()
+		return avails, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]partnercenter.Availability), nil
+}
+
+func (c *catalog) cachedAvailabilities(key string) (timed[[]partnercenter.Availability], bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	av, ok := c.avails[key]
+	return av, ok
 }
 
 // tenantSkus reads the service plans and part numbers of the SKUs the tenant holds. Without admin access
 // it returns nothing: planning then states that service plans are unknown.
+// When Discover has just read the customer's directory, its subscriptions answer instead.
 func (a *Activities) tenantSkus(ctx context.Context, p Partner, customerID string) (map[string][]string, map[string]string) {
-	plans, parts := map[string][]string{}, map[string]string{}
+	if t, ok := a.skus.get(p.TenantID, customerID, a.now(), tenantSkusTTL); ok {
+		return t.plans, t.parts
+	}
 	skus, err := p.Graph.SubscribedSkus(ctx, customerID)
 	if err != nil {
 		activity.GetLogger(ctx).Warn("Tenant SKUs not readable; service plans unknown", "Error", err)
-		return plans, parts
+		return map[string][]string{}, map[string]string{}
 	}
-	for _, s := range skus {
-		id := strings.ToLower(s.SkuID)
-		parts[strings.ToUpper(s.SkuPartNumber)] = id
-		for _, sp := range s.ServicePlans {
-			plans[id] = append(plans[id], sp.ServicePlanName)
-		}
-	}
-	return plans, parts
+	t := tenantSkusFromSubscribed(skus)
+	return t.plans, t.parts
 }
 
 // CreateCart creates one cart for the lines, each resolved to a purchasable availability close to
@@ -558,19 +646,41 @@ func (a *Activities) CreateCart(ctx context.Context, in CreateCartInput) (Create
 	if len(in.Lines) == 0 || in.RequestID == "" {
 		return CreateCartResult{}, temporal.NewNonRetryableApplicationError("create cart: lines and requestId are required", ErrTypeInvalidInput, nil)
 	}
-	items := make([]partnercenter.CartLineItem, 0, len(in.Lines))
-	windows := make([]string, 0, len(in.Lines))
-	for i, l := range in.Lines {
-		item, window, err := a.resolveLine(ctx, p.PartnerCenter, in.CustomerTenantID, l)
-		if err != nil {
-			return CreateCartResult{}, err
+	country := strings.ToUpper(strings.TrimSpace(in.Country))
+	if country == "" {
+		country, _ = a.customerCountries.get(p.TenantID, in.CustomerTenantID, a.now(), customerCountryTTL)
+	}
+	resolve := func(fresh bool) ([]partnercenter.CartLineItem, []string, bool, error) {
+		items := make([]partnercenter.CartLineItem, 0, len(in.Lines))
+		windows := make([]string, 0, len(in.Lines))
+		cached := false
+		for i, l := range in.Lines {
+			item, window, fromCache, err := a.resolveLine(ctx, p, country, in.CustomerTenantID, l, fresh)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			cached = cached || fromCache
+			item.ID = i
+			item.OrderGroup = fmt.Sprint(i)
+			items = append(items, item)
+			windows = append(windows, window)
 		}
-		item.ID = i
-		item.OrderGroup = fmt.Sprint(i)
-		items = append(items, item)
-		windows = append(windows, window)
+		return items, windows, cached, nil
+	}
+	items, windows, cached, err := resolve(false)
+	if err != nil {
+		return CreateCartResult{}, err
 	}
 	cart, err := p.PartnerCenter.CreateCart(ctx, in.CustomerTenantID, items, in.RequestID)
+	if err != nil && cached && refusedItem(err) {
+		// An availability from the country's catalog was refused (its id changed, or it is not for this
+		// customer): resolve every line from the customer's own availabilities and ask again, under a
+		// request id of its own (derived, so a retry of this activity asks with the same one).
+		if items, windows, _, err = resolve(true); err != nil {
+			return CreateCartResult{}, err
+		}
+		cart, err = p.PartnerCenter.CreateCart(ctx, in.CustomerTenantID, items, requestID(ctx, in.RequestID, "cart-fresh-availabilities"))
+	}
 	if err != nil {
 		return CreateCartResult{}, classify("create cart", err)
 	}
@@ -588,18 +698,76 @@ func (a *Activities) CreateCart(ctx context.Context, in CreateCartInput) (Create
 	return res, nil
 }
 
+// refusedItem says Partner Center refused a cart for what it buys (an offer, an availability, a catalog
+// item id), not for the customer or a passing fault.
+func refusedItem(err error) bool {
+	e, ok := msrest.AsError(err)
+	if !ok || e.Retryable || e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 {
+		return false
+	}
+	switch errorType(e) {
+	case ErrTypeOfferUnavailable, ErrTypeBusiness, ErrTypeNotFound:
+		return true
+	}
+	return false
+}
+
 // resolveLine turns a "productId:skuId[:availabilityId]" into a cart line for a purchasable availability,
-// preferring a one-year term billed monthly: the usual new-commerce choice for seat-based offers.
-func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, customerID string, l CartLine) (partnercenter.CartLineItem, string, error) {
+// preferring a one-year term billed monthly: the usual new-commerce choice for seat-based offers. The
+// availabilities are those of the customer's country's catalog when Catalog read them for it less than
+// availabilityTTL ago and they are unambiguous (purchasable, commercial segment only); otherwise, and
+// always when fresh, the customer's own. fromCache says which.
+func (a *Activities) resolveLine(ctx context.Context, p Partner, country, customerID string, l CartLine, fresh bool) (_ partnercenter.CartLineItem, window string, fromCache bool, _ error) {
 	parts := strings.Split(l.CatalogItemID, ":")
 	if len(parts) < 2 || l.Quantity < 1 {
-		return partnercenter.CartLineItem{}, "", temporal.NewNonRetryableApplicationError(
+		return partnercenter.CartLineItem{}, "", false, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("line %d: catalog item %q with quantity %d cannot be bought", l.Line, l.CatalogItemID, l.Quantity), ErrTypeInvalidInput, nil)
 	}
-	avails, err := pc.Availabilities(ctx, customerID, parts[0], parts[1])
-	if err != nil {
-		return partnercenter.CartLineItem{}, "", classify("availabilities of "+l.CatalogItemID, err)
+	if !fresh && country != "" {
+		if avails, ok := a.catalogs.purchasableAvailabilities(p.TenantID, country, l.CatalogItemID, a.now()); ok {
+			if item, window, ok := pickAvailability(avails, l); ok {
+				return item, window, true, nil
+			}
+		}
 	}
+	avails, err := p.PartnerCenter.Availabilities(ctx, customerID, parts[0], parts[1])
+	if err != nil {
+		return partnercenter.CartLineItem{}, "", false, classify("availabilities of "+l.CatalogItemID, err)
+	}
+	item, window, ok := pickAvailability(avails, l)
+	if !ok {
+		return partnercenter.CartLineItem{}, "", false, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s has no purchasable availability for this customer", l.CatalogItemID), ErrTypeOfferUnavailable, nil)
+	}
+	return item, window, false, nil
+}
+
+// purchasableAvailabilities are the country's availabilities of a catalog item that CreateCart may use
+// without reading the customer's: read less than availabilityTTL ago, at least one purchasable, and all of
+// the commercial segment (a customer-scoped read tells which segment a customer may buy in; the country's
+// cannot).
+func (c *catalogCache) purchasableAvailabilities(partner, country, catalogItemID string, now time.Time) ([]partnercenter.Availability, bool) {
+	cat, ok := c.cached(partner, country, now)
+	if !ok {
+		return nil, false
+	}
+	av, ok := cat.cachedAvailabilities(itemKey(catalogItemID))
+	if !ok || now.Sub(av.read) >= availabilityTTL || now.Before(av.read) {
+		return nil, false
+	}
+	purchasable := false
+	for _, x := range av.v {
+		if seg := strings.TrimSpace(x.Segment); seg != "" && !strings.EqualFold(seg, "commercial") {
+			return nil, false
+		}
+		purchasable = purchasable || x.IsPurchasable
+	}
+	return av.v, purchasable
+}
+
+// pickAvailability chooses the purchasable availability and term for a line; ok is false when none is
+// purchasable.
+func pickAvailability(avails []partnercenter.Availability, l CartLine) (_ partnercenter.CartLineItem, window string, ok bool) {
 	var best *partnercenter.Availability
 	var term partnercenter.Term
 	for i := range avails {
@@ -618,8 +786,7 @@ func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, 
 		}
 	}
 	if best == nil {
-		return partnercenter.CartLineItem{}, "", temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("%s has no purchasable availability for this customer", l.CatalogItemID), ErrTypeOfferUnavailable, nil)
+		return partnercenter.CartLineItem{}, "", false
 	}
 	billing := term.BillingCycle
 	if billing == "" {
@@ -628,7 +795,7 @@ func (a *Activities) resolveLine(ctx context.Context, pc *partnercenter.Client, 
 	return partnercenter.CartLineItem{
 		CatalogItemID: best.CatalogItemID, Quantity: l.Quantity,
 		BillingCycle: billing, TermDuration: term.Duration,
-	}, term.RefundWindow(), nil
+	}, term.RefundWindow(), true
 }
 
 func termScore(t partnercenter.Term, l CartLine) int {
@@ -657,23 +824,57 @@ func (a *Activities) Checkout(ctx context.Context, in CheckoutInput) (CheckoutRe
 		return CheckoutResult{}, err
 	}
 	pc := p.PartnerCenter
-	cart, err := pc.Cart(ctx, in.CustomerTenantID, in.CartID)
-	if err != nil {
-		return CheckoutResult{}, classify("cart", err)
+	var cart *partnercenter.Cart
+	readCart := func() error {
+		c, err := pc.Cart(ctx, in.CustomerTenantID, in.CartID)
+		if err != nil {
+			return classify("cart", err)
+		}
+		cart = &c
+		return nil
+	}
+	// A retry reads the cart first: the attempt whose answer was lost may have ordered it. A first attempt
+	// checks out directly; a cart ordered all the same (by an earlier activity) is refused with 800065.
+	if activity.GetInfo(ctx).Attempt > 1 {
+		if err := readCart(); err != nil {
+			return CheckoutResult{}, err
+		}
 	}
 	var res partnercenter.CheckoutResult
-	if cart.Status == partnercenter.CartOrdered {
-		res, err = a.ordersOfCart(ctx, pc, in.CustomerTenantID, cart)
+	if cart != nil && cart.Status == partnercenter.CartOrdered {
+		res, err = a.ordersOfCart(ctx, pc, in.CustomerTenantID, *cart)
 	} else {
 		res, err = pc.CheckoutCart(ctx, in.CustomerTenantID, in.CartID, in.RequestID)
-		if err != nil && codeOf(err) == "800065" {
-			res, err = a.ordersOfCart(ctx, pc, in.CustomerTenantID, cart)
+		if err != nil && codeOf(err) == partnercenter.CodeCartAlreadySubmitted {
+			if cart == nil {
+				if rerr := readCart(); rerr != nil {
+					return CheckoutResult{}, rerr
+				}
+			}
+			res, err = a.ordersOfCart(ctx, pc, in.CustomerTenantID, *cart)
 		}
 	}
 	if err != nil {
 		return CheckoutResult{}, classify("checkout", err)
 	}
-	return matchCheckout(in.Lines, cart, res), nil
+	if cart == nil {
+		// Only failed order groups need the cart's lines (their orderGroup). CreateCart numbers the groups
+		// by line, so they are known without reading it; a partial failure reads it all the same, to be
+		// sure, and falls back on that numbering when the read fails.
+		if len(res.OrderErrors) == 0 || readCart() != nil {
+			cart = &partnercenter.Cart{LineItems: cartLinesOf(in.Lines)}
+		}
+	}
+	return matchCheckout(in.Lines, *cart, res), nil
+}
+
+// cartLinesOf are the cart lines CreateCart made for lines: one order group per line, numbered by line.
+func cartLinesOf(lines []CartLine) []partnercenter.CartLineItem {
+	out := make([]partnercenter.CartLineItem, len(lines))
+	for i, l := range lines {
+		out[i] = partnercenter.CartLineItem{ID: i, CatalogItemID: l.CatalogItemID, Quantity: l.Quantity, OrderGroup: fmt.Sprint(i)}
+	}
+	return out
 }
 
 // ordersOfCart finds the orders an ordered cart produced: the customer's orders created after the cart
@@ -778,23 +979,32 @@ func (a *Activities) AwaitProvisioning(ctx context.Context, in AwaitProvisioning
 			return AwaitProvisioningResult{}, notYet(fmt.Sprintf("order %s lists no subscriptions yet", orderID))
 		}
 		for _, s := range subs {
-			st, err := p.PartnerCenter.ProvisioningStatus(ctx, in.CustomerTenantID, s.ID)
-			if err != nil {
-				if isNotFound(err) {
-					return AwaitProvisioningResult{}, notYet(fmt.Sprintf("subscription %s has no provisioning status yet", s.ID))
-				}
-				return AwaitProvisioningResult{}, classify("provisioning status", err)
+			// A subscription Partner Center lists as active is provisioned: its provisioning status is read
+			// only for the Graph skuId, when the catalog read lately does not name it.
+			skuID, known := "", false
+			if strings.EqualFold(s.Status, partnercenter.SubscriptionActive) {
+				skuID, known = a.catalogs.skuOf(p.TenantID, s.OfferID, a.now())
 			}
-			switch st.Status {
-			case partnercenter.ProvisioningSuccess:
-			case partnercenter.ProvisioningFailed:
-				return AwaitProvisioningResult{}, temporal.NewNonRetryableApplicationError(
-					fmt.Sprintf("provisioning of subscription %s (order %s) failed", s.ID, orderID), ErrTypeBusiness, nil)
-			default:
-				return AwaitProvisioningResult{}, notYet(fmt.Sprintf("subscription %s is %s", s.ID, st.Status))
+			if !known {
+				st, err := p.PartnerCenter.ProvisioningStatus(ctx, in.CustomerTenantID, s.ID)
+				if err != nil {
+					if isNotFound(err) {
+						return AwaitProvisioningResult{}, notYet(fmt.Sprintf("subscription %s has no provisioning status yet", s.ID))
+					}
+					return AwaitProvisioningResult{}, classify("provisioning status", err)
+				}
+				switch st.Status {
+				case partnercenter.ProvisioningSuccess:
+				case partnercenter.ProvisioningFailed:
+					return AwaitProvisioningResult{}, temporal.NewNonRetryableApplicationError(
+						fmt.Sprintf("provisioning of subscription %s (order %s) failed", s.ID, orderID), ErrTypeBusiness, nil)
+				default:
+					return AwaitProvisioningResult{}, notYet(fmt.Sprintf("subscription %s is %s", s.ID, st.Status))
+				}
+				skuID = st.SkuID
 			}
 			res.Subscriptions = append(res.Subscriptions, ProvisionedSubscription{
-				OrderID: orderID, SubscriptionID: s.ID, OfferID: s.OfferID, SkuID: strings.ToLower(st.SkuID),
+				OrderID: orderID, SubscriptionID: s.ID, OfferID: s.OfferID, SkuID: strings.ToLower(skuID),
 				Quantity: s.Quantity, CancellationAllowedUntilDate: refundableUntil(s),
 			})
 		}
@@ -832,10 +1042,29 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 	if err != nil {
 		return MoveLicensesResult{}, classify("users holding "+in.FromSkuID, err)
 	}
+	// group is the old SKU's disabled plans in a licensing group's assignment. A member's license
+	// assignment state from the group carries them (Graph copies the group's assignment to its members),
+	// so the group is read only when no member's state says, and then once per attempt.
+	groups := map[string][]string{}
+	group := func(gid string) ([]string, error) {
+		if disabled, ok := groups[gid]; ok {
+			return disabled, nil
+		}
+		if disabled, ok := groupDisabledPlans(users, gid, in.FromSkuID); ok {
+			groups[gid] = disabled
+			return disabled, nil
+		}
+		grp, err := g.Group(ctx, in.CustomerTenantID, gid)
+		if err != nil {
+			return nil, classify("licensing group", err)
+		}
+		groups[gid] = disabledOf(grp.AssignedLicenses, in.FromSkuID)
+		return groups[gid], nil
+	}
 	if len(done) == 0 && !in.AcceptDataLoss {
 		// Before anyone moves: a plan a holder uses that the new SKU lacks would be switched off, and its
 		// data lost once the original ends. That is for an operator to accept, with the list.
-		risk, err := a.dataLossRisk(ctx, g, in, plans, users)
+		risk, err := a.dataLossRisk(in, plans, users, group)
 		if err != nil {
 			return MoveLicensesResult{}, err
 		}
@@ -851,11 +1080,11 @@ func (a *Activities) MoveLicenses(ctx context.Context, in MoveLicensesInput) (Mo
 			if done["group:"+gid] {
 				continue
 			}
-			grp, err := g.Group(ctx, in.CustomerTenantID, gid)
+			disabled, err := group(gid)
 			if err != nil {
-				return MoveLicensesResult{}, classify("licensing group", err)
+				return MoveLicensesResult{}, err
 			}
-			change := swap(in, disabledOf(grp.AssignedLicenses, in.FromSkuID), planMap)
+			change := swap(in, disabled, planMap)
 			if _, err := g.AssignGroupLicense(ctx, in.CustomerTenantID, gid, change, attemptRequestID(ctx, in.RequestID, "group/"+gid)); err != nil {
 				return MoveLicensesResult{}, licenseMoveFailed("move group license", err)
 			}
@@ -954,7 +1183,7 @@ func (p skuPlans) lost(disabled []string) []string {
 // dataLossRisk compares, for every holder of the old SKU (direct users and licensing groups), the plans
 // they have enabled with the new SKU's. The new SKU's plans must be known: until Graph lists them the
 // activity waits, since moving blind could switch plans off.
-func (a *Activities) dataLossRisk(ctx context.Context, g *graph.Client, in MoveLicensesInput, plans skuPlans, users []graph.User) (DataLossRisk, error) {
+func (a *Activities) dataLossRisk(in MoveLicensesInput, plans skuPlans, users []graph.User, group func(string) ([]string, error)) (DataLossRisk, error) {
 	var risk DataLossRisk
 	if len(users) == 0 {
 		return risk, nil
@@ -980,11 +1209,11 @@ func (a *Activities) dataLossRisk(ctx context.Context, g *graph.Client, in MoveL
 				continue
 			}
 			seenGroup[gid] = true
-			grp, err := g.Group(ctx, in.CustomerTenantID, gid)
+			disabled, err := group(gid)
 			if err != nil {
-				return risk, classify("licensing group", err)
+				return risk, err
 			}
-			if l := plans.lost(disabledOf(grp.AssignedLicenses, in.FromSkuID)); len(l) > 0 {
+			if l := plans.lost(disabled); len(l) > 0 {
 				risk.Groups++
 				risk.HolderIDs = append(risk.HolderIDs, "group:"+gid)
 				for _, name := range l {
@@ -999,6 +1228,19 @@ func (a *Activities) dataLossRisk(ctx context.Context, g *graph.Client, in MoveL
 	sort.Strings(risk.Plans)
 	sort.Strings(risk.HolderIDs)
 	return risk, nil
+}
+
+// groupDisabledPlans are the plans of skuID disabled in group gid's assignment, as a member's license
+// assignment state from the group states them; ok is false when no member's state lists them.
+func groupDisabledPlans(users []graph.User, gid, skuID string) (_ []string, ok bool) {
+	for _, u := range users {
+		for _, st := range u.LicenseAssignmentStates {
+			if st.AssignedByGroup != nil && strings.EqualFold(*st.AssignedByGroup, gid) && strings.EqualFold(st.SkuID, skuID) && st.DisabledPlans != nil {
+				return st.DisabledPlans, true
+			}
+		}
+	}
+	return nil, false
 }
 
 func disabledOf(licenses []graph.AssignedLicense, skuID string) []string {
@@ -1030,9 +1272,15 @@ func (a *Activities) CheckOriginal(ctx context.Context, in CheckOriginalInput) (
 	if err != nil {
 		return CheckOriginalResult{}, err
 	}
-	subs, err := p.Graph.DirectorySubscriptions(ctx, in.CustomerTenantID)
-	if err != nil {
-		return CheckOriginalResult{}, classify("directory subscriptions", err)
+	// The originals of a transfer that end on the same date are checked one after the other at one
+	// wake-up: one read of the directory answers for all of them.
+	subs, ok := a.directories.get(p.TenantID, in.CustomerTenantID, a.now(), directoryTTL)
+	if !ok {
+		subs, err = p.Graph.DirectorySubscriptions(ctx, in.CustomerTenantID)
+		if err != nil {
+			return CheckOriginalResult{}, classify("directory subscriptions", err)
+		}
+		a.directories.put(p.TenantID, in.CustomerTenantID, subs, a.now())
 	}
 	ids := map[string]bool{}
 	for _, id := range in.SubscriptionIDs {

@@ -262,6 +262,7 @@ func TestPurchaseWithoutAgreementIsNonRetryable(t *testing.T) {
 
 func TestDiscoverMoveAndCheckOriginals(t *testing.T) {
 	f := newFixture(t, sandbox.PartnerEU)
+	clock := f.withClock()
 	customer := sandbox.CustomerDiscontinued
 	f.admin("/sandbox/customers/"+customer+"/accept", map[string]string{"partnerTenantId": sandbox.PartnerEU})
 
@@ -328,6 +329,7 @@ func TestDiscoverMoveAndCheckOriginals(t *testing.T) {
 	require.Equal(t, activities.OriginalActive, orig.State)
 
 	f.admin("/sandbox/clock", map[string]string{"advance": "31d"})
+	clock.advance(31 * 24 * time.Hour) // the worker's clock too: a check 31 days later reads afresh
 	v, err = f.env.ExecuteActivity(f.acts.CheckOriginal, activities.CheckOriginalInput{CustomerTenantID: customer, SubscriptionIDs: []string{e4.SubscriptionID}, SkuID: e4.SkuID, ExpiresAt: e4.ExpiresAt})
 	require.NoError(t, err)
 	require.NoError(t, v.Get(&orig))

@@ -191,6 +191,10 @@ type CreateCartInput struct {
 	CustomerTenantID string     `json:"customerTenantId"`
 	Lines            []CartLine `json:"lines"`
 	RequestID        string     `json:"requestId"`
+	// Optional: Country is the customer's country (ISO 3166-1 alpha-2), whose catalog Catalog read; its
+	// availabilities then spare reading the customer's. default: the country the worker last saw for the
+	// customer (SelectPartner, Catalog), else none: the customer's availabilities are read.
+	Country string `json:"country,omitempty"`
 }
 
 // CreateCartResult is the cart to check out. A cart never checked out is a quote: its lines carry Partner

@@ -220,6 +220,7 @@ func (t *transfer) buy(ctx workflow.Context, due []int) error {
 		err := workflow.ExecuteActivity(withActivity(ctx, time.Minute, "Create the cart"), a.CreateCart, activities.CreateCartInput{
 			PartnerTenantID:  t.state.Status.PartnerTenantID,
 			CustomerTenantID: t.req.CustomerTenantID,
+			Country:          t.state.Country,
 			Lines:            lines,
 			RequestID:        p.RequestID,
 		}).Get(ctx, &cart)

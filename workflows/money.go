@@ -70,6 +70,7 @@ func (t *transfer) quote(ctx workflow.Context) error {
 	err := workflow.ExecuteActivity(actx, a.CreateCart, activities.CreateCartInput{
 		PartnerTenantID:  t.state.Status.PartnerTenantID,
 		CustomerTenantID: t.req.CustomerTenantID,
+		Country:          t.state.Country,
 		Lines:            lines,
 		RequestID:        t.requestID(ctx, fmt.Sprintf("quote/v%d", t.state.Status.PlanVersion)),
 	}).Get(ctx, &res)
