@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -64,9 +65,18 @@ func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
 func newCmd(env envconfig.EnvLookup) *cobra.Command {
-	o := loadtest.Options{SandboxURL: loadtest.DefaultSandboxURL}
+	o := loadtest.Options{SandboxURL: loadtest.DefaultSandboxURL, RatePerTenant: loadtest.DefaultRatePerTenant,
+		GraphRatePerTenant: loadtest.DefaultGraphRatePerTenant}
 	if v, ok := env.LookupEnv("CSP_SANDBOX_URL"); ok && strings.TrimSpace(v) != "" {
 		o.SandboxURL = strings.TrimSpace(v)
+	}
+	// The workers' rate budgets per partner tenant: the same variables the worker reads, when they are set here.
+	for name, to := range map[string]*float64{"CSP_PC_RATE": &o.RatePerTenant, "CSP_GRAPH_RATE": &o.GraphRatePerTenant} {
+		if v, ok := env.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
+			if r, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				*to = r
+			}
+		}
 	}
 	var jsonOut bool
 	var connectTimeout time.Duration
@@ -81,8 +91,11 @@ API and reported to the transfer, and the command waits until every transfer has
 --expires-in + 5m).
 
 It prints wall time and transfers per second; p50/p95/p99 per stage and end to end; history events per
-transfer; Partner Center and Graph calls per transfer and 429s (from the worker's metrics); worker CPU
-seconds and peak/end memory; the sandbox ledger's verdict for these customers (no duplicate purchase, no
+transfer; Partner Center and Graph calls in all and per transfer, per partner tenant, and the busiest
+second of each tenant (from the sandbox's call counters, GET /sandbox/calls, which it resets at the start:
+they count every worker's calls); the ceiling R/C transfers per second that each API's per-tenant rate R (--rate
+= CSP_PC_RATE, --graph-rate = CSP_GRAPH_RATE) allows at the measured C calls of that API per transfer; the 429s the workers saw and their CPU seconds
+and peak/end memory, summed over every --worker-metrics URL; the sandbox ledger's verdict for these customers (no duplicate purchase, no
 original cancelled, no license shortfall, no user without a license, one order per customer); and, with
 --baseline, the same number of minimal workflows running the same number of no-op activities, so the
 ratio between the two means something on any machine.
@@ -97,7 +110,8 @@ Faults (PUT /sandbox/faults, cleared at the end):
 
 Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise, 2 for invalid flags.`,
 		Example: "  loadtest\n  loadtest --transfers 200 --faults light\n" +
-			"  TEMPORAL_ADDRESS=127.0.0.1:17400 loadtest --sandbox http://127.0.0.1:18489 --worker-metrics http://127.0.0.1:18491/metrics --json",
+			"  TEMPORAL_ADDRESS=127.0.0.1:17400 loadtest --sandbox http://127.0.0.1:18489 --worker-metrics http://127.0.0.1:18491/metrics --json\n" +
+			"  loadtest --worker-metrics http://10.0.0.5:9090/metrics,http://10.0.0.6:9090/metrics --rate 10",
 		Args:          noArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -144,7 +158,12 @@ Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise, 
 	f.DurationVar(&o.ExpiresIn, "expires-in", 30*time.Second, "when each customer's originals end, after its start")
 	f.StringVar(&o.Faults, "faults", "none", "sandbox faults during the run: none, light or heavy")
 	f.StringVar(&o.SandboxURL, "sandbox", o.SandboxURL, "the sandbox's base URL (env CSP_SANDBOX_URL)")
-	f.StringVar(&o.MetricsURL, "worker-metrics", loadtest.DefaultWorkerMetricsURL, "the worker's Prometheus metrics URL")
+	f.StringSliceVar(&o.MetricsURLs, "worker-metrics", []string{loadtest.DefaultWorkerMetricsURL},
+		"every worker's Prometheus metrics URL (repeat the flag or separate with commas); CPU and memory are summed")
+	f.Float64Var(&o.RatePerTenant, "rate", o.RatePerTenant,
+		"the workers' configured Partner Center calls per second per partner tenant (CSP_PC_RATE), for the R/C throughput ceiling")
+	f.Float64Var(&o.GraphRatePerTenant, "graph-rate", o.GraphRatePerTenant,
+		"the workers' configured Graph calls per second per partner tenant (CSP_GRAPH_RATE), for the R/C throughput ceiling")
 	f.BoolVar(&o.Baseline, "baseline", true, "also run minimal workflows with as many no-op activities, to compare")
 	f.BoolVar(&jsonOut, "json", false, "print JSON instead of tables")
 	f.DurationVar(&connectTimeout, "connect-timeout", 5*time.Second, "how long to try reaching Temporal before giving up")

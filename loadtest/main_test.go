@@ -33,9 +33,9 @@ func loadtestAt(address string, args ...string) run {
 
 func TestLoadtestFlagsAreValidated(t *testing.T) {
 	r := loadtestAt("127.0.0.1:1", "--transfers", "0", "--concurrency", "0",
-		"--expires-in", "1s", "--faults", "medium", "--sandbox", "nope", "--worker-metrics", "ftp://x")
+		"--expires-in", "1s", "--faults", "medium", "--sandbox", "nope", "--worker-metrics", "http://127.0.0.1:9090/metrics,ftp://x", "--rate", "0", "--graph-rate", "-1")
 	require.Equal(t, exitUsage, r.code, r.stderr)
-	for _, flag := range []string{"--transfers", "--concurrency", "--expires-in", "--faults", "--sandbox", "--worker-metrics"} {
+	for _, flag := range []string{"--transfers", "--concurrency", "--expires-in", "--faults", "--sandbox", "--worker-metrics", "--rate", "--graph-rate"} {
 		require.Contains(t, r.stderr, flag)
 	}
 
@@ -76,6 +76,16 @@ func TestLoadtestAgainstARealServer(t *testing.T) {
 	require.Positive(t, res.History.P50)
 	require.GreaterOrEqual(t, res.History.Max, res.History.P50)
 	require.True(t, res.Worker.Available, res.Worker.MetricsURLProblem)
+	require.Equal(t, 1, res.Worker.Workers)
+	require.True(t, res.API.Available, res.API.Problem)
+	require.Positive(t, res.API.PartnerCenterPerTransfer, "counted by the sandbox")
+	require.Positive(t, res.API.GraphPerTransfer)
+	require.Positive(t, res.API.MaxPerSecond)
+	require.NotEmpty(t, res.API.Tenants)
+	require.Equal(t, 10.0, res.API.RatePerTenant)
+	require.Equal(t, 10.0, res.API.GraphRatePerTenant)
+	require.InDelta(t, min(res.API.RatePerTenant/res.API.PartnerCenterCPerTransfer, res.API.GraphRatePerTenant/res.API.GraphCPerTransfer),
+		res.API.CeilingPerSecond, 1e-9)
 	require.Positive(t, res.Worker.PeakRSSBytes)
 	require.Positive(t, res.Worker.PeakHeapInuse)
 	require.NotNil(t, res.Baseline)
@@ -91,7 +101,7 @@ func TestLoadtestAgainstARealServer(t *testing.T) {
 	human := loadtestAt(s.Address, "--transfers", "1", "--expires-in", "10s", "--baseline=false",
 		"--sandbox", s.SandboxURL, "--worker-metrics", ms.URL+"/metrics")
 	require.Equal(t, exitOK, human.code, "stdout: %s\nstderr: %s", human.stdout, human.stderr)
-	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Worker CPU", "→ PASS", "Verdict        PASS"} {
+	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Worker CPU", "Rate ceiling", "Max calls/s per tenant", "→ PASS", "Verdict        PASS"} {
 		require.Contains(t, human.stdout, want)
 	}
 }

@@ -45,6 +45,9 @@ const (
 const (
 	DefaultSandboxURL       = "http://127.0.0.1:8089"
 	DefaultWorkerMetricsURL = "http://127.0.0.1:9090/metrics"
+	// DefaultRatePerTenant and DefaultGraphRatePerTenant are the workers' default CSP_PC_RATE and CSP_GRAPH_RATE.
+	DefaultRatePerTenant      = 10.0
+	DefaultGraphRatePerTenant = 10.0
 )
 
 const (
@@ -66,8 +69,13 @@ type Options struct {
 	Faults string
 	// SandboxURL is the sandbox's base URL.
 	SandboxURL string
-	// MetricsURL is the worker's Prometheus metrics URL.
-	MetricsURL string
+	// MetricsURLs are the Prometheus metrics URLs of every worker: their CPU and memory are summed.
+	MetricsURLs []string
+	// RatePerTenant and GraphRatePerTenant are the workers' configured rates per partner tenant, all
+	// workers together: Partner Center calls per second (CSP_PC_RATE) and Graph calls per second
+	// (CSP_GRAPH_RATE), each its own budget. They give the R/C throughput ceiling.
+	RatePerTenant      float64
+	GraphRatePerTenant float64
 	// Baseline also runs minimal workflows with as many no-op activities, to compare.
 	Baseline bool
 }
@@ -87,11 +95,24 @@ func (o Options) Validate() error {
 	if _, err := faultPreset(o.Faults); err != nil {
 		problems = append(problems, "--faults: "+err.Error())
 	}
-	for flag, v := range map[string]string{"--sandbox": o.SandboxURL, "--worker-metrics": o.MetricsURL} {
+	if len(o.MetricsURLs) == 0 {
+		problems = append(problems, "--worker-metrics: give at least one worker's metrics URL")
+	}
+	if o.RatePerTenant <= 0 || o.RatePerTenant > 10000 {
+		problems = append(problems, fmt.Sprintf("--rate: %g is not between 0 and 10000 calls per second", o.RatePerTenant))
+	}
+	if o.GraphRatePerTenant <= 0 || o.GraphRatePerTenant > 10000 {
+		problems = append(problems, fmt.Sprintf("--graph-rate: %g is not between 0 and 10000 calls per second", o.GraphRatePerTenant))
+	}
+	checkURL := func(flag, v string) {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			problems = append(problems, fmt.Sprintf("%s: %q is not an absolute http(s) URL", flag, v))
 		}
+	}
+	checkURL("--sandbox", o.SandboxURL)
+	for _, v := range o.MetricsURLs {
+		checkURL("--worker-metrics", v)
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -150,19 +171,63 @@ type HistoryStats struct {
 	Max int `json:"max"`
 }
 
-// APIStats are the worker's Partner Center and Graph calls during the run.
+// APIStats are the Partner Center and Graph calls during the run, as the sandbox counted them (every
+// worker's, per partner tenant), and the 429s the workers saw (their metrics, summed).
 type APIStats struct {
 	Available                bool    `json:"available"`
 	PartnerCenterCalls       float64 `json:"partnerCenterCalls"`
 	GraphCalls               float64 `json:"graphCalls"`
 	PartnerCenterPerTransfer float64 `json:"partnerCenterCallsPerTransfer"`
 	GraphPerTransfer         float64 `json:"graphCallsPerTransfer"`
-	Throttled                float64 `json:"throttled429"`
+	// Throttled is the 429s the workers saw (csp_api_throttled_total over every worker).
+	Throttled float64 `json:"throttled429"`
+	// SandboxThrottled is the requests the sandbox answered 429 (injected faults).
+	SandboxThrottled float64 `json:"sandboxThrottled429"`
+	// Tenants are the calls per partner tenant. Each API has its own budget per partner tenant: C is the
+	// busiest tenant's calls of that API per transfer, R its configured rate, R/C the most transfers per
+	// second that budget allows; CeilingPerSecond is the lower of the two, and CeilingBoundBy names its API.
+	Tenants                   []TenantAPIStats `json:"tenants"`
+	PartnerCenterCPerTransfer float64          `json:"partnerCenterCallsPerTransferBusiestTenant"`
+	GraphCPerTransfer         float64          `json:"graphCallsPerTransferBusiestTenant"`
+	RatePerTenant             float64          `json:"ratePerTenant"`
+	GraphRatePerTenant        float64          `json:"graphRatePerTenant"`
+	PartnerCenterCeiling      float64          `json:"partnerCenterCeilingTransfersPerSecond"`
+	GraphCeiling              float64          `json:"graphCeilingTransfersPerSecond"`
+	CeilingPerSecond          float64          `json:"ceilingTransfersPerSecond"`
+	CeilingBoundBy            string           `json:"ceilingBoundBy,omitempty"`
+	// MaxPerSecond is the most calls one partner tenant made in one second, in all and per API.
+	MaxPerSecond              float64 `json:"maxCallsPerSecond"`
+	MaxPartnerCenterPerSecond float64 `json:"maxPartnerCenterCallsPerSecond"`
+	MaxGraphPerSecond         float64 `json:"maxGraphCallsPerSecond"`
+	Problem                   string  `json:"problem,omitempty"`
 }
 
-// WorkerStats is what the worker process spent.
+// TenantAPIStats are one partner tenant's calls during the run (the sandbox's counters).
+type TenantAPIStats struct {
+	TenantID         string          `json:"tenantId"`
+	Name             string          `json:"name,omitempty"`
+	PartnerCenter    float64         `json:"partnerCenterCalls"`
+	Graph            float64         `json:"graphCalls"`
+	Calls            float64         `json:"calls"`
+	CallsPerTransfer float64         `json:"callsPerTransfer"`
+	MaxPerSecond     float64         `json:"maxCallsPerSecond"`
+	MaxPCPerSecond   float64         `json:"maxPartnerCenterCallsPerSecond"`
+	MaxGraphPerSec   float64         `json:"maxGraphCallsPerSecond"`
+	Throttled        float64         `json:"throttled429"`
+	Endpoints        []EndpointStats `json:"endpoints"`
+}
+
+// EndpointStats are the calls of one endpoint (method and route template).
+type EndpointStats struct {
+	Endpoint         string  `json:"endpoint"`
+	Calls            float64 `json:"calls"`
+	CallsPerTransfer float64 `json:"callsPerTransfer"`
+}
+
+// WorkerStats is what the worker processes spent, summed over every --worker-metrics URL.
 type WorkerStats struct {
 	Available         bool    `json:"available"`
+	Workers           int     `json:"workers"`
 	CPUSeconds        float64 `json:"cpuSeconds"`
 	PeakRSSBytes      float64 `json:"peakResidentBytes"`
 	EndRSSBytes       float64 `json:"endResidentBytes"`
@@ -264,7 +329,9 @@ func Run(ctx context.Context, c client.Client, o Options, errOut io.Writer) (Res
 		}()
 	}
 
-	scraper := metricsScraper{url: o.MetricsURL, hc: &http.Client{Timeout: 5 * time.Second}}
+	scraper := metricsScraper{urls: o.MetricsURLs, hc: &http.Client{Timeout: 5 * time.Second}}
+	// The sandbox counts every worker's calls per partner tenant: start from zero.
+	callsErr := sb.ResetCalls(ctx)
 	before, beforeErr := scraper.scrape(ctx)
 	sampler := startSampler(ctx, scraper)
 
@@ -275,6 +342,10 @@ func Run(ctx context.Context, c client.Client, o Options, errOut io.Writer) (Res
 	wall := time.Since(began)
 	peak := sampler.stop()
 	after, afterErr := scraper.scrape(ctx)
+	var calls sandbox.CallsView
+	if callsErr == nil {
+		calls, callsErr = sb.Calls(ctx, 0)
+	}
 
 	res.WallSeconds = wall.Seconds()
 	var reports []csptransfer.TransferReport
@@ -306,6 +377,10 @@ func Run(ctx context.Context, c client.Client, o Options, errOut io.Writer) (Res
 	res.History = hist
 	res.UnfinishedByStage, res.Aborted = abortUnfinished(ctx, s, transfers, o.Concurrency)
 	res.API, res.Worker = metricDeltas(before, beforeErr, after, afterErr, peak, o.Transfers)
+	if res.Worker.Available {
+		res.Worker.Workers = len(o.MetricsURLs)
+	}
+	res.API = apiFromCalls(res.API, calls, callsErr, o.Transfers, o.RatePerTenant, o.GraphRatePerTenant)
 
 	ledger, err := sb.Ledger(ctx)
 	if err != nil {
@@ -782,14 +857,91 @@ func metricDeltas(before metricSample, beforeErr error, after metricSample, afte
 	return api, w
 }
 
-// metricsScraper reads the worker's /metrics.
-type metricsScraper struct {
-	url string
-	hc  *http.Client
+// apiFromCalls turns the sandbox's counters into the call figures: per tenant, per endpoint, per transfer,
+// the busiest second, and the R/C ceiling of each API. The workers' own 429 count (api.Throttled) is kept.
+func apiFromCalls(api APIStats, v sandbox.CallsView, err error, transfers int, rate, graphRate float64) APIStats {
+	out := APIStats{Throttled: api.Throttled, RatePerTenant: rate, GraphRatePerTenant: graphRate, Tenants: []TenantAPIStats{}}
+	if err != nil {
+		out.Problem = "sandbox call counters: " + err.Error()
+		return out
+	}
+	out.Available = true
+	per := func(x float64) float64 {
+		if transfers <= 0 {
+			return 0
+		}
+		return x / float64(transfers)
+	}
+	for _, t := range v.Tenants {
+		ts := TenantAPIStats{TenantID: t.TenantID, Name: t.Name, PartnerCenter: float64(t.PartnerCenter), Graph: float64(t.Graph),
+			Calls: float64(t.Calls), MaxPerSecond: float64(t.MaxPerSecond), MaxPCPerSecond: float64(t.MaxPartnerCenterPerSecond),
+			MaxGraphPerSec: float64(t.MaxGraphPerSecond), Throttled: float64(t.Throttled), Endpoints: []EndpointStats{}}
+		if ts.TenantID == "" {
+			ts.Name = "(unattributed)"
+		}
+		ts.CallsPerTransfer = per(ts.Calls)
+		for _, e := range t.Endpoints {
+			if e.API == sandbox.APIIdentity {
+				continue
+			}
+			ts.Endpoints = append(ts.Endpoints, EndpointStats{Endpoint: e.Endpoint, Calls: float64(e.Calls), CallsPerTransfer: per(float64(e.Calls))})
+		}
+		out.PartnerCenterCalls += ts.PartnerCenter
+		out.GraphCalls += ts.Graph
+		out.SandboxThrottled += ts.Throttled
+		out.MaxPerSecond = max(out.MaxPerSecond, ts.MaxPerSecond)
+		out.MaxPartnerCenterPerSecond = max(out.MaxPartnerCenterPerSecond, ts.MaxPCPerSecond)
+		out.MaxGraphPerSecond = max(out.MaxGraphPerSecond, ts.MaxGraphPerSec)
+		if ts.TenantID != "" {
+			out.PartnerCenterCPerTransfer = max(out.PartnerCenterCPerTransfer, per(ts.PartnerCenter))
+			out.GraphCPerTransfer = max(out.GraphCPerTransfer, per(ts.Graph))
+		}
+		if ts.Calls > 0 {
+			out.Tenants = append(out.Tenants, ts)
+		}
+	}
+	out.PartnerCenterPerTransfer = per(out.PartnerCenterCalls)
+	out.GraphPerTransfer = per(out.GraphCalls)
+	if out.PartnerCenterCPerTransfer > 0 {
+		out.PartnerCenterCeiling = rate / out.PartnerCenterCPerTransfer
+		out.CeilingPerSecond, out.CeilingBoundBy = out.PartnerCenterCeiling, sandbox.APIPartnerCenter
+	}
+	if out.GraphCPerTransfer > 0 {
+		out.GraphCeiling = graphRate / out.GraphCPerTransfer
+		if out.CeilingPerSecond == 0 || out.GraphCeiling < out.CeilingPerSecond {
+			out.CeilingPerSecond, out.CeilingBoundBy = out.GraphCeiling, sandbox.APIGraph
+		}
+	}
+	return out
 }
 
+// metricsScraper reads every worker's /metrics and sums them.
+type metricsScraper struct {
+	urls []string
+	hc   *http.Client
+}
+
+// scrape reads every URL and sums the samples; one that cannot be read fails the scrape.
 func (m metricsScraper) scrape(ctx context.Context) (metricSample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
+	total := metricSample{calls: map[string]float64{}}
+	for _, u := range m.urls {
+		v, err := m.scrapeOne(ctx, u)
+		if err != nil {
+			return metricSample{}, err
+		}
+		for k, n := range v.calls {
+			total.calls[k] += n
+		}
+		total.throttled += v.throttled
+		total.cpuSeconds += v.cpuSeconds
+		total.rss += v.rss
+		total.heapInuse += v.heapInuse
+	}
+	return total, nil
+}
+
+func (m metricsScraper) scrapeOne(ctx context.Context, u string) (metricSample, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return metricSample{}, err
 	}
@@ -801,12 +953,12 @@ func (m metricsScraper) scrape(ctx context.Context) (metricSample, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return metricSample{}, fmt.Errorf("worker metrics %s: %s", m.url, resp.Status)
+		return metricSample{}, fmt.Errorf("worker metrics %s: %s", u, resp.Status)
 	}
 	return parseMetrics(io.LimitReader(resp.Body, 32<<20))
 }
 
-// sampler scrapes the worker every second and keeps the peak memory figures.
+// sampler scrapes the workers every second and keeps the peak of their summed memory figures.
 type sampler struct {
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -999,15 +1151,29 @@ func Render(w io.Writer, r Result) {
 	p("%-22s %6d %8.2fs %8.2fs %8.2fs", "end to end", r.EndToEnd.Count, r.EndToEnd.P50, r.EndToEnd.P95, r.EndToEnd.P99)
 	p("")
 	p("History events per transfer   p50 %d, max %d", r.History.P50, r.History.Max)
-	if r.API.Available {
-		p("Partner Center calls          %.0f (%.1f per transfer)", r.API.PartnerCenterCalls, r.API.PartnerCenterPerTransfer)
-		p("Graph calls                   %.0f (%.1f per transfer)", r.API.GraphCalls, r.API.GraphPerTransfer)
+	if a := r.API; a.Available {
+		p("Partner Center calls          %.0f (%.1f per transfer)", a.PartnerCenterCalls, a.PartnerCenterPerTransfer)
+		p("Graph calls                   %.0f (%.1f per transfer)", a.GraphCalls, a.GraphPerTransfer)
+		for _, t := range a.Tenants {
+			p("  tenant %-36s %s: Partner Center %.0f + Graph %.0f = %.0f calls (%.1f per transfer), max %.0f/s (Partner Center %.0f/s, Graph %.0f/s), 429s %.0f",
+				t.TenantID, t.Name, t.PartnerCenter, t.Graph, t.Calls, t.CallsPerTransfer, t.MaxPerSecond, t.MaxPCPerSecond, t.MaxGraphPerSec, t.Throttled)
+		}
+		p("Max calls/s per tenant        %.0f (Partner Center %.0f, Graph %.0f; sandbox, busiest second)", a.MaxPerSecond, a.MaxPartnerCenterPerSecond, a.MaxGraphPerSecond)
+	} else {
+		p("Sandbox call counters         unavailable: %s", a.Problem)
+	}
+	if r.Worker.Available {
 		p("429s seen by the worker       %.0f", r.API.Throttled)
-		p("Worker CPU                    %.1fs", r.Worker.CPUSeconds)
+		p("Worker CPU                    %.1fs (%d worker(s))", r.Worker.CPUSeconds, r.Worker.Workers)
 		p("Worker resident memory        peak %s, end %s", mib(r.Worker.PeakRSSBytes), mib(r.Worker.EndRSSBytes))
 		p("Worker heap in use            peak %s, end %s", mib(r.Worker.PeakHeapInuse), mib(r.Worker.EndHeapInuse))
 	} else {
 		p("Worker metrics                unavailable: %s", r.Worker.MetricsURLProblem)
+	}
+	if a := r.API; a.Available && a.CeilingPerSecond > 0 {
+		p("Rate ceiling                  R/C: Partner Center %g/%.1f = %.2f, Graph %g/%.1f = %.2f → %.2f transfers/s (%s bound); measured %.2f transfers/s",
+			a.RatePerTenant, a.PartnerCenterCPerTransfer, a.PartnerCenterCeiling, a.GraphRatePerTenant, a.GraphCPerTransfer, a.GraphCeiling,
+			a.CeilingPerSecond, a.CeilingBoundBy, r.TransfersPerSecond)
 	}
 	if b := r.Baseline; b != nil {
 		p("Baseline                      %d workflow(s) × %d no-op activities in %.1fs = %.2f/s; transfers take %.1f× as long",

@@ -1,6 +1,8 @@
 package loadtest
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +238,70 @@ func TestRenderShowsWhereUnfinishedTransfersStood(t *testing.T) {
 	require.Equal(t, 10, strings.Count(got, "  unfinished: "))
 	require.Contains(t, got, "Worker metrics                unavailable: connection refused")
 	require.Contains(t, got, "Verdict        FAIL")
+}
+
+func TestCallsFromTheSandboxCounters(t *testing.T) {
+	v := sandbox.CallsView{Tenants: []sandbox.TenantCalls{
+		{TenantID: sandbox.PartnerEU, Name: "Contoso EU", PartnerCenter: 28, Graph: 22, Calls: 50, MaxPerSecond: 11,
+			MaxPartnerCenterPerSecond: 7, MaxGraphPerSecond: 5, Throttled: 3,
+			Endpoints: []sandbox.EndpointCalls{{API: sandbox.APIPartnerCenter, Endpoint: "GET /v1/customers/{customerId}", Calls: 20},
+				{API: sandbox.APIIdentity, Endpoint: "POST /login/{tenant}/oauth2/v2.0/token", Calls: 4}}},
+		{TenantID: sandbox.PartnerUS, PartnerCenter: 2, Calls: 2, MaxPerSecond: 2},
+		{TenantID: "", Kind: sandbox.CallerUnattributed, PartnerCenter: 1, Calls: 1, MaxPerSecond: 1},
+	}}
+	api := apiFromCalls(APIStats{Throttled: 5}, v, nil, 2, 10, 20)
+	require.True(t, api.Available)
+	require.Equal(t, 31.0, api.PartnerCenterCalls)
+	require.Equal(t, 22.0, api.GraphCalls)
+	require.Equal(t, 15.5, api.PartnerCenterPerTransfer)
+	require.Equal(t, 5.0, api.Throttled, "the workers' own count is kept")
+	require.Equal(t, 3.0, api.SandboxThrottled)
+	require.Equal(t, 14.0, api.PartnerCenterCPerTransfer, "C is the busiest tenant's calls per transfer")
+	require.Equal(t, 11.0, api.GraphCPerTransfer)
+	require.InDelta(t, 10.0/14, api.PartnerCenterCeiling, 1e-9, "R/C")
+	require.InDelta(t, 20.0/11, api.GraphCeiling, 1e-9)
+	require.InDelta(t, 10.0/14, api.CeilingPerSecond, 1e-9, "the lower of the two")
+	require.Equal(t, sandbox.APIPartnerCenter, api.CeilingBoundBy)
+	require.Equal(t, 11.0, api.MaxPerSecond)
+	require.Equal(t, 7.0, api.MaxPartnerCenterPerSecond)
+	require.Len(t, api.Tenants, 3)
+	require.Equal(t, []EndpointStats{{Endpoint: "GET /v1/customers/{customerId}", Calls: 20, CallsPerTransfer: 10}}, api.Tenants[0].Endpoints,
+		"token requests are not Partner Center or Graph calls")
+	require.Equal(t, "(unattributed)", api.Tenants[2].Name)
+
+	failed := apiFromCalls(APIStats{}, sandbox.CallsView{}, errTest("404"), 2, 10, 10)
+	require.False(t, failed.Available)
+	require.Contains(t, failed.Problem, "404")
+
+	var out strings.Builder
+	Render(&out, Result{Transfers: 2, Completed: 2, TransfersPerSecond: 0.38, API: api,
+		Worker: WorkerStats{Available: true, Workers: 2, CPUSeconds: 3}, Ledger: LedgerVerdict{Verdict: VerdictPass}, Verdict: VerdictPass})
+	for _, want := range []string{"Partner Center calls          31 (15.5 per transfer)", "tenant " + sandbox.PartnerEU,
+		"Partner Center 28 + Graph 22 = 50 calls (25.0 per transfer), max 11/s (Partner Center 7/s, Graph 5/s)",
+		"Max calls/s per tenant        11 (Partner Center 7, Graph 5",
+		"Rate ceiling                  R/C: Partner Center 10/14.0 = 0.71, Graph 20/11.0 = 1.82 → 0.71 transfers/s (partnercenter bound); measured 0.38 transfers/s",
+		"Worker CPU                    3.0s (2 worker(s))"} {
+		require.Contains(t, out.String(), want)
+	}
+}
+
+func TestScrapeSumsEveryWorker(t *testing.T) {
+	serve := func(body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(body)) }))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/metrics"
+	}
+	m := metricsScraper{urls: []string{serve(metricsBefore), serve(metricsAfter)}, hc: http.DefaultClient}
+	got, err := m.scrape(t.Context())
+	require.NoError(t, err)
+	one, _ := parseMetrics(strings.NewReader(metricsBefore))
+	two, _ := parseMetrics(strings.NewReader(metricsAfter))
+	require.Equal(t, one.cpuSeconds+two.cpuSeconds, got.cpuSeconds)
+	require.Equal(t, one.rss+two.rss, got.rss)
+	require.Equal(t, one.throttled+two.throttled, got.throttled)
+	require.Equal(t, one.calls["graph"]+two.calls["graph"], got.calls["graph"])
+
+	m.urls = append(m.urls, "http://127.0.0.1:1/metrics")
+	_, err = m.scrape(t.Context())
+	require.Error(t, err, "a worker that cannot be read fails the scrape")
 }

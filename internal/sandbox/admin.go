@@ -73,7 +73,7 @@ func (s *Sandbox) handleAccept(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.locked(w, func(now time.Time) reply {
-		c, ok := s.st.Customers[strings.ToLower(r.PathValue("tenantId"))]
+		c, ok := s.customerLocked(strings.ToLower(r.PathValue("tenantId")))
 		if !ok {
 			return adminErr(http.StatusNotFound, "tenantId", "no customer "+r.PathValue("tenantId"))
 		}
@@ -88,7 +88,7 @@ func (s *Sandbox) handleAccept(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sandbox) handleSignAgreement(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(time.Time) reply {
-		c, ok := s.st.Customers[strings.ToLower(r.PathValue("tenantId"))]
+		c, ok := s.customerLocked(strings.ToLower(r.PathValue("tenantId")))
 		if !ok {
 			return adminErr(http.StatusNotFound, "tenantId", "no customer "+r.PathValue("tenantId"))
 		}
@@ -142,7 +142,7 @@ func (s *Sandbox) handleListCustomers(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(now time.Time) reply {
-		c, ok := s.st.Customers[strings.ToLower(r.PathValue("tenantId"))]
+		c, ok := s.customerLocked(strings.ToLower(r.PathValue("tenantId")))
 		if !ok {
 			return adminErr(http.StatusNotFound, "tenantId", "no customer "+r.PathValue("tenantId"))
 		}
@@ -167,12 +167,10 @@ func (s *Sandbox) handleGetCustomer(w http.ResponseWriter, r *http.Request) {
 		}
 		out["cspSubscriptions"] = cspSubs
 		gdap := []map[string]any{}
-		for _, id := range sortedKeys(s.st.GDAP) {
-			if g := s.st.GDAP[id]; g.CustomerTenantID == c.TenantID {
-				m := s.gdapJSON(g)
-				m["approvalUrl"] = s.gdapApprovalURL(g.ID)
-				gdap = append(gdap, m)
-			}
+		for _, g := range s.gdapOfLocked(s.ix.gdapByCustomer[c.TenantID]) {
+			m := s.gdapJSON(g)
+			m["approvalUrl"] = s.gdapApprovalURL(g.ID)
+			gdap = append(gdap, m)
 		}
 		out["delegatedAdminRelationships"] = gdap
 		carts := []map[string]any{}
@@ -197,8 +195,7 @@ func (s *Sandbox) handleCreateCustomer(w http.ResponseWriter, r *http.Request) {
 			return adminErr(http.StatusBadRequest, ierr.Field, ierr.Message)
 		}
 		c.CreatedByAdmin = true
-		s.st.Customers[c.TenantID] = c
-		s.dirty = true
+		s.addCustomerLocked(c)
 		return jsonReply(http.StatusCreated, s.customerSummaryLocked(c))
 	})
 }
@@ -236,10 +233,14 @@ func (s *Sandbox) handleReset(w http.ResponseWriter, _ *http.Request) {
 		st := newState()
 		st.TokenKey, st.CAKeyPEM, st.CACertPEM, st.SignKeyPEM, st.SignCertPEM = old.TokenKey, old.CAKeyPEM, old.CACertPEM, old.SignKeyPEM, old.SignCertPEM
 		st.WebhookURL, st.WebhookURLOption = old.WebhookURL, old.WebhookURLOption
+		st.JournalGen = old.JournalGen
 		s.st = st
+		s.reindexLocked()
+		s.p.snapshot = true
 		s.setCatalogLocked()
 		st.Evaluated = s.sandboxNowLocked()
 		s.seedLocked()
+		s.calls.reset()
 		s.dirty = true
 		return jsonReply(http.StatusOK, map[string]any{"reset": true, "now": st.Evaluated, "customers": len(st.Customers)})
 	})
@@ -343,7 +344,7 @@ func (s *Sandbox) handleInvitationAccept(w http.ResponseWriter, r *http.Request)
 			ref = r.PostForm.Get("customerTenantId")
 		}
 		tid, ok := s.resolveTenantLocked(ref)
-		c := s.st.Customers[tid]
+		c, _ := s.customerLocked(tid)
 		if !ok || c == nil {
 			v.Message, v.MessageClass = "Choose a customer tenant, or enter its tenant id or domain.", "err"
 			return renderPage(http.StatusBadRequest, v)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,6 +34,23 @@ type AdminClient struct {
 	// Optional: HTTP sends the requests.
 	// default: a client with a 10 s timeout
 	HTTP *http.Client
+}
+
+// Calls reads the per-tenant, per-endpoint and per-second request counters (GET /sandbox/calls); seconds is
+// how many of the last seconds PerSecond covers (1 to 600; 0 for the sandbox's default, 60).
+func (a AdminClient) Calls(ctx context.Context, seconds int) (CallsView, error) {
+	path := "/sandbox/calls"
+	if seconds > 0 {
+		path += "?seconds=" + strconv.Itoa(seconds)
+	}
+	var v CallsView
+	err := a.call(ctx, "calls", http.MethodGet, path, nil, &v)
+	return v, err
+}
+
+// ResetCalls sets the request counters back to zero (DELETE /sandbox/calls).
+func (a AdminClient) ResetCalls(ctx context.Context) error {
+	return a.call(ctx, "reset calls", http.MethodDelete, "/sandbox/calls", nil, nil)
 }
 
 // CreateCustomer adds a customer tenant with its original subscriptions, users and groups.

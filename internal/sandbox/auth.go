@@ -225,10 +225,8 @@ func (s *Sandbox) resolveTenantLocked(t string) (string, bool) {
 	if _, ok := s.st.Customers[t]; ok {
 		return t, true
 	}
-	for id, c := range s.st.Customers {
-		if strings.EqualFold(c.Domain, t) {
-			return id, true
-		}
+	if c, ok := s.customerByDomainLocked(t); ok {
+		return c.TenantID, true
 	}
 	return "", false
 }

@@ -87,11 +87,12 @@ func addISO(t time.Time, iso string) (time.Time, error) {
 }
 
 // evaluateLocked applies every lifecycle transition due up to the current sandbox time, in
-// chronological order, so a clock jump of months behaves like months passing.
+// chronological order, so a clock jump of months behaves like months passing. The due transitions come
+// from the index's heap (nextEventLocked), not from a scan of every customer.
 func (s *Sandbox) evaluateLocked() {
 	target := s.sandboxNowLocked()
 	for {
-		at, apply := s.nextEventLocked()
+		at, key, apply := s.nextEventLocked()
 		if apply == nil || at.After(target) {
 			break
 		}
@@ -99,67 +100,16 @@ func (s *Sandbox) evaluateLocked() {
 			s.st.Evaluated = at
 		}
 		apply()
+		if key.kind == 1 {
+			s.touchGDAPLocked(key.id)
+		} else {
+			s.touchCustomerLocked(key.id)
+		}
 		s.dirty = true
 	}
 	if target.After(s.st.Evaluated) {
 		s.st.Evaluated = target
 	}
-}
-
-// nextEventLocked finds the earliest pending transition.
-func (s *Sandbox) nextEventLocked() (time.Time, func()) {
-	var best time.Time
-	var bestFn func()
-	consider := func(t time.Time, fn func()) {
-		if t.IsZero() {
-			return
-		}
-		if bestFn == nil || t.Before(best) {
-			best, bestFn = t, fn
-		}
-	}
-	for _, id := range sortedKeys(s.st.Customers) {
-		c := s.st.Customers[id]
-		for _, o := range c.Originals {
-			if o.NextLifecycle != nil && o.Status != statusDeleted && o.TransferredTo == "" {
-				consider(*o.NextLifecycle, func() { s.advanceOriginalLocked(c, o) })
-			}
-		}
-		for _, sub := range c.CSPSubs {
-			switch sub.Status {
-			case "pending":
-				consider(sub.ActivateAt, func() {
-					sub.Status = "active"
-					sub.Etag++
-				})
-			case "active":
-				consider(sub.CommitmentEndDate, func() { s.endCSPTermLocked(c, sub) })
-			}
-		}
-		for _, ct := range c.Carts {
-			if ct.Status == "Active" && !ct.CheckingOut {
-				consider(ct.Expiration, func() { ct.Status = "Expired" })
-			}
-		}
-		for _, t := range c.Transfers {
-			if t.Status == transferInProgress {
-				consider(t.Expiration, func() {
-					t.Status = transferExpired
-					t.LastModified = t.Expiration
-				})
-			}
-		}
-	}
-	for _, id := range sortedKeys(s.st.GDAP) {
-		g := s.st.GDAP[id]
-		if g.Status == "active" {
-			consider(g.End, func() {
-				g.Status = "expired"
-				g.LastModified = g.End
-			})
-		}
-	}
-	return best, bestFn
 }
 
 func (s *Sandbox) advanceOriginalLocked(c *customer, o *companySub) {

@@ -91,7 +91,7 @@ func (s *Sandbox) checkLineLocked(c *customer, l cartLine) (catalogSku, *orderEr
 }
 
 func (s *Sandbox) pcCreateCart(r *http.Request, p *partner, now time.Time) reply {
-	c, ok := s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
+	c, ok := s.customerLocked(strings.ToLower(r.PathValue("customerId")))
 	if !ok {
 		return pcErr(http.StatusNotFound, 1000, "Customer "+r.PathValue("customerId")+" was not found.")
 	}
@@ -170,7 +170,7 @@ func (s *Sandbox) handleCheckout(w http.ResponseWriter, r *http.Request) {
 			return bad
 		}
 		var ok bool
-		c, ok = s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
+		c, ok = s.customerLocked(strings.ToLower(r.PathValue("customerId")))
 		if !ok {
 			rep := pcErr(http.StatusNotFound, 1000, "Customer "+r.PathValue("customerId")+" was not found.")
 			return &rep
@@ -206,10 +206,11 @@ func (s *Sandbox) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		s.dirty = true
 		return nil
 	}()
-	if err := s.saveLocked(); err != nil {
+	commit := s.requestFlushLocked()
+	s.mu.Unlock()
+	if err := commit.wait(); err != nil {
 		s.log.Error("save sandbox state", "error", err)
 	}
-	s.mu.Unlock()
 	if rep != nil {
 		rep.write(w)
 		return

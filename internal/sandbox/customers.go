@@ -117,10 +117,8 @@ func (s *Sandbox) buildCustomerLocked(in CustomerInput, now time.Time) (*custome
 	if domain == "" || !strings.Contains(domain, ".") || strings.ContainsAny(domain, " /@") {
 		return nil, bad("domain", "is required and must look like contoso.onmicrosoft.com")
 	}
-	for _, c := range s.st.Customers {
-		if strings.EqualFold(c.Domain, domain) {
-			return nil, bad("domain", "is already used by customer "+c.TenantID)
-		}
+	if c, ok := s.customerByDomainLocked(domain); ok {
+		return nil, bad("domain", "is already used by customer "+c.TenantID)
 	}
 	if strings.TrimSpace(in.CompanyName) == "" {
 		return nil, bad("companyName", "is required")

@@ -105,14 +105,12 @@ func (s *Sandbox) gdapCreate(r *http.Request, p *partner, now time.Time) reply {
 	if err != nil || end.After(now.AddDate(2, 0, 1)) || end.Before(now.AddDate(0, 0, 1)) {
 		return s.graphErr(http.StatusBadRequest, "Request_BadRequest", "duration must be an ISO 8601 duration between P1D and P2Y.")
 	}
-	c, ok := s.st.Customers[strings.ToLower(in.Customer.TenantID)]
+	c, ok := s.customerLocked(strings.ToLower(in.Customer.TenantID))
 	if !ok {
 		return s.graphErr(http.StatusBadRequest, "Request_BadRequest", "customer.tenantId "+in.Customer.TenantID+" is not a known tenant.")
 	}
-	for _, g := range s.st.GDAP {
-		if g.PartnerID == p.TenantID && strings.EqualFold(g.DisplayName, in.DisplayName) {
-			return s.graphErr(http.StatusConflict, "Conflict", "A delegated admin relationship named '"+in.DisplayName+"' already exists.")
-		}
+	if len(s.ix.gdapByName[p.TenantID+"\x00"+strings.ToLower(in.DisplayName)]) > 0 {
+		return s.graphErr(http.StatusConflict, "Conflict", "A delegated admin relationship named '"+in.DisplayName+"' already exists.")
 	}
 	auto := in.AutoExtendDuration
 	if auto == "" {
@@ -124,8 +122,7 @@ func (s *Sandbox) gdapCreate(r *http.Request, p *partner, now time.Time) reply {
 	for _, role := range in.AccessDetails.UnifiedRoles {
 		g.Roles = append(g.Roles, role.RoleDefinitionID)
 	}
-	s.st.GDAP[g.ID] = g
-	s.dirty = true
+	s.addGDAPLocked(g)
 	rep := jsonReply(http.StatusCreated, withContext(s.gdapJSON(g), s.gdapContext("delegatedAdminRelationships")))
 	rep.header = map[string]string{"Location": s.publicURL + "/graph/v1.0/tenantRelationships/delegatedAdminRelationships/" + g.ID}
 	return rep
@@ -137,8 +134,12 @@ func (s *Sandbox) gdapList(r *http.Request, p *partner, _ time.Time) reply {
 		return s.graphErr(http.StatusBadRequest, "Request_UnsupportedQuery", "The sandbox filters delegated admin relationships only by displayName eq '...'.")
 	}
 	out := []map[string]any{}
-	for _, id := range sortedKeys(s.st.GDAP) {
-		if g := s.st.GDAP[id]; g.PartnerID == p.TenantID && (!byName || g.DisplayName == name) {
+	ids := s.ix.gdapByPartner[p.TenantID]
+	if byName {
+		ids = s.ix.gdapByName[p.TenantID+"\x00"+strings.ToLower(name)]
+	}
+	for _, g := range s.gdapOfLocked(ids) {
+		if !byName || g.DisplayName == name {
 			out = append(out, s.gdapJSON(g))
 		}
 	}
@@ -146,7 +147,7 @@ func (s *Sandbox) gdapList(r *http.Request, p *partner, _ time.Time) reply {
 }
 
 func (s *Sandbox) ownGDAPLocked(r *http.Request, p *partner) (*gdapRel, *reply) {
-	g, ok := s.st.GDAP[r.PathValue("id")]
+	g, ok := s.gdapLocked(r.PathValue("id"))
 	if !ok || g.PartnerID != p.TenantID {
 		rep := s.graphErr(http.StatusNotFound, "Request_ResourceNotFound", "Delegated admin relationship "+r.PathValue("id")+" was not found.")
 		return nil, &rep
@@ -199,7 +200,7 @@ func (s *Sandbox) gdapRequest(r *http.Request, p *partner, now time.Time) reply 
 
 // approveGDAPLocked is the customer's approval in the admin center.
 func (s *Sandbox) approveGDAPLocked(id string, now time.Time) (*gdapRel, *reply) {
-	g, ok := s.st.GDAP[id]
+	g, ok := s.gdapLocked(id)
 	if !ok {
 		rep := adminErr(http.StatusNotFound, "id", "no delegated admin relationship "+id)
 		return nil, &rep
@@ -217,7 +218,7 @@ func (s *Sandbox) approveGDAPLocked(id string, now time.Time) (*gdapRel, *reply)
 	}
 	g.Status, g.Activated, g.End, g.LastModified = "active", now, end, now
 	s.dirty = true
-	if c, ok := s.st.Customers[g.CustomerTenantID]; ok {
+	if c, ok := s.customerLocked(g.CustomerTenantID); ok {
 		rec := s.auditLocked(g.PartnerID, c, "approve_granular_admin_relationship", "GranularAdminRelationship", now)
 		s.enqueueLocked(g.PartnerID, c, pcwebhook.Event{
 			EventName: pcwebhook.EventGranularAdminRelationshipApproved, ResourceName: pcwebhook.ResourceGranularAdminRelationship,

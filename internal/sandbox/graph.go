@@ -61,7 +61,7 @@ func (s *Sandbox) graphCustomer(fn func(r *http.Request, c *customer, now time.T
 			if cl.Audience != audGraph {
 				return s.graphErr(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience: request a token for https://graph.microsoft.com/.default.")
 			}
-			c, ok := s.st.Customers[cl.TenantID]
+			c, ok := s.customerLocked(cl.TenantID)
 			if !ok {
 				return s.graphErr(http.StatusForbidden, "Authorization_RequestDenied", "The token is for tenant "+cl.TenantID+", which is not a customer tenant in the sandbox; directory calls about a customer need a token for the customer tenant.")
 			}
@@ -74,8 +74,8 @@ func (s *Sandbox) graphCustomer(fn func(r *http.Request, c *customer, now time.T
 }
 
 func (s *Sandbox) hasActiveGDAPLocked(customerID string) bool {
-	for _, g := range s.st.GDAP {
-		if g.CustomerTenantID == customerID && g.Status == "active" {
+	for _, id := range s.ix.gdapByCustomer[customerID] {
+		if g, ok := s.st.GDAP[id]; ok && g.Status == "active" {
 			return true
 		}
 	}

@@ -290,11 +290,7 @@ func (s *Sandbox) ledgerLocked() Ledger {
 		for k, v := range c.Ledger.Acceptances {
 			cl.Acceptances[k] = v
 		}
-		for _, g := range s.st.GDAP {
-			if g.CustomerTenantID == c.TenantID {
-				cl.GDAPRelationships++
-			}
-		}
+		cl.GDAPRelationships = len(s.ix.gdapByCustomer[c.TenantID])
 		plan := s.seatPlanLocked(c)
 		bySku := map[string]*SkuLedger{}
 		for _, pr := range c.Ledger.PurchaseLines {

@@ -133,7 +133,7 @@ func (s *Sandbox) pcCustomer(userOnly bool, fn func(r *http.Request, p *partner,
 }
 
 func (s *Sandbox) visibleCustomerLocked(p *partner, id string) (*customer, *reply) {
-	c, ok := s.st.Customers[strings.ToLower(id)]
+	c, ok := s.customerLocked(strings.ToLower(id))
 	if !ok || !hasRelationship(c, p.TenantID) {
 		rep := pcErr(http.StatusNotFound, 1000, "Customer "+id+" was not found, or it has no relationship with partner "+p.TenantID+".")
 		return nil, &rep
@@ -589,8 +589,7 @@ func (s *Sandbox) auditLocked(partnerID string, c *customer, op, resource string
 		CustomerID: c.TenantID, CustomerName: c.CompanyName, OperationType: op, OperationStatus: "succeeded",
 		OperationDate: now, ResourceType: resource,
 	}
-	s.st.Audit = append(s.st.Audit, rec)
-	s.dirty = true
+	s.addAuditLocked(rec)
 	return rec
 }
 
@@ -623,8 +622,8 @@ func (s *Sandbox) pcAuditRecords(r *http.Request, p *partner, _ time.Time) reply
 }
 
 func (s *Sandbox) pcAuditRecord(r *http.Request, p *partner, _ time.Time) reply {
-	for _, a := range s.st.Audit {
-		if a.PartnerID == p.TenantID && a.ID == r.PathValue("id") {
+	if i, ok := s.ix.auditByID[r.PathValue("id")]; ok && i < len(s.st.Audit) {
+		if a := s.st.Audit[i]; a.PartnerID == p.TenantID {
 			return jsonReply(http.StatusOK, a)
 		}
 	}

@@ -106,6 +106,8 @@ func (s *Sandbox) routes() http.Handler {
 	admin.HandleFunc("PUT /sandbox/faults", s.handlePutFaults)
 	admin.HandleFunc("DELETE /sandbox/faults", s.handleDeleteFaults)
 	admin.HandleFunc("GET /sandbox/ledger", s.handleLedger)
+	admin.HandleFunc("GET /sandbox/calls", s.handleGetCalls)
+	admin.HandleFunc("DELETE /sandbox/calls", s.handleDeleteCalls)
 	admin.HandleFunc("GET /sandbox/webhook", s.handleGetWebhook)
 	admin.HandleFunc("PUT /sandbox/webhook", s.handlePutWebhook)
 	admin.HandleFunc("GET /sandbox/settings", s.handleGetSettings)
@@ -119,7 +121,7 @@ func (s *Sandbox) routes() http.Handler {
 
 	root := http.NewServeMux()
 	root.Handle("/sandbox/", admin)
-	root.Handle("/", s.withFaults(s.withReplay(api)))
+	root.Handle("/", s.withCalls(api, s.withFaults(s.withReplay(api))))
 	return s.withCommon(root)
 }
 
@@ -243,12 +245,15 @@ func (s *Sandbox) withReplay(next http.Handler) http.Handler {
 				delete(s.st.Replays, s.st.ReplayOrder[0])
 				s.st.ReplayOrder = s.st.ReplayOrder[1:]
 			}
+			s.p.replaysAdded = append(s.p.replaysAdded, key)
 			s.dirty = true
-			_ = s.saveLocked() // the replay is also kept in memory; a failed save only loses it on restart
 		}
 		delete(inflight, key)
 		close(done)
+		commit := s.requestFlushLocked()
 		s.mu.Unlock()
+		// The replay is also kept in memory; a failed save only loses it on restart.
+		_ = commit.wait()
 
 		for k, v := range rec.header {
 			w.Header()[k] = v

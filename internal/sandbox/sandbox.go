@@ -19,7 +19,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -49,11 +48,17 @@ type Options struct {
 	// center's GDAP approval pages (GDAPApprovalURLBase).
 	// default: http://127.0.0.1:8089
 	PublicURL string
-	// StateFile, when set, is loaded by New and rewritten (temp file + rename) after
-	// every mutation, so a restart keeps customers, carts, tokens, the CA, the webhook URL
-	// and catalog changes. It holds keys and tokens' signing secret: it is written 0600,
-	// and a directory New has to create is made 0700.
+	// StateFile, when set, is loaded by New and kept up to date, so a restart keeps customers,
+	// carts, tokens, the CA, the webhook URL and catalog changes. It is a snapshot (replaced
+	// with temp file + rename) continued by a journal, StateFile + ".journal", to which each
+	// flush appends only what changed; a request that changed the state is answered once its
+	// change is written (see persist.go). Both hold keys and tokens' signing secret: they are
+	// written 0600, and a directory New has to create is made 0700.
 	StateFile string
+	// SaveInterval is the least time between two writes of the state file: changes made in
+	// between are written together (and their requests wait for that write).
+	// default: 0, each write starts as soon as the previous one is done
+	SaveInterval time.Duration
 	// WebhookURL receives Partner Center webhook events for partners that did not
 	// register their own URL. It can also be set at runtime with PUT /sandbox/webhook; the
 	// state file keeps that URL across restarts, and WebhookURL replaces it only when it
@@ -91,6 +96,9 @@ type Sandbox struct {
 
 	mu     sync.Mutex
 	st     *state
+	ix     index
+	p      persister
+	calls  *callCounter
 	dirty  bool
 	rng    *rand.Rand
 	keys   *keyMaterial
@@ -109,6 +117,8 @@ func New(opts Options) (*Sandbox, error) {
 		log:       opts.Logger,
 		cat:       newCatalog(),
 		sources:   map[string]*partner{},
+		p: persister{path: opts.StateFile, interval: opts.SaveInterval, wake: make(chan struct{}, 1),
+			stop: make(chan struct{}), done: make(chan struct{})},
 	}
 	for _, p := range seedSourcePartners() {
 		s.sources[p.TenantID] = p
@@ -150,6 +160,7 @@ func New(opts Options) (*Sandbox, error) {
 		st.WebhookURL, st.WebhookURLOption = opts.WebhookURL, opts.WebhookURL
 	}
 	s.st = st
+	s.reindexLocked()
 	s.setCatalogLocked()
 	if err := s.ensureKeys(); err != nil {
 		return nil, err
@@ -160,12 +171,13 @@ func New(opts Options) (*Sandbox, error) {
 	if fresh {
 		s.seedLocked()
 	}
-	s.dirty = true
-	if err := s.saveLocked(); err != nil {
+	if err := s.flush(true); err != nil {
 		return nil, err
 	}
+	s.calls = newCallCounter(s.now)
 	s.hooks = newDeliverer(s, client, retry)
 	s.handler = s.routes()
+	s.startPersister()
 	return s, nil
 }
 
@@ -209,10 +221,10 @@ func (s *Sandbox) Handler() http.Handler { return s.handler }
 // calling it again is harmless.
 func (s *Sandbox) Seed() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.seedLocked()
 	s.dirty = true
-	return s.saveLocked()
+	s.mu.Unlock()
+	return s.flush(false)
 }
 
 // Ledger reports the transfer invariants as of the current sandbox time.
@@ -225,17 +237,19 @@ func (s *Sandbox) Ledger() Ledger {
 	return l
 }
 
-// Close stops webhook delivery and writes the state file one last time.
+// Close stops webhook delivery and writes the whole state file one last time (a snapshot, with
+// an empty journal). Changes made after Close are not persisted.
 func (s *Sandbox) Close() error {
 	s.hooks.stop()
+	s.stopPersister()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	s.dirty = true
-	return s.saveLocked()
+	s.mu.Unlock()
+	return s.flush(true)
 }
 
 func newState() *state {
@@ -274,42 +288,10 @@ func loadState(path string) (*state, error) {
 	if st.Replays == nil {
 		st.Replays = map[string]*savedResponse{}
 	}
+	if err := applyJournal(path, st); err != nil {
+		return nil, err
+	}
 	return st, nil
-}
-
-// saveLocked writes the state file when something changed. The write goes to a temp file
-// in the same directory and is renamed over the old one, so a crash never leaves half a file.
-func (s *Sandbox) saveLocked() error {
-	if !s.dirty || s.opts.StateFile == "" {
-		s.dirty = false
-		return nil
-	}
-	data, err := json.Marshal(s.st)
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	dir := filepath.Dir(s.opts.StateFile)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create state dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".sandbox-state-*") // 0600
-	if err != nil {
-		return fmt.Errorf("create temp state file: %w", err)
-	}
-	// CreateTemp makes the file 0600 already; the explicit mode documents it and holds on any platform.
-	perr := tmp.Chmod(0o600)
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(perr, werr, cerr); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write state file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.opts.StateFile); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("replace state file: %w", err)
-	}
-	s.dirty = false
-	return nil
 }
 
 func (s *Sandbox) sandboxNowLocked() time.Time {
@@ -363,16 +345,17 @@ func (r reply) write(w http.ResponseWriter) {
 	_, _ = w.Write(data)
 }
 
-// locked runs fn with the state lock held after bringing lifecycles up to date, saves the
-// state when fn changed it, and writes fn's reply.
+// locked runs fn with the state lock held after bringing lifecycles up to date, and writes fn's
+// reply once the state fn changed is written (a group commit with the other requests, persist.go).
 func (s *Sandbox) locked(w http.ResponseWriter, fn func(now time.Time) reply) {
 	s.mu.Lock()
 	s.evaluateLocked()
 	r := fn(s.st.Evaluated)
-	if err := s.saveLocked(); err != nil {
+	c := s.requestFlushLocked()
+	s.mu.Unlock()
+	if err := c.wait(); err != nil {
 		s.log.Error("save sandbox state", "error", err)
 	}
-	s.mu.Unlock()
 	r.write(w)
 }
 

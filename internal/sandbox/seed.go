@@ -151,7 +151,6 @@ func (s *Sandbox) seedLocked() {
 			s.log.Error("seed customer", "tenantId", in.TenantID, "error", err)
 			continue
 		}
-		s.st.Customers[c.TenantID] = c
-		s.dirty = true
+		s.addCustomerLocked(c)
 	}
 }

@@ -33,6 +33,8 @@ type state struct {
 	Faults      FaultRules                `json:"faults"`
 	// Catalog is what the admin API added to or retired in the built-in catalog.
 	Catalog catalogChanges `json:"catalog,omitzero"`
+	// JournalGen is the generation of the journal lines that continue this snapshot (persist.go).
+	JournalGen int64 `json:"journalGen,omitempty"`
 }
 
 type settings struct {

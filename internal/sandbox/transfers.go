@@ -162,7 +162,7 @@ func (s *Sandbox) pcTransfer(fn func(r *http.Request, p *partner, c *customer, n
 					return pcErr(http.StatusUnauthorized, 401, "Unauthorized: tenant "+cl.TenantID+" is not a partner tenant")
 				}
 			}
-			c, ok := s.st.Customers[strings.ToLower(r.PathValue("customerId"))]
+			c, ok := s.customerLocked(strings.ToLower(r.PathValue("customerId")))
 			if !ok {
 				return pcErr(http.StatusNotFound, 1000, "Customer "+r.PathValue("customerId")+" was not found.")
 			}
@@ -666,7 +666,7 @@ type acceptTransferInput struct {
 
 func (s *Sandbox) handleListTransfers(w http.ResponseWriter, r *http.Request) {
 	s.locked(w, func(time.Time) reply {
-		c, ok := s.st.Customers[strings.ToLower(r.PathValue("tenantId"))]
+		c, ok := s.customerLocked(strings.ToLower(r.PathValue("tenantId")))
 		if !ok {
 			return adminErr(http.StatusNotFound, "tenantId", "no customer "+r.PathValue("tenantId"))
 		}
@@ -689,7 +689,7 @@ func (s *Sandbox) adminTransfer(act func(c *customer, t *transfer, src *partner,
 			}
 		}
 		s.locked(w, func(now time.Time) reply {
-			c, ok := s.st.Customers[strings.ToLower(r.PathValue("tenantId"))]
+			c, ok := s.customerLocked(strings.ToLower(r.PathValue("tenantId")))
 			if !ok {
 				return adminErr(http.StatusNotFound, "tenantId", "no customer "+r.PathValue("tenantId"))
 			}

@@ -134,7 +134,7 @@ func (d *deliverer) finish(job delivery, ok bool, attempts, status int) {
 		outcome = "failed"
 	}
 	d.s.mu.Lock()
-	if c, found := d.s.st.Customers[job.CustomerID]; found {
+	if c, found := d.s.customerLocked(job.CustomerID); found {
 		if ok {
 			c.Ledger.WebhooksSent++
 		} else {
