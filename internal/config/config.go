@@ -60,18 +60,25 @@ type Worker struct {
 	SMTP SMTP
 	// Codec encrypts payloads stored in Temporal; nil stores them in plain text.
 	Codec *codec.Ring
-	// Limits bound each partner tenant's Partner Center and Graph calls from this worker.
-	Limits Limits
+	// Limits bound each partner tenant's Partner Center calls, GraphLimits its Microsoft Graph calls: each
+	// across all workers (Microsoft throttles the two APIs apart, per tenant).
+	Limits      Limits
+	GraphLimits Limits
+	// ShareEvery is how often the worker counts the workers polling its task queue to take its share of
+	// the limits (CSP_RATE_SHARE_EVERY); 0 (CSP_RATE_SHARE=off) takes the whole limits, for a worker that
+	// is known to be alone or may not describe the task queue.
+	ShareEvery time.Duration
 	// WorkflowCacheSize bounds the workflows kept in memory between tasks (CSP_WORKFLOW_CACHE_SIZE): with
 	// thousands of transfers asleep for months, memory stays flat and a woken transfer is replayed.
 	WorkflowCacheSize int
 }
 
-// Limits bound one partner tenant's calls (Partner Center throttles per partner tenant).
+// Limits bound one partner tenant's calls to one API, across all workers (Microsoft throttles per partner
+// tenant).
 type Limits struct {
-	PerSecond   float64 // CSP_PC_RATE: sustained requests per second
-	Burst       int     // CSP_PC_BURST
-	Concurrency int     // CSP_PC_CONCURRENCY: requests in flight
+	PerSecond   float64 // CSP_PC_RATE / CSP_GRAPH_RATE: sustained requests per second
+	Burst       int     // CSP_PC_BURST / CSP_GRAPH_BURST
+	Concurrency int     // CSP_PC_CONCURRENCY / CSP_GRAPH_CONCURRENCY: requests in flight from one worker
 }
 
 // SMTP configures e-mail notifications to customers' contacts.
@@ -190,6 +197,14 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		PerSecond:   r.float("CSP_PC_RATE", 10, 0.01, 10000),
 		Burst:       r.int("CSP_PC_BURST", 20, 1, 10000),
 		Concurrency: r.int("CSP_PC_CONCURRENCY", 8, 1, 1000),
+	}
+	w.GraphLimits = Limits{
+		PerSecond:   r.float("CSP_GRAPH_RATE", 10, 0.01, 10000),
+		Burst:       r.int("CSP_GRAPH_BURST", 20, 1, 10000),
+		Concurrency: r.int("CSP_GRAPH_CONCURRENCY", 8, 1, 1000),
+	}
+	if r.oneOf("CSP_RATE_SHARE", "on", "on", "off") == "on" {
+		w.ShareEvery = r.duration("CSP_RATE_SHARE_EVERY", 15*time.Second, time.Second, 10*time.Minute)
 	}
 	if w.SMTP.Addr != "" && w.SMTP.From == "" {
 		r.problem("CSP_SMTP_FROM", "required when CSP_SMTP_ADDR is set: the sender address")

@@ -91,8 +91,9 @@ func (b *backend) close(ctx context.Context) error {
 	return errors.Join(err, b.sandbox.Close())
 }
 
-// activities builds the clients once and the Activities that hold them.
-func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(msrest.Call)) (*activities.Activities, error) {
+// activities builds the clients once and the Activities that hold them, and returns the rate limiters they
+// send through (one per partner tenant and API), whose share of the limits the worker keeps.
+func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(msrest.Call)) (*activities.Activities, []*throttle.Transport, error) {
 	idc := identity.Config{
 		Authority:    b.pc.Authority,
 		ClientID:     b.pc.ClientID,
@@ -110,18 +111,31 @@ func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(ms
 	}
 	ids, err := identity.New(idc)
 	if err != nil {
-		return nil, fmt.Errorf("identity: %w", err)
+		return nil, nil, fmt.Errorf("identity: %w", err)
 	}
 	acts := &activities.Activities{Notifier: notifier(cfg, log)}
-	for _, tenant := range b.pc.TenantIDs {
-		// One limiter per partner tenant, shared by its Partner Center and Graph calls: Microsoft
-		// throttles per partner tenant, so that is where this worker queues instead of causing 429s.
+	var limiters []*throttle.Transport
+	limited := func(l config.Limits) (*http.Client, error) {
 		hc := msrest.NewHTTPClient()
-		limited, err := throttle.New(hc.Transport, throttle.Limits(cfg.Limits))
+		t, err := throttle.New(hc.Transport, throttle.Limits(l))
 		if err != nil {
 			return nil, err
 		}
-		hc.Transport = limited
+		hc.Transport = t
+		limiters = append(limiters, t)
+		return hc, nil
+	}
+	for _, tenant := range b.pc.TenantIDs {
+		// One limiter per partner tenant and API: Microsoft throttles Partner Center and Graph apart, per
+		// partner tenant, so that is where this worker queues instead of causing 429s.
+		hc, err := limited(cfg.Limits)
+		if err != nil {
+			return nil, nil, err
+		}
+		ghc, err := limited(cfg.GraphLimits)
+		if err != nil {
+			return nil, nil, err
+		}
 		pc, err := partnercenter.New(partnercenter.Config{
 			BaseURL:    b.pc.BaseURL,
 			AppTokens:  ids.AppOnly(tenant, identity.ScopePartnerCenterApp),
@@ -130,16 +144,16 @@ func (b *backend) activities(cfg config.Worker, log *zap.Logger, observe func(ms
 			Observe:    observe,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
+			return nil, nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}
-		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, HTTPClient: hc, Observe: observe,
+		gr, err := graph.New(graph.Config{BaseURL: b.pc.GraphURL, Tokens: ids.GraphTokens, PartnerTenantID: tenant, HTTPClient: ghc, Observe: observe,
 			ApprovalURLBase: b.approvalURLBase})
 		if err != nil {
-			return nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
+			return nil, nil, fmt.Errorf("partner tenant %s: %w", tenant, err)
 		}
 		acts.Partners = append(acts.Partners, activities.Partner{TenantID: tenant, PartnerCenter: pc, Graph: gr})
 	}
-	return acts, nil
+	return acts, limiters, nil
 }
 
 func notifier(cfg config.Worker, log *zap.Logger) notify.Notifier {

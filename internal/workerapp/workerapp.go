@@ -2,6 +2,14 @@
 // starts the embedded Partner Center sandbox when no credentials are configured, builds the clients once,
 // registers the workflows and activities, and polls the csp-transfer task queue until stopped. The worker
 // main and the integration tests of every package run this same code.
+//
+// Besides the settings internal/config reads, the worker reads one of its own:
+//
+//	CSP_PPROF_ADDR  host:port on which to serve Go's net/http/pprof (/debug/pprof/: CPU and heap profiles,
+//	                goroutines, traces) on a listener of its own; default empty: off. It exposes the
+//	                process's internals, so bind it to a private address, e.g. 127.0.0.1:6060, and
+//	                profile with `go tool pprof http://127.0.0.1:6060/debug/pprof/profile?seconds=30`.
+//	                Main.PprofAddr, when set, takes its place.
 package workerapp
 
 import (
@@ -9,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -25,6 +34,7 @@ import (
 	"github.com/csptransfer/csptransfer/internal/logging"
 	"github.com/csptransfer/csptransfer/internal/metrics"
 	"github.com/csptransfer/csptransfer/internal/temporalconn"
+	"github.com/csptransfer/csptransfer/internal/throttle"
 	"github.com/csptransfer/csptransfer/workflows"
 )
 
@@ -39,11 +49,18 @@ type Main struct {
 	SandboxURL string
 	// MetricsURL is where /metrics, /healthz and /readyz are served, once Run has started ("" when off).
 	MetricsURL string
+	// PprofAddr serves net/http/pprof on a listener of its own; empty reads CSP_PPROF_ADDR, and empty there
+	// too is off (see the package documentation).
+	PprofAddr string
+	// PprofURL is where /debug/pprof/ is served, once Run has started ("" when off).
+	PprofURL string
 	// Demo runs one sandbox transfer end to end once the worker polls, writes its story to Out, and ends Run.
 	Demo bool
 	// DemoScenario is the demo's story (demo.Scenarios); empty is the default one.
 	DemoScenario string
 	Out          io.Writer
+
+	limiters atomic.Pointer[[]*throttle.Transport]
 }
 
 // Run connects to Temporal, registers the workflow and activities, and polls until ctx ends; then it stops
@@ -61,6 +78,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.MetricsURL = o.url
+	prof, err := startPprof(m.pprofAddr(), m.Log)
+	if err != nil {
+		_ = o.close(context.Background())
+		return err
+	}
+	m.PprofURL = prof.url
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = prof.close(ctx)
+	}()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -78,7 +106,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Warn("sandbox did not stop cleanly", zap.Error(err))
 		}
 	}()
-	acts, err := be.activities(m.Config, m.Log, observeCalls(m.Log, met.ObserveCall))
+	acts, limiters, err := be.activities(m.Config, m.Log, observeCalls(m.Log, met.ObserveCall))
 	if err != nil {
 		return err
 	}
@@ -89,6 +117,11 @@ func (m *Main) Run(ctx context.Context) error {
 	opts.DataConverter = codec.DataConverter(m.Config.Codec)
 	opts.FailureConverter = codec.FailureConverter(m.Config.Codec)
 	opts.MetricsHandler = met.SDKHandler()
+	if opts.Identity == "" {
+		// Workers are counted by identity to share the partner tenants' limits: two in one process (tests,
+		// tools) must not look like one.
+		opts.Identity = workerIdentity()
+	}
 	if m.Config.Codec == nil {
 		m.Log.Warn("payloads are stored in Temporal unencrypted: set CSP_CODEC_KEYS or CSP_CODEC_KEYS_FILE")
 	}
@@ -116,8 +149,16 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	register(w, acts)
 
+	share := m.share(c, limiters)
+	var holdFor time.Duration
+	if share != nil {
+		holdFor = share.Join(ctx)
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
+	}
+	if share != nil {
+		go share.Run(ctx, holdFor)
 	}
 	m.Log.Info("worker polling", zap.String("taskQueue", csptransfer.TaskQueue),
 		zap.String("namespace", namespaceOf(opts)), zap.Bool("sandbox", !m.Config.PartnerCenter.Configured()))
