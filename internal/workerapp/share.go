@@ -2,8 +2,12 @@ package workerapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,12 +72,31 @@ func countWorkers(ctx context.Context, c client.Client, now time.Time) (int, err
 	//lint:ignore SA1019 the per-version poller lists are where SDK v1.50 reports every partition's pollers; VersioningInfo, its replacement, carries none
 	for _, v := range desc.VersionsInfo {
 		for _, p := range v.TypesInfo[client.TaskQueueTypeActivity].Pollers {
-			if now.Sub(p.LastAccessTime) <= pollerFresh {
+			if now.Sub(p.LastAccessTime) <= pollerFresh && !deadHere(p.Identity) {
 				seen[p.Identity] = true
 			}
 		}
 	}
 	return len(seen), nil
+}
+
+// deadHere says identity is a worker of this host (pid@host@instance) whose process is gone: a worker that
+// crashed and was restarted here does not wait for Temporal to forget its former self.
+func deadHere(identity string) bool {
+	pid, rest, ok := strings.Cut(identity, "@")
+	host, _, _ := strings.Cut(rest, "@")
+	me, _ := os.Hostname()
+	n, err := strconv.Atoi(pid)
+	if !ok || err != nil || host != me || n <= 0 || n == os.Getpid() {
+		return false
+	}
+	p, err := os.FindProcess(n)
+	if err != nil {
+		return true
+	}
+	// Signal 0 only asks whether the process exists; EPERM means it does, as another user's.
+	err = p.Signal(syscall.Signal(0))
+	return err != nil && !errors.Is(err, syscall.EPERM)
 }
 
 // workerIdentity is the SDK's default identity (pid@host) with an instance id, unique per worker.
