@@ -16,6 +16,10 @@ import (
 const (
 	// pollEvery is the slow fallback that finds an acceptance whose webhook was lost.
 	pollEvery = 6 * time.Hour
+	// pollAtReminders is that fallback since changeAcceptancePoll: the reconciliation schedule finds lost
+	// acceptances within minutes, so a transfer reads Partner Center itself every 3 days, and before every
+	// reminder, so that nobody is reminded of what they did. About 30 actions a month while it waits.
+	pollAtReminders = 3 * 24 * time.Hour
 	// agreementPollEvery re-checks a customer agreement the customer may sign on their own. Transfers
 	// since changeNextAction start at agreementFirstPoll and double up to it, so a signature in the admin
 	// center is noticed within minutes at first.
@@ -177,7 +181,11 @@ func (t *transfer) inviteInOneActivity(ctx workflow.Context) (csptransfer.Stage,
 // when it was requested). A signal only prompts a check: nothing advances until Partner Center confirms.
 func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, error) {
 	expires := t.state.InvitedAt.Add(t.req.InvitationTTL.D())
-	nextPoll := workflow.Now(ctx).Add(pollEvery)
+	interval, checkBeforeReminding := pollEvery, false
+	if workflow.GetVersion(ctx, changeAcceptancePoll, workflow.DefaultVersion, 1) > workflow.DefaultVersion {
+		interval, checkBeforeReminding = pollAtReminders, true
+	}
+	nextPoll := workflow.Now(ctx).Add(interval)
 	for {
 		if t.state.Accepted && (t.state.AdminAccessActive || !t.req.RequestAdminAccess) {
 			t.notWaiting(ctx)
@@ -227,14 +235,18 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, err
 			continue
 		}
 		now = workflow.Now(ctx)
-		if signalled || !now.Before(nextPoll) {
+		reminderDue := checkBeforeReminding && t.req.ContactEmail != "" && !now.Before(t.state.NextReminderAt)
+		if signalled || !now.Before(nextPoll) || reminderDue {
 			hadSignal := t.acceptSignals > 0 || t.adminSignals > 0
 			t.acceptSignals, t.adminSignals = 0, 0
-			if !now.Before(nextPoll) {
-				nextPoll = now.Add(pollEvery)
+			if !now.Before(nextPoll) || reminderDue {
+				nextPoll = now.Add(interval)
 			}
 			if err := t.checkRelationship(ctx, hadSignal); err != nil {
 				return "", err
+			}
+			if t.state.Accepted && (t.state.AdminAccessActive || !t.req.RequestAdminAccess) {
+				continue // accepted: no reminder
 			}
 		}
 		subject, body := "Reminder: please accept our reseller relationship",
@@ -244,6 +256,9 @@ func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, err
 			subject, body = "Reminder: please approve our admin access request",
 				fmt.Sprintf("Thank you for accepting the reseller relationship. Please also approve the admin access request at %s so we can move your users' licenses.",
 					t.state.Status.AdminApprovalURL)
+		}
+		if checkBeforeReminding && !now.Before(expires) {
+			continue // the invitation has just expired: no reminder to accept it
 		}
 		t.remindIfDue(ctx, now, "invitation-reminder", subject, body)
 	}

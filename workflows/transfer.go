@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,14 @@ func Transfer(ctx workflow.Context, in runInput) (csptransfer.TransferReport, er
 	if err := t.setup(ctx); err != nil {
 		return csptransfer.TransferReport{}, err
 	}
-	return t.run(ctx)
+	if workflow.GetVersion(ctx, changeOneUpsertPerTask, workflow.DefaultVersion, 1) > workflow.DefaultVersion {
+		t.batchUpserts(ctx)
+	}
+	rep, err := t.run(ctx)
+	// The run ends here, with no workflow task after this one: what it indexed last is written now.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	t.flushUpserts(dctx)
+	return rep, err
 }
 
 // runInput is what one run of the transfer receives: the operator's request and, on the runs after
@@ -56,6 +64,10 @@ type transfer struct {
 	cancelTransfer *csptransfer.CancelTransfer
 	// changes counts operator updates (mapping, approval, skip) so waits can wake on them.
 	changes int
+	// batched says search attribute writes wait in pendingIndex until the workflow task ends
+	// (changeOneUpsertPerTask).
+	batched      bool
+	pendingIndex []indexed
 }
 
 func newTransfer(ctx workflow.Context, in runInput) *transfer {
@@ -410,15 +422,53 @@ func (t *transfer) upsert(ctx workflow.Context, values ...indexed) {
 			t.state.Indexed = map[string]string{}
 		}
 		t.state.Indexed[v.name] = v.value
+		if t.batched {
+			// The latest value of each attribute wins; the coroutine batchUpserts started writes them.
+			t.pendingIndex = slices.DeleteFunc(t.pendingIndex, func(p indexed) bool { return p.name == v.name })
+			t.pendingIndex = append(t.pendingIndex, v)
+			continue
+		}
 		updates = append(updates, v.update)
 	}
-	if len(updates) == 0 {
-		return
+	if len(updates) > 0 {
+		t.writeIndex(ctx, updates)
 	}
-	// A failed upsert only affects visibility, never the transfer; it is logged and the transfer goes on.
+}
+
+// writeIndex upserts search attributes. A failed upsert only affects visibility, never the transfer; it is
+// logged and the transfer goes on.
+func (t *transfer) writeIndex(ctx workflow.Context, updates []temporal.SearchAttributeUpdate) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		t.log.Warn("Search attributes not updated", "Error", err)
 	}
+}
+
+// batchUpserts makes every workflow task write its search attribute changes in one upsert: a coroutine
+// waits for changes and runs only once the code that made them blocks, which is when the task's commands
+// are about to be sent. Each upsert is a billable action; a stage change and the next act used to be two.
+func (t *transfer) batchUpserts(ctx workflow.Context) {
+	t.batched = true
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			if err := workflow.Await(ctx, func() bool { return len(t.pendingIndex) > 0 }); err != nil {
+				return
+			}
+			t.flushUpserts(ctx)
+		}
+	})
+}
+
+// flushUpserts writes the batched search attribute changes, if any, in one upsert.
+func (t *transfer) flushUpserts(ctx workflow.Context) {
+	if len(t.pendingIndex) == 0 {
+		return
+	}
+	updates := make([]temporal.SearchAttributeUpdate, 0, len(t.pendingIndex))
+	for _, v := range t.pendingIndex {
+		updates = append(updates, v.update)
+	}
+	t.pendingIndex = nil
+	t.writeIndex(ctx, updates)
 }
 
 // nextActions says this run tells the awaited thing and the next act apart (changeNextAction). Only the
@@ -647,6 +697,11 @@ const (
 	// changeNextAction: the awaited thing and the next act are told apart, and CspNextActionAt is the next
 	// act (a reminder, a re-check, a deadline); the agreement is re-checked on a growing interval.
 	changeNextAction = "awaiting-next-action"
+	// changeAcceptancePoll: a transfer waiting for acceptance reads Partner Center every 3 days and before
+	// each reminder, not every 6 hours.
+	changeAcceptancePoll = "acceptance-poll-at-reminders"
+	// changeOneUpsertPerTask: a workflow task writes its search attribute changes in one upsert.
+	changeOneUpsertPerTask = "one-upsert-per-task"
 	// changeMoneyView: every plan is priced with a quote cart, which is checked out when it still buys
 	// what is due.
 	changeMoneyView = "money-view"

@@ -300,7 +300,25 @@ func TestUnverifiedAcceptanceDoesNotAdvanceUntilPartnerCenterConfirms(t *testing
 		}
 	}
 	require.False(t, acceptedAt.IsZero(), "the acceptance was verified and noted")
-	require.Equal(t, 6*time.Hour, acceptedAt.Sub(rep.StartedAt), "found by the 6-hourly poll, not the unverified signal")
+	require.Equal(t, 72*time.Hour, acceptedAt.Sub(rep.StartedAt), "found by the check before the first reminder, not the unverified signal")
+	h.env.AssertNumberOfCalls(t, "Notify", 2) // the invitation and the renewal reminder: the customer accepted before a reminder
+}
+
+// TestWaitingForAcceptanceCostsLittle: a month without an answer reads Partner Center before each
+// reminder, and once more when the invitation expires (the reconciliation schedule finds lost webhooks
+// sooner): 10 checks and 9 reminders in 30 days, where the 6-hourly poll made 120 checks.
+func TestWaitingForAcceptanceCostsLittle(t *testing.T) {
+	h := newHarness(t)
+	h.req.InvitationTTL = csptransfer.Duration(30 * day)
+	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
+	timers := 0
+	h.env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })
+	h.run()
+	typ, _ := appErrorType(t, h.env.GetWorkflowError())
+	require.Equal(t, csptransfer.ErrTypeInvitationExpired, typ)
+	h.env.AssertNumberOfCalls(t, "CheckRelationship", 10)
+	h.env.AssertNumberOfCalls(t, "Notify", 10) // the invitation, then a reminder every 3 days
+	require.LessOrEqual(t, timers, 11, "one durable timer per wake")
 }
 
 func TestSignalForAnotherCustomerIsIgnored(t *testing.T) {
@@ -793,9 +811,14 @@ func TestUnchangedSearchAttributesAreNotWritten(t *testing.T) {
 			stages++
 		}
 	}
-	// Validating (with the identity), CheckingRegion, Inviting, AwaitingAcceptance, CheckingAgreement,
-	// Discovering, Planning, Provisioning, AwaitingExpiry, Completed: one write per stage entered.
-	require.Equal(t, 10, stages, "%v", upserts)
+	// Validating and CheckingRegion (with the identity) in the first workflow task, then Inviting (with the
+	// partner tenant), AwaitingAcceptance (with the next reminder), CheckingAgreement, Discovering, Planning,
+	// Provisioning, AwaitingExpiry (with the renewal reminder), Completed: one write per workflow task that
+	// changed something, and one more when the next act moves to the original's end date.
+	require.Equal(t, 9, stages, "%v", upserts)
+	require.Len(t, upserts, 10, "%v", upserts)
+	require.Equal(t, "CheckingRegion", upserts[0]["CspStage"], "the first task's stages in one write: the last one")
+	require.Equal(t, "Completed", upserts[len(upserts)-1]["CspStage"], "the last stage is written before the run ends")
 }
 
 // TestContinuedRunVerifiesAPendingAcceptanceAtOnce: an acceptance arrives in the workflow task that
