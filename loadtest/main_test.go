@@ -74,6 +74,11 @@ func TestLoadtestAgainstARealServer(t *testing.T) {
 	require.Positive(t, res.ActiveWallSeconds)
 	require.Less(t, res.ActiveWallSeconds, res.WallSeconds, "the expiry wait is not working time")
 	require.Positive(t, res.History.P50)
+	require.True(t, res.Actions.Available)
+	require.Equal(t, 1, res.Actions.Start)
+	require.Positive(t, res.Actions.Activities)
+	require.Positive(t, res.Actions.Upserts)
+	require.Equal(t, res.Actions.Start+res.Actions.Activities+res.Actions.Timers+res.Actions.Signals+res.Actions.Upserts+res.Actions.Updates+res.Actions.ContinueAsNew, res.Actions.Total)
 	require.GreaterOrEqual(t, res.History.Max, res.History.P50)
 	require.True(t, res.Worker.Available, res.Worker.MetricsURLProblem)
 	require.Equal(t, 1, res.Worker.Workers)
@@ -101,7 +106,7 @@ func TestLoadtestAgainstARealServer(t *testing.T) {
 	human := loadtestAt(s.Address, "--transfers", "1", "--expires-in", "10s", "--baseline=false",
 		"--sandbox", s.SandboxURL, "--worker-metrics", ms.URL+"/metrics")
 	require.Equal(t, exitOK, human.code, "stdout: %s\nstderr: %s", human.stdout, human.stderr)
-	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Worker CPU", "Rate ceiling", "Max calls/s per tenant", "→ PASS", "Verdict        PASS"} {
+	for _, want := range []string{"transfers/s", "AwaitingExpiry", "end to end", "History events per transfer", "Actions per transfer", "Worker CPU", "Rate ceiling", "Max calls/s per tenant", "→ PASS", "Verdict        PASS"} {
 		require.Contains(t, human.stdout, want)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -171,6 +172,62 @@ type HistoryStats struct {
 	Max int `json:"max"`
 }
 
+// ActionStats are the billable actions (as Temporal Cloud counts them) in the median transfer's history:
+// its start, every activity attempt, timers, signals, search attribute upserts, updates and continue-as-new.
+// Version markers and workflow tasks are not actions.
+type ActionStats struct {
+	Available     bool `json:"available"`
+	Total         int  `json:"total"`
+	Start         int  `json:"start"`
+	Activities    int  `json:"activityAttempts"`
+	Timers        int  `json:"timers"`
+	Signals       int  `json:"signals"`
+	Upserts       int  `json:"upserts"`
+	Updates       int  `json:"updates"`
+	ContinueAsNew int  `json:"continueAsNew"`
+}
+
+// countActions adds up the billable actions of one history.
+func countActions(events []*historypb.HistoryEvent) ActionStats {
+	var a ActionStats
+	for _, ev := range events {
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+			a.Start++
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			// One started event per activity, carrying the attempt it started on: earlier attempts were tried too.
+			a.Activities += max(1, int(ev.GetActivityTaskStartedEventAttributes().GetAttempt()))
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			a.Timers++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			a.Signals++
+		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			a.Upserts++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			a.Updates++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+			a.ContinueAsNew++
+		}
+	}
+	a.Total = a.Start + a.Activities + a.Timers + a.Signals + a.Upserts + a.Updates + a.ContinueAsNew
+	a.Available = len(events) > 0
+	return a
+}
+
+// historyActions counts the actions of a transfer's latest run.
+func historyActions(ctx context.Context, c client.Client, id string) (ActionStats, error) {
+	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return ActionStats{}, fmt.Errorf("history of %s: %w", id, err)
+		}
+		events = append(events, ev)
+	}
+	return countActions(events), nil
+}
+
 // APIStats are the Partner Center and Graph calls during the run, as the sandbox counted them (every
 // worker's, per partner tenant), and the 429s the workers saw (their metrics, summed).
 type APIStats struct {
@@ -282,6 +339,7 @@ type Result struct {
 	Stages            []StageStats   `json:"stages"`
 	EndToEnd          DurationStats  `json:"endToEnd"`
 	History           HistoryStats   `json:"historyEvents"`
+	Actions           ActionStats    `json:"actions"`
 	API               APIStats       `json:"api"`
 	Worker            WorkerStats    `json:"worker"`
 	Ledger            LedgerVerdict  `json:"ledger"`
@@ -375,6 +433,13 @@ func Run(ctx context.Context, c client.Client, o Options, errOut io.Writer) (Res
 
 	hist, medianID := historyLengths(ctx, s, transfers, o.Concurrency)
 	res.History = hist
+	if medianID != "" {
+		if a, err := historyActions(ctx, s.c, medianID); err != nil {
+			res.Problems = append(res.Problems, "actions: "+err.Error())
+		} else {
+			res.Actions = a
+		}
+	}
 	res.UnfinishedByStage, res.Aborted = abortUnfinished(ctx, s, transfers, o.Concurrency)
 	res.API, res.Worker = metricDeltas(before, beforeErr, after, afterErr, peak, o.Transfers)
 	if res.Worker.Available {
@@ -1151,6 +1216,10 @@ func Render(w io.Writer, r Result) {
 	p("%-22s %6d %8.2fs %8.2fs %8.2fs", "end to end", r.EndToEnd.Count, r.EndToEnd.P50, r.EndToEnd.P95, r.EndToEnd.P99)
 	p("")
 	p("History events per transfer   p50 %d, max %d", r.History.P50, r.History.Max)
+	if a := r.Actions; a.Available {
+		p("Actions per transfer          %d (the median transfer: %d start, %d activity attempts, %d timers, %d signals, %d upserts, %d updates, %d continue-as-new)",
+			a.Total, a.Start, a.Activities, a.Timers, a.Signals, a.Upserts, a.Updates, a.ContinueAsNew)
+	}
 	if a := r.API; a.Available {
 		p("Partner Center calls          %.0f (%.1f per transfer)", a.PartnerCenterCalls, a.PartnerCenterPerTransfer)
 		p("Graph calls                   %.0f (%.1f per transfer)", a.GraphCalls, a.GraphPerTransfer)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/csptransfer/csptransfer"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
@@ -304,4 +306,23 @@ func TestScrapeSumsEveryWorker(t *testing.T) {
 	m.urls = append(m.urls, "http://127.0.0.1:1/metrics")
 	_, err = m.scrape(t.Context())
 	require.Error(t, err, "a worker that cannot be read fails the scrape")
+}
+
+func TestCountActions(t *testing.T) {
+	ev := func(typ enumspb.EventType) *historypb.HistoryEvent { return &historypb.HistoryEvent{EventType: typ} }
+	started := func(attempt int32) *historypb.HistoryEvent {
+		return &historypb.HistoryEvent{EventType: enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+			Attributes: &historypb.HistoryEvent_ActivityTaskStartedEventAttributes{ActivityTaskStartedEventAttributes: &historypb.ActivityTaskStartedEventAttributes{Attempt: attempt}}}
+	}
+	a := countActions([]*historypb.HistoryEvent{
+		ev(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+		ev(enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED), ev(enumspb.EVENT_TYPE_MARKER_RECORDED), // not actions
+		ev(enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), started(1),
+		ev(enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED), started(3), // retried twice: three attempts
+		ev(enumspb.EVENT_TYPE_TIMER_STARTED), ev(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
+		ev(enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES), ev(enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
+		ev(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), ev(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED),
+	})
+	require.Equal(t, ActionStats{Available: true, Total: 10, Start: 1, Activities: 4, Timers: 1, Signals: 1, Upserts: 2, Updates: 1}, a)
+	require.False(t, countActions(nil).Available)
 }
