@@ -388,3 +388,46 @@ func IsCurrencyCode(s string) bool {
 	}
 	return true
 }
+
+// LineTotals is one plan line's share of the money totals as of now, in the currencies it involves: for a
+// line to buy its quoted term price and planned overlap; for a line bought what it was bought at, the
+// overlap as bought, and what cancelling it returns (Refundable while its window is open, Refunded once
+// cancelled). A transfer line and a line without a target count nothing. priced is false for a line to
+// buy that has no price.
+func LineTotals(l Line, now time.Time) (totals []MoneyTotal, priced bool) {
+	p := l.Progress
+	bought := p.Ordered || p.OrderedAt != nil
+	if l.Transfers() || (l.Unresolved && !bought) {
+		return nil, true
+	}
+	add := func(t MoneyTotal) { totals = append(totals, t) }
+	price, o := l.Price, l.Overlap
+	if bought {
+		price, o = p.Price, p.Overlap
+	}
+	if price != nil {
+		t := MoneyTotal{Currency: price.Currency, Term: price.TermPrice}
+		if bought {
+			t.Spent = price.TermPrice
+			switch {
+			case p.Refund != nil:
+				add(MoneyTotal{Currency: p.Refund.Currency, Refunded: p.Refund.Amount})
+			case p.OrderedAt != nil && p.RefundableUntil != nil:
+				t.Refundable = ExpectedRefund(*price, *p.OrderedAt, *p.RefundableUntil, now).Amount
+			}
+		}
+		add(t)
+	}
+	if o != nil {
+		if o.NewCost != nil {
+			add(MoneyTotal{Currency: o.NewCost.Currency, OverlapDays: o.Days, OverlapNew: o.NewCost.Amount})
+		}
+		switch {
+		case o.OriginalCost != nil:
+			add(MoneyTotal{Currency: o.OriginalCost.Currency, OverlapOriginal: o.OriginalCost.Amount})
+		case price != nil && o.Days > 0:
+			add(MoneyTotal{Currency: price.Currency, OriginalUnknown: 1})
+		}
+	}
+	return totals, price != nil || bought
+}

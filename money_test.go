@@ -648,3 +648,39 @@ func TestMoneyViewTotal(t *testing.T) {
 	require.False(t, ok)
 	require.Equal(t, MoneyTotal{}, got)
 }
+
+func TestLineTotals(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	ordered := now.Add(-2 * 24 * time.Hour)
+	until := ordered.Add(7 * 24 * time.Hour)
+	// 10 seats at 30 EUR a month: 300 EUR charged for the month from 27 February (28 days in 2026).
+	price := &LinePrice{Currency: "EUR", UnitPrice: 30, TermPrice: 3600, Quantity: 10, BillingCycle: "monthly", TermDuration: "P1Y"}
+	overlap := &Overlap{Days: 20, NewCost: &Money{Amount: 197.26, Currency: "EUR"}}
+	for _, tc := range []struct {
+		name   string
+		line   Line
+		totals []MoneyTotal
+		priced bool
+	}{
+		{"transfer", Line{PlanLine: PlanLine{Method: MethodTransfer, Overlap: &Overlap{}}}, nil, true},
+		{"no target yet", Line{PlanLine: PlanLine{Unresolved: true}}, nil, true},
+		{"to buy, not priced", Line{PlanLine: PlanLine{Overlap: &Overlap{Days: 20}}}, nil, false},
+		{"to buy, priced, original price unknown", Line{PlanLine: PlanLine{Price: price, Overlap: overlap}},
+			[]MoneyTotal{{Currency: "EUR", Term: 3600}, {Currency: "EUR", OverlapDays: 20, OverlapNew: 197.26}, {Currency: "EUR", OriginalUnknown: 1}}, true},
+		{"to buy, original in another currency", Line{PlanLine: PlanLine{Price: price,
+			Overlap: &Overlap{Days: 20, NewCost: overlap.NewCost, OriginalCost: &Money{Amount: 180, Currency: "USD"}}}},
+			[]MoneyTotal{{Currency: "EUR", Term: 3600}, {Currency: "EUR", OverlapDays: 20, OverlapNew: 197.26}, {Currency: "USD", OverlapOriginal: 180}}, true},
+		{"bought, refund window open", Line{Progress: LineProgress{Ordered: true, OrderedAt: &ordered, RefundableUntil: &until, Price: price, Overlap: overlap}},
+			// 300 × (28 − 2) / 28 = 278.57
+			[]MoneyTotal{{Currency: "EUR", Term: 3600, Spent: 3600, Refundable: 278.57}, {Currency: "EUR", OverlapDays: 20, OverlapNew: 197.26}, {Currency: "EUR", OriginalUnknown: 1}}, true},
+		{"bought and cancelled", Line{Progress: LineProgress{Ordered: true, OrderedAt: &ordered, Price: price, Refund: &Money{Amount: 278.57, Currency: "EUR"}}},
+			[]MoneyTotal{{Currency: "EUR", Refunded: 278.57}, {Currency: "EUR", Term: 3600, Spent: 3600}}, true},
+		{"bought before pricing existed", Line{Progress: LineProgress{Ordered: true}}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			totals, priced := LineTotals(tc.line, now)
+			require.Equal(t, tc.totals, totals)
+			require.Equal(t, tc.priced, priced)
+		})
+	}
+}

@@ -182,37 +182,9 @@ func moneyTotals(st csptransfer.TransferStatus, now time.Time) (totals []csptran
 		return st.Money.Totals, false
 	}
 	var sets [][]csptransfer.MoneyTotal
-	add := func(t csptransfer.MoneyTotal) { sets = append(sets, []csptransfer.MoneyTotal{t}) }
 	for _, l := range st.Lines {
-		if l.Transfers() || (l.Unresolved && !bought(l)) {
-			continue
-		}
-		p, from := linePrice(l)
-		if p != nil {
-			t := csptransfer.MoneyTotal{Currency: p.Currency, Term: p.TermPrice}
-			if from == "bought" {
-				t.Spent = p.TermPrice
-				if l.Progress.Refund != nil {
-					add(csptransfer.MoneyTotal{Currency: l.Progress.Refund.Currency, Refunded: l.Progress.Refund.Amount})
-				} else if back, ok := refundNow(l, now); ok {
-					t.Refundable = back.Amount
-				}
-			}
-			add(t)
-		}
-		o := lineOverlap(l)
-		if o == nil {
-			continue
-		}
-		if o.NewCost != nil {
-			add(csptransfer.MoneyTotal{Currency: o.NewCost.Currency, OverlapDays: o.Days, OverlapNew: o.NewCost.Amount})
-		}
-		switch {
-		case o.OriginalCost != nil:
-			add(csptransfer.MoneyTotal{Currency: o.OriginalCost.Currency, OverlapOriginal: o.OriginalCost.Amount})
-		case p != nil && o.Days > 0:
-			add(csptransfer.MoneyTotal{Currency: p.Currency, OriginalUnknown: 1})
-		}
+		totals, _ := csptransfer.LineTotals(l, now)
+		sets = append(sets, totals)
 	}
 	return csptransfer.AddTotals(sets...), true
 }

@@ -65,15 +65,7 @@ func TestMoneyViewEndToEnd(t *testing.T) {
 	require.NoError(t, h.Get(context.Background(), nil))
 	st = waitFor(t, c, id, "the originals' end", func(s csptransfer.TransferStatus) bool { return s.Stage == csptransfer.StageAwaitingExpiry })
 
-	ledger, err := sb.Ledger(context.Background())
-	require.NoError(t, err)
-	var cl *sandbox.CustomerLedger
-	for i := range ledger.Customers {
-		if ledger.Customers[i].TenantID == tenant {
-			cl = &ledger.Customers[i]
-		}
-	}
-	require.NotNil(t, cl)
+	cl, _ := customerLedger(t, sb, tenant)
 	require.Equal(t, 1, cl.Orders, "the quote cart was checked out: one order")
 	for _, l := range st.Lines {
 		p := l.Progress

@@ -141,22 +141,14 @@ func TestDiscontinuedOfferTransferEndToEnd(t *testing.T) {
 		}
 	}
 
-	ledger, err := sb.Ledger(context.Background())
-	require.NoError(t, err)
-	var cl *sandbox.CustomerLedger
-	for i := range ledger.Customers {
-		if ledger.Customers[i].TenantID == tenant {
-			cl = &ledger.Customers[i]
-		}
-	}
-	require.NotNil(t, cl)
+	cl, violations := customerLedger(t, sb, tenant)
 	require.Zero(t, cl.DuplicatePurchases)
 	require.Zero(t, cl.OriginalsCancelled)
 	require.Zero(t, cl.OriginalCancelAttempts)
 	require.Empty(t, cl.LicenseShortfalls)
 	require.Empty(t, cl.UsersWithoutLicense)
 	require.Equal(t, 1, cl.Orders)
-	require.Empty(t, violationsFor(ledger, tenant))
+	require.Empty(t, violations)
 
 	checkHistory(t, c, id, run.GetRunID(), "transfer-discontinued-offer")
 }

@@ -225,32 +225,12 @@ func (t *transfer) priceLines(now time.Time) {
 func (t *transfer) moneyView(now time.Time) *csptransfer.MoneyView {
 	v := &csptransfer.MoneyView{}
 	var sets [][]csptransfer.MoneyTotal
-	add := func(m csptransfer.MoneyTotal) { sets = append(sets, []csptransfer.MoneyTotal{m}) }
 	for _, l := range t.state.Status.Lines {
-		p := l.Progress
-		switch {
-		case l.Transfers() || l.Unresolved:
-			continue
-		case p.Ordered:
-			price, o := p.Price, p.Overlap
-			if price != nil {
-				m := csptransfer.MoneyTotal{Currency: price.Currency, Term: price.TermPrice, Spent: price.TermPrice}
-				if p.Refund != nil {
-					m.Refunded = p.Refund.Amount
-				} else if p.OrderedAt != nil && p.RefundableUntil != nil {
-					m.Refundable = csptransfer.ExpectedRefund(*price, *p.OrderedAt, *p.RefundableUntil, now).Amount
-				}
-				add(m)
-			}
-			addOverlap(add, o, price)
-		default:
-			if l.Price == nil {
-				v.Unpriced++
-			} else {
-				add(csptransfer.MoneyTotal{Currency: l.Price.Currency, Term: l.Price.TermPrice})
-			}
-			addOverlap(add, l.Overlap, l.Price)
+		totals, priced := csptransfer.LineTotals(l, now)
+		if !priced {
+			v.Unpriced++
 		}
+		sets = append(sets, totals)
 	}
 	v.Totals = csptransfer.AddTotals(sets...)
 	if v.Unpriced > 0 {
@@ -267,23 +247,6 @@ func (t *transfer) moneyView(now time.Time) *csptransfer.MoneyView {
 	safe, advice := timingAdvice(t.state.Status.Lines, t.req.Provisioning, now)
 	v.SafeLeadTime, v.Advice = csptransfer.Duration(safe), advice
 	return v
-}
-
-// addOverlap adds a line's overlap to the totals: its days and new-side cost in the line's currency, the
-// original side in the original price's.
-func addOverlap(add func(csptransfer.MoneyTotal), o *csptransfer.Overlap, price *csptransfer.LinePrice) {
-	if o == nil {
-		return
-	}
-	if o.NewCost != nil {
-		add(csptransfer.MoneyTotal{Currency: o.NewCost.Currency, OverlapDays: o.Days, OverlapNew: o.NewCost.Amount})
-	}
-	switch {
-	case o.OriginalCost != nil:
-		add(csptransfer.MoneyTotal{Currency: o.OriginalCost.Currency, OverlapOriginal: o.OriginalCost.Amount})
-	case price != nil && o.Days > 0:
-		add(csptransfer.MoneyTotal{Currency: price.Currency, OriginalUnknown: 1})
-	}
 }
 
 // timingAdvice compares what the chosen provisioning costs in overlap with buying each line at the safe
