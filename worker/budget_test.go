@@ -124,5 +124,7 @@ func TestWorkersShareThePartnerTenantsBudget(t *testing.T) {
 		require.LessOrEqual(t, api.max, int64(rate+3), "%s calls stay within the tenant's budget every second", api.name)
 		require.LessOrEqual(t, peak5, int64(5*rate+3), "%s calls stay within the tenant's budget", api.name)
 	}
-	require.Greater(t, eu.PartnerCenter, int64(100), "enough load for the limit to matter: 12 transfers of a dozen Partner Center calls")
+	// 12 transfers make about 100 Partner Center calls: three times what any 5 seconds may carry, so the
+	// limit, not a lack of work, is what the peaks show.
+	require.Greater(t, eu.PartnerCenter, int64(3*(5*rate+3)), "enough load for the limit to matter")
 }
