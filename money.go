@@ -396,7 +396,7 @@ func IsCurrencyCode(s string) bool {
 // buy that has no price.
 func LineTotals(l Line, now time.Time) (totals []MoneyTotal, priced bool) {
 	p := l.Progress
-	bought := p.Ordered || p.OrderedAt != nil
+	bought := l.Bought()
 	if l.Transfers() || (l.Unresolved && !bought) {
 		return nil, true
 	}

@@ -106,6 +106,9 @@ type Line struct {
 	Progress LineProgress `json:"progress"`
 }
 
+// Bought says the line was ordered: its price and overlap are then Progress's, as bought.
+func (l Line) Bought() bool { return l.Progress.Ordered || l.Progress.OrderedAt != nil }
+
 // TimelineEntry records a stage change.
 type TimelineEntry struct {
 	Stage Stage     `json:"stage"`

@@ -689,7 +689,7 @@ func (a *Activities) CreateCart(ctx context.Context, in CreateCartInput) (Create
 		if li.ID < 0 || li.ID >= len(in.Lines) || li.Pricing == nil {
 			continue // a line Partner Center did not price (legacy offers carry no pricing)
 		}
-		res.Prices = append(res.Prices, LinePrice{Line: in.Lines[li.ID].Line, Price: csptransfer.LinePrice{
+		res.Prices = append(res.Prices, PricedLine{Line: in.Lines[li.ID].Line, Price: csptransfer.LinePrice{
 			Currency: strings.ToUpper(li.CurrencyCode), UnitPrice: li.Pricing.Price, ListPrice: li.Pricing.ListPrice,
 			TermPrice: li.Pricing.ExtendedPrice, Quantity: li.Quantity, BillingCycle: li.BillingCycle,
 			TermDuration: li.TermDuration, RefundWindow: windows[li.ID], QuotedAt: cart.CreationTimestamp.Time, CartID: cart.ID,

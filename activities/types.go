@@ -204,11 +204,11 @@ type CreateCartResult struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	CreatedAt time.Time `json:"createdAt,omitzero"`
 	// Prices are the cart lines' prices, by plan line, for the lines Partner Center priced.
-	Prices []LinePrice `json:"prices,omitempty"`
+	Prices []PricedLine `json:"prices,omitempty"`
 }
 
-// LinePrice is one cart line's price.
-type LinePrice struct {
+// PricedLine is one cart line's price, by plan line.
+type PricedLine struct {
 	// Line is the plan line index.
 	Line  int                   `json:"line"`
 	Price csptransfer.LinePrice `json:"price"`

@@ -31,16 +31,13 @@ func hasMoney(st csptransfer.TransferStatus) bool {
 	return false
 }
 
-// bought says a line was ordered: its price and overlap are then the ones it was bought at.
-func bought(l csptransfer.Line) bool { return l.Progress.Ordered || l.Progress.OrderedAt != nil }
-
 // linePrice is the price that counts for a line, and where it comes from: "bought" (the checked-out cart's),
 // "quote" (the plan's quote cart), or "" when it has none.
 func linePrice(l csptransfer.Line) (*csptransfer.LinePrice, string) {
 	switch {
-	case bought(l) && l.Progress.Price != nil:
+	case l.Bought() && l.Progress.Price != nil:
 		return l.Progress.Price, "bought"
-	case !bought(l) && l.Price != nil:
+	case !l.Bought() && l.Price != nil:
 		return l.Price, "quote"
 	}
 	return nil, ""
@@ -48,7 +45,7 @@ func linePrice(l csptransfer.Line) (*csptransfer.LinePrice, string) {
 
 // lineOverlap is the overlap that counts for a line: as bought once ordered, else as planned.
 func lineOverlap(l csptransfer.Line) *csptransfer.Overlap {
-	if bought(l) {
+	if l.Bought() {
 		return l.Progress.Overlap
 	}
 	return l.Overlap
@@ -108,14 +105,14 @@ func lineMoneyRow(l csptransfer.Line, st csptransfer.TransferStatus, now time.Ti
 		return moneyRow{priced: "transfer", unit: "nothing bought", term: "—", overlap: "0 days (transfer)",
 			newSide: "—", originalSide: "—", refund: "—"}
 	}
-	if l.Unresolved && !bought(l) {
+	if l.Unresolved && !l.Bought() {
 		return moneyRow{priced: "—", unit: "no offer chosen", term: "—", overlap: "—", newSide: "—", originalSide: "—", refund: "—"}
 	}
 	r := moneyRow{priced: "no", unit: "not priced", term: "—", overlap: "—", newSide: "—", originalSide: "—", refund: "—"}
 	p, from := linePrice(l)
 	if p != nil {
 		r.priced, r.unit, r.term = from, unitPrice(*p), termPrice(*p)
-	} else if bought(l) {
+	} else if l.Bought() {
 		r.priced = "bought"
 	}
 	if o := lineOverlap(l); o != nil {
@@ -139,7 +136,7 @@ func lineMoneyRow(l csptransfer.Line, st csptransfer.TransferStatus, now time.Ti
 // the line was cancelled.
 func refundCell(l csptransfer.Line, st csptransfer.TransferStatus, now time.Time) string {
 	p := l.Progress
-	if !bought(l) {
+	if !l.Bought() {
 		switch {
 		case l.RefundBy != nil:
 			return "until " + fmtTime(*l.RefundBy) + " if bought as planned"
@@ -276,7 +273,7 @@ func refundOpen(st csptransfer.TransferStatus, now time.Time) bool {
 	}
 	for _, l := range st.Lines {
 		p := l.Progress
-		if bought(l) && p.Refund == nil && p.RefundableUntil != nil && now.Before(*p.RefundableUntil) {
+		if l.Bought() && p.Refund == nil && p.RefundableUntil != nil && now.Before(*p.RefundableUntil) {
 			return true
 		}
 	}
@@ -360,7 +357,7 @@ func reportMoney(rep csptransfer.TransferReport, now time.Time) [][2]string {
 	}
 	boughtLines, unpriced, cancelled := 0, 0, 0
 	for _, l := range st.Lines {
-		if l.Transfers() || !bought(l) {
+		if l.Transfers() || !l.Bought() {
 			continue
 		}
 		boughtLines++
@@ -414,7 +411,7 @@ func happenedOverlap(st csptransfer.TransferStatus) string {
 			continue
 		}
 		o := l.Progress.Overlap
-		if !bought(l) || o == nil {
+		if !l.Bought() || o == nil {
 			continue
 		}
 		cur := ""
@@ -503,7 +500,7 @@ func outlookRefunds(st csptransfer.TransferStatus, now time.Time) refundOutlook 
 		switch {
 		case l.Transfers():
 			continue
-		case !bought(l):
+		case !l.Bought():
 			o.NotBought++
 		case p.Refund != nil:
 			continue // already cancelled

@@ -20,9 +20,9 @@ type Quote struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Lines are the plan lines the cart holds and Items their catalog item and seats, to tell whether the
 	// cart still buys what is due.
-	Lines  []int                  `json:"lines"`
-	Items  []string               `json:"items"`
-	Prices []activities.LinePrice `json:"prices,omitempty"`
+	Lines  []int                   `json:"lines"`
+	Items  []string                `json:"items"`
+	Prices []activities.PricedLine `json:"prices,omitempty"`
 	// Used says a purchase checked the cart out (or tried to).
 	Used bool `json:"used,omitempty"`
 }
@@ -125,7 +125,7 @@ func (t *transfer) usableQuote(due []int, now time.Time) *Quote {
 }
 
 // priceOf is the price a purchase's cart gave line i.
-func priceOf(prices []activities.LinePrice, i int) *csptransfer.LinePrice {
+func priceOf(prices []activities.PricedLine, i int) *csptransfer.LinePrice {
 	for _, p := range prices {
 		if p.Line == i {
 			price := p.Price
@@ -337,7 +337,7 @@ func timingAdvice(lines []csptransfer.Line, prov csptransfer.Provisioning, now t
 }
 
 // recordPurchase keeps what a line was bought at and when, and counts it in the worker's metrics.
-func (t *transfer) recordPurchase(ctx workflow.Context, i int, prices []activities.LinePrice, now time.Time) {
+func (t *transfer) recordPurchase(ctx workflow.Context, i int, prices []activities.PricedLine, now time.Time) {
 	l := &t.state.Status.Lines[i]
 	at := now
 	l.Progress.OrderedAt = &at

@@ -82,6 +82,6 @@ type Purchase struct {
 	Done      bool      `json:"done"`
 	CreatedAt time.Time `json:"createdAt"`
 	// FromQuote says CartID is the plan's quote cart; Prices are the cart lines' prices.
-	FromQuote bool                   `json:"fromQuote,omitempty"`
-	Prices    []activities.LinePrice `json:"prices,omitempty"`
+	FromQuote bool                    `json:"fromQuote,omitempty"`
+	Prices    []activities.PricedLine `json:"prices,omitempty"`
 }

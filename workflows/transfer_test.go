@@ -86,7 +86,7 @@ func (h *harness) cart(id string) activities.CreateCartResult {
 func (h *harness) pricedCart(id string, in activities.CreateCartInput) activities.CreateCartResult {
 	c := h.cart(id)
 	for _, l := range in.Lines {
-		c.Prices = append(c.Prices, activities.LinePrice{Line: l.Line, Price: csptransfer.LinePrice{
+		c.Prices = append(c.Prices, activities.PricedLine{Line: l.Line, Price: csptransfer.LinePrice{
 			Currency: "EUR", UnitPrice: 20, ListPrice: 20, TermPrice: 20 * 12 * float64(l.Quantity), Quantity: l.Quantity,
 			BillingCycle: "monthly", TermDuration: "P1Y", RefundWindow: "P7D", QuotedAt: c.CreatedAt, CartID: id,
 		}})

@@ -20,19 +20,19 @@ func newTransport(t *testing.T, l Limits) *Transport {
 
 func TestSetShareDividesTheRateAndTheBurst(t *testing.T) {
 	tr := newTransport(t, Limits{PerSecond: 10, Burst: 20, Concurrency: 4})
-	rate, burst := tr.Limit()
+	rate, burst := tr.limit()
 	require.Equal(t, 10.0, rate)
 	require.Equal(t, 20, burst)
 	tr.SetShare(3)
-	rate, burst = tr.Limit()
+	rate, burst = tr.limit()
 	require.InDelta(t, 10.0/3, rate, 1e-9)
 	require.Equal(t, 6, burst)
 	require.Equal(t, 3, tr.Share())
 	tr.SetShare(40)
-	_, burst = tr.Limit()
+	_, burst = tr.limit()
 	require.Equal(t, 1, burst, "at least one request")
 	tr.SetShare(0)
-	rate, _ = tr.Limit()
+	rate, _ = tr.limit()
 	require.Equal(t, 10.0, rate, "no share below one worker")
 }
 
@@ -75,7 +75,7 @@ func TestShareJoinsHoldingWhileOthersRun(t *testing.T) {
 	hold := s.Join(context.Background())
 	require.Equal(t, time.Minute+joinMargin, hold, "the others cut their share at their next count")
 	require.Equal(t, 3, a.Share(), "the others and this one")
-	rate, _ := b.Limit()
+	rate, _ := b.limit()
 	require.Equal(t, 2.0, rate)
 	select {
 	case <-a.gate():
@@ -87,7 +87,7 @@ func TestShareJoinsHoldingWhileOthersRun(t *testing.T) {
 	s.Refresh(context.Background())
 	workers = 1 // the others left (once Temporal stops listing them)
 	s.Refresh(context.Background())
-	rate, burst := a.Limit()
+	rate, burst := a.limit()
 	require.Equal(t, 12.0, rate)
 	require.Equal(t, 12, burst)
 	require.Equal(t, []int{3, 1}, changes, "told only when the share changes")

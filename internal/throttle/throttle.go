@@ -75,8 +75,8 @@ func (t *Transport) Share() int {
 	return t.share
 }
 
-// Limit is the rate this process may send at now, and its burst.
-func (t *Transport) Limit() (perSecond float64, burst int) {
+// limit is the rate this process may send at now, and its burst.
+func (t *Transport) limit() (perSecond float64, burst int) {
 	return float64(t.limiter.Limit()), t.limiter.Burst()
 }
 

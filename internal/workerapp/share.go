@@ -34,7 +34,6 @@ func (m *Main) RateShare() int {
 // share divides the partner tenants' limits among the workers polling the task queue (throttle.Share),
 // or returns nil when CSP_RATE_SHARE is off.
 func (m *Main) share(c client.Client, limiters []*throttle.Transport) *throttle.Share {
-	m.limiters.Store(&limiters)
 	if m.Config.ShareEvery <= 0 || len(limiters) == 0 {
 		return nil
 	}

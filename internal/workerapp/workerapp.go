@@ -110,6 +110,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.limiters.Store(&limiters)
 	m.SandboxURL = be.sandboxURL
 
 	opts := m.Config.Temporal
