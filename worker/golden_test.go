@@ -47,6 +47,7 @@ func checkHistory(t *testing.T, c client.Client, id, runID, name string) {
 	require.NoError(t, protojson.Unmarshal(b, &stored))
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
+	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: csptransfer.ReconcileWorkflowType})
 	require.NoError(t, r.ReplayWorkflowHistory(nil, &stored), "the history just produced must replay")
 
 	if os.Getenv(goldenEnv) != "1" {

@@ -14,7 +14,7 @@ import (
 	"github.com/csptransfer/csptransfer/internal/codec"
 )
 
-// TestReplayGoldenHistories replays every history recorded from real runs (testdata/*.json, written by
+// TestReplayGoldenHistories replays every history recorded from real runs (transfers and reconciliations) (testdata/*.json, written by
 // the worker's integration tests with CSP_UPDATE_GOLDEN=1) against the current code. A change that would
 // break transfers already running fails here: guard it with workflow.GetVersion and keep the old path.
 // Histories recorded with payload encryption replay with the test key ring in testdata/encrypted.keys.
@@ -34,6 +34,7 @@ func TestReplayGoldenHistories(t *testing.T) {
 			})
 			require.NoError(t, err)
 			r.RegisterWorkflowWithOptions(Transfer, workflow.RegisterOptions{Name: csptransfer.WorkflowType})
+			r.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: csptransfer.ReconcileWorkflowType})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
