@@ -2,8 +2,11 @@ package csptransfer
 
 import (
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -55,6 +58,33 @@ var (
 	SearchAttributeStage            = temporal.NewSearchAttributeKeyKeyword("CspStage")
 	SearchAttributeNextActionAt     = temporal.NewSearchAttributeKeyTime("CspNextActionAt")
 )
+
+// KeywordOf reads a Keyword search attribute from the fields visibility lists with an execution; "" when
+// it is absent or not a string.
+func KeywordOf(fields map[string]*commonpb.Payload, key temporal.SearchAttributeKeyKeyword) string {
+	p, ok := fields[key.GetName()]
+	if !ok {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
+}
+
+// TimeOf reads a Datetime search attribute as KeywordOf does; false when it is absent, zero or not a time.
+func TimeOf(fields map[string]*commonpb.Payload, key temporal.SearchAttributeKeyTime) (time.Time, bool) {
+	p, ok := fields[key.GetName()]
+	if !ok {
+		return time.Time{}, false
+	}
+	var t time.Time
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &t); err != nil || t.IsZero() {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
 
 // SearchAttribute describes a custom search attribute for registration on a namespace.
 type SearchAttribute struct {

@@ -264,7 +264,7 @@ func (a *Activities) CheckRelationship(ctx context.Context, in CheckRelationship
 	cust, err := p.PartnerCenter.Customer(ctx, in.CustomerTenantID)
 	switch {
 	case err == nil:
-		res.Accepted = strings.EqualFold(cust.RelationshipToPartner, "reseller")
+		res.Accepted = cust.IsReseller()
 	case isNotFound(err):
 	default:
 		return CheckRelationshipResult{}, classify("customer", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.temporal.io/api/serviceerror"
@@ -42,7 +43,9 @@ type ListTransfersResult struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
-// ListTransfers runs a visibility query and returns the workflow IDs it finds, at most Limit.
+// ListTransfers runs a visibility query and returns the workflow IDs it finds, at most Limit. Only
+// Reconcile runs recorded before FindAcceptances schedule it (and ReconcileTransfer); they stay
+// registered so those runs finish.
 func (r *Reconciler) ListTransfers(ctx context.Context, in ListTransfersInput) (ListTransfersResult, error) {
 	if strings.TrimSpace(in.Query) == "" {
 		return ListTransfersResult{}, temporal.NewNonRetryableApplicationError("query: required", ErrTypeInvalidInput, nil)
@@ -149,6 +152,164 @@ func (r *Reconciler) ReconcileTransfer(ctx context.Context, in ReconcileTransfer
 		activity.GetLogger(ctx).Info("signalled an accepted transfer", "workflowId", in.WorkflowID)
 	}
 	return res, nil
+}
+
+// FindAcceptancesInput selects the transfers to reconcile.
+type FindAcceptancesInput struct {
+	// Query is a Temporal list filter over transfers waiting for acceptance.
+	Query string `json:"query"`
+	// Limit caps the transfers looked at. Optional; default and maximum 1000.
+	Limit int `json:"limit,omitempty"`
+}
+
+// FindAcceptancesResult is what Partner Center says of the transfers waiting for acceptance.
+type FindAcceptancesResult struct {
+	// Waiting counts the transfers listed.
+	Waiting int `json:"waiting"`
+	// Truncated is set when more transfers waited than Limit.
+	Truncated bool `json:"truncated,omitempty"`
+	// Accepted are the waiting transfers whose customer has the partner tenant as its reseller, in the
+	// order visibility listed them.
+	Accepted []csptransfer.AcceptedTransfer `json:"accepted,omitempty"`
+	// PartnerTenants counts the partner tenants asked.
+	PartnerTenants int `json:"partnerTenants"`
+	// Errors name the partner tenants (or transfers) that could not be checked and why; the next run
+	// tries again.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// waitingTransfer is one transfer as visibility lists it: its search attributes say which customer and
+// which partner tenant, so nothing has to ask the transfer itself.
+type waitingTransfer struct {
+	workflowID, customer, partner string
+}
+
+// FindAcceptances lists the transfers waiting for acceptance from visibility, then asks Partner Center
+// once per partner tenant for its customers (paged, 500 a page) and, when any waiting customer is there,
+// Graph once for the partner's active GDAP relationships. It costs the same few calls whether ten
+// transfers wait or a thousand, and no query or activity per transfer. It only reads; the Reconcile
+// workflow decides whom to signal.
+func (r *Reconciler) FindAcceptances(ctx context.Context, in FindAcceptancesInput) (FindAcceptancesResult, error) {
+	waiting, truncated, err := r.listWaiting(ctx, in)
+	if err != nil {
+		return FindAcceptancesResult{}, err
+	}
+	res := FindAcceptancesResult{Waiting: len(waiting), Truncated: truncated}
+	byPartner := map[string][]waitingTransfer{}
+	var partners []string
+	for _, w := range waiting {
+		if w.customer == "" || w.partner == "" {
+			res.Errors = append(res.Errors, w.workflowID+": no customer or partner tenant in its search attributes yet")
+			continue
+		}
+		if _, ok := byPartner[w.partner]; !ok {
+			partners = append(partners, w.partner)
+		}
+		byPartner[w.partner] = append(byPartner[w.partner], w)
+	}
+	accepted := map[string]csptransfer.AcceptedTransfer{}
+	for _, tenant := range partners {
+		activity.RecordHeartbeat(ctx, tenant)
+		found, err := r.acceptedWith(ctx, tenant, byPartner[tenant])
+		res.PartnerTenants++
+		if err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("partner tenant %s: %v", tenant, err))
+			continue
+		}
+		for _, a := range found {
+			accepted[a.WorkflowID] = a
+		}
+	}
+	for _, w := range waiting {
+		if a, ok := accepted[w.workflowID]; ok {
+			res.Accepted = append(res.Accepted, a)
+		}
+	}
+	return res, nil
+}
+
+// acceptedWith returns the transfers, among those waiting with one partner tenant, whose customer now
+// has it as reseller, with the customer's active GDAP relationships.
+func (r *Reconciler) acceptedWith(ctx context.Context, tenant string, waiting []waitingTransfer) ([]csptransfer.AcceptedTransfer, error) {
+	p, err := (&Activities{Partners: r.Partners}).partner(tenant)
+	if err != nil {
+		return nil, err
+	}
+	customers, err := p.PartnerCenter.Customers(ctx)
+	if err != nil {
+		return nil, classify("customers", err)
+	}
+	resellerOf := make(map[string]bool, len(customers))
+	for _, c := range customers {
+		if c.IsReseller() {
+			resellerOf[strings.ToLower(c.ID)] = true
+		}
+	}
+	var found []csptransfer.AcceptedTransfer
+	for _, w := range waiting {
+		if resellerOf[strings.ToLower(w.customer)] {
+			found = append(found, csptransfer.AcceptedTransfer{WorkflowID: w.workflowID, CustomerTenantID: w.customer})
+		}
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	rels, err := p.Graph.ActiveDelegatedAdminRelationships(ctx)
+	if err != nil {
+		return nil, classify("GDAP relationships", err)
+	}
+	admin := map[string][]string{}
+	for _, rel := range rels {
+		c := strings.ToLower(rel.Customer.TenantID)
+		admin[c] = append(admin[c], rel.ID)
+	}
+	for i := range found {
+		ids := admin[strings.ToLower(found[i].CustomerTenantID)]
+		slices.Sort(ids)
+		found[i].AdminRelationships = ids
+	}
+	return found, nil
+}
+
+// listWaiting reads the waiting transfers, with their customer and partner tenants, from visibility.
+func (r *Reconciler) listWaiting(ctx context.Context, in FindAcceptancesInput) ([]waitingTransfer, bool, error) {
+	if strings.TrimSpace(in.Query) == "" {
+		return nil, false, temporal.NewNonRetryableApplicationError("query: required", ErrTypeInvalidInput, nil)
+	}
+	limit := in.Limit
+	if limit <= 0 || limit > maxListTransfers {
+		limit = maxListTransfers
+	}
+	c := r.client(ctx)
+	var out []waitingTransfer
+	var token []byte
+	for {
+		page, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: in.Query, PageSize: int32(min(limit, 100)), NextPageToken: token,
+		})
+		if err != nil {
+			var bad *serviceerror.InvalidArgument
+			if errors.As(err, &bad) {
+				return nil, false, temporal.NewNonRetryableApplicationError("list transfers: "+bad.Error(), ErrTypeInvalidInput, err)
+			}
+			return nil, false, fmt.Errorf("list transfers: %w", err)
+		}
+		for _, e := range page.GetExecutions() {
+			if len(out) == limit {
+				return out, true, nil
+			}
+			fields := e.GetSearchAttributes().GetIndexedFields()
+			out = append(out, waitingTransfer{
+				workflowID: e.GetExecution().GetWorkflowId(),
+				customer:   csptransfer.KeywordOf(fields, csptransfer.SearchAttributeCustomerTenantID),
+				partner:    csptransfer.KeywordOf(fields, csptransfer.SearchAttributePartnerTenantID),
+			})
+		}
+		token = page.GetNextPageToken()
+		if len(token) == 0 {
+			return out, false, nil
+		}
+	}
 }
 
 func (r *Reconciler) client(ctx context.Context) client.Client {

@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/csptransfer/csptransfer"
 )
@@ -206,14 +204,14 @@ func listTransfers(ctx context.Context, s *session, query string, limit int) ([]
 			fields := e.GetSearchAttributes().GetIndexedFields()
 			row := listRow{
 				WorkflowID:       e.GetExecution().GetWorkflowId(),
-				Stage:            keyword(fields, csptransfer.SearchAttributeStage.GetName()),
-				CustomerTenantID: keyword(fields, csptransfer.SearchAttributeCustomerTenantID.GetName()),
-				CustomerDomain:   keyword(fields, csptransfer.SearchAttributeCustomerDomain.GetName()),
-				PartnerTenantID:  keyword(fields, csptransfer.SearchAttributePartnerTenantID.GetName()),
+				Stage:            csptransfer.KeywordOf(fields, csptransfer.SearchAttributeStage),
+				CustomerTenantID: csptransfer.KeywordOf(fields, csptransfer.SearchAttributeCustomerTenantID),
+				CustomerDomain:   csptransfer.KeywordOf(fields, csptransfer.SearchAttributeCustomerDomain),
+				PartnerTenantID:  csptransfer.KeywordOf(fields, csptransfer.SearchAttributePartnerTenantID),
 				ExecutionStatus:  executionStatus(e.GetStatus()),
 				StartedAt:        e.GetStartTime().AsTime().UTC(),
 			}
-			if t, ok := datetime(fields, csptransfer.SearchAttributeNextActionAt.GetName()); ok {
+			if t, ok := csptransfer.TimeOf(fields, csptransfer.SearchAttributeNextActionAt); ok {
 				row.NextActionAt = &t
 			}
 			if e.GetCloseTime() != nil {
@@ -230,30 +228,6 @@ func listTransfers(ctx context.Context, s *session, query string, limit int) ([]
 			return rows, nil
 		}
 	}
-}
-
-func keyword(fields map[string]*commonpb.Payload, name string) string {
-	p, ok := fields[name]
-	if !ok {
-		return ""
-	}
-	var s string
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
-		return ""
-	}
-	return s
-}
-
-func datetime(fields map[string]*commonpb.Payload, name string) (time.Time, bool) {
-	p, ok := fields[name]
-	if !ok {
-		return time.Time{}, false
-	}
-	var t time.Time
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &t); err != nil || t.IsZero() {
-		return time.Time{}, false
-	}
-	return t.UTC(), true
 }
 
 // status is what the STATUS column shows: Temporal's execution status, except that an aborted transfer

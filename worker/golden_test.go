@@ -24,7 +24,7 @@ const goldenEnv = "CSP_UPDATE_GOLDEN"
 // goldenSeries names the generation of workflow code the recordings come from. Recordings are never
 // replaced, so when a change to workflow code takes a new path (behind workflow.GetVersion), bump it: the
 // next recording run adds histories of the new path next to the old ones, and both keep replaying.
-const goldenSeries = "s6"
+const goldenSeries = "s7"
 
 // checkHistory replays a finished workflow's history against the current workflow code and, when asked,
 // saves it as a golden history.

@@ -35,3 +35,28 @@ func (c *Client) DelegatedAdminRelationshipNamed(ctx context.Context, displayNam
 	}
 	return DelegatedAdminRelationship{}, false, nil
 }
+
+// ActiveDelegatedAdminRelationships lists this partner's active GDAP relationships, with every customer,
+// across all pages: the reconciler reads it once per partner tenant to see which customers approved admin
+// access. The list is filtered by status on the server ($filter, UNCONFIRMED for this collection) and
+// again here, so a server that ignores the filter still yields only active relationships.
+func (c *Client) ActiveDelegatedAdminRelationships(ctx context.Context) ([]DelegatedAdminRelationship, error) {
+	ts, err := c.partnerTokens()
+	if err != nil {
+		return nil, err
+	}
+	rels, err := list[DelegatedAdminRelationship](ctx, c, msrest.Request{
+		Method: http.MethodGet, Path: "/tenantRelationships/delegatedAdminRelationships",
+		Query: url.Values{"$filter": {"status eq '" + RelationshipActive + "'"}}, Tokens: ts, What: "delegated admin relationships",
+	})
+	if err != nil {
+		return nil, err
+	}
+	var active []DelegatedAdminRelationship
+	for _, r := range rels {
+		if strings.EqualFold(r.Status, RelationshipActive) && r.ID != "" && r.Customer.TenantID != "" {
+			active = append(active, r)
+		}
+	}
+	return active, nil
+}

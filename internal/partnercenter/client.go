@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -220,6 +221,24 @@ func (c *Client) Customer(ctx context.Context, customerID string) (Customer, err
 		return Customer{}, missing("customer", "id")
 	}
 	return cu, nil
+}
+
+// customerPageSize is the largest page Partner Center serves of a customer list.
+const customerPageSize = 500
+
+// Customers returns every customer the partner has a relationship with, across all pages: one request
+// per 500 customers. The reconciler reads it once per partner tenant instead of one customer at a time.
+func (c *Client) Customers(ctx context.Context) ([]Customer, error) {
+	all, err := list[Customer](ctx, c, c.app, "/v1/customers", url.Values{"size": {strconv.Itoa(customerPageSize)}}, "customers")
+	if err != nil {
+		return nil, err
+	}
+	for _, cu := range all {
+		if cu.ID == "" {
+			return nil, missing("customers", "id")
+		}
+	}
+	return all, nil
 }
 
 // domainFilter is Partner Center's customer filter object.

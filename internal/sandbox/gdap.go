@@ -129,19 +129,20 @@ func (s *Sandbox) gdapCreate(r *http.Request, p *partner, now time.Time) reply {
 }
 
 func (s *Sandbox) gdapList(r *http.Request, p *partner, _ time.Time) reply {
-	name, byName, ok := displayNameFilter(r.URL.Query().Get("$filter"))
+	field, value, ok := gdapFilter(r.URL.Query().Get("$filter"))
 	if !ok {
-		return s.graphErr(http.StatusBadRequest, "Request_UnsupportedQuery", "The sandbox filters delegated admin relationships only by displayName eq '...'.")
+		return s.graphErr(http.StatusBadRequest, "Request_UnsupportedQuery", "The sandbox filters delegated admin relationships only by displayName eq '...' or status eq '...'.")
 	}
 	out := []map[string]any{}
 	ids := s.ix.gdapByPartner[p.TenantID]
-	if byName {
-		ids = s.ix.gdapByName[p.TenantID+"\x00"+strings.ToLower(name)]
+	if field == "displayName" {
+		ids = s.ix.gdapByName[p.TenantID+"\x00"+strings.ToLower(value)]
 	}
 	for _, g := range s.gdapOfLocked(ids) {
-		if !byName || g.DisplayName == name {
-			out = append(out, s.gdapJSON(g))
+		if (field == "displayName" && g.DisplayName != value) || (field == "status" && g.Status != value) {
+			continue
 		}
+		out = append(out, s.gdapJSON(g))
 	}
 	return jsonReply(http.StatusOK, map[string]any{"@odata.context": s.gdapContext("delegatedAdminRelationships"), "value": out})
 }
@@ -229,16 +230,19 @@ func (s *Sandbox) approveGDAPLocked(id string, now time.Time) (*gdapRel, *reply)
 	return g, nil
 }
 
-// displayNameFilter reads an OData filter "displayName eq 'x'" (quotes doubled inside). An empty filter
-// matches everything; any other filter is not supported.
-func displayNameFilter(f string) (name string, byName, ok bool) {
+// gdapFilter reads the OData filters the sandbox serves on delegated admin relationships:
+// "displayName eq 'x'" and "status eq 'x'" (quotes doubled inside). An empty filter matches everything;
+// any other filter is not supported.
+func gdapFilter(f string) (field, value string, ok bool) {
 	f = strings.TrimSpace(f)
 	if f == "" {
-		return "", false, true
+		return "", "", true
 	}
-	rest, found := strings.CutPrefix(f, "displayName eq '")
-	if !found || !strings.HasSuffix(rest, "'") {
-		return "", false, false
+	for _, name := range []string{"displayName", "status"} {
+		rest, found := strings.CutPrefix(f, name+" eq '")
+		if found && strings.HasSuffix(rest, "'") {
+			return name, strings.ReplaceAll(strings.TrimSuffix(rest, "'"), "''", "'"), true
+		}
 	}
-	return strings.ReplaceAll(strings.TrimSuffix(rest, "'"), "''", "'"), true, true
+	return "", "", false
 }
