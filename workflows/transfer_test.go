@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -306,19 +307,31 @@ func TestUnverifiedAcceptanceDoesNotAdvanceUntilPartnerCenterConfirms(t *testing
 
 // TestWaitingForAcceptanceCostsLittle: a month without an answer reads Partner Center before each
 // reminder, and once more when the invitation expires (the reconciliation schedule finds lost webhooks
-// sooner): 10 checks and 9 reminders in 30 days, where the 6-hourly poll made 120 checks.
+// sooner): 10 checks and 9 reminders in 30 days, where the 6-hourly poll made 120 checks. It counts the
+// billable actions of the wait (activities, timers, search-attribute upserts; no signal arrives) and
+// holds them to 40 a month.
 func TestWaitingForAcceptanceCostsLittle(t *testing.T) {
 	h := newHarness(t)
 	h.req.InvitationTTL = csptransfer.Duration(30 * day)
 	h.env.OnActivity(a.CheckRelationship, mock.Anything, mock.Anything).Return(activities.CheckRelationshipResult{}, nil)
-	timers := 0
+	var activitiesRun, timers, upserts int
+	h.env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { activitiesRun++ })
 	h.env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(mock.Arguments) { upserts++ }).Return(nil)
+	var before int
+	h.env.RegisterDelayedCallback(func() {
+		require.Equal(t, csptransfer.StageAwaitingAcceptance, h.status().Stage)
+		before = activitiesRun + timers + upserts
+	}, time.Minute)
 	h.run()
 	typ, _ := appErrorType(t, h.env.GetWorkflowError())
 	require.Equal(t, csptransfer.ErrTypeInvitationExpired, typ)
 	h.env.AssertNumberOfCalls(t, "CheckRelationship", 10)
 	h.env.AssertNumberOfCalls(t, "Notify", 10) // the invitation, then a reminder every 3 days
 	require.LessOrEqual(t, timers, 11, "one durable timer per wake")
+	waiting := activitiesRun + timers + upserts - before
+	t.Logf("30 days waiting for acceptance: %d actions (%d activities, %d timers, %d upserts in the whole run)", waiting, activitiesRun, timers, upserts)
+	require.LessOrEqual(t, waiting, 40, "actions a month while a transfer waits for acceptance")
 }
 
 func TestSignalForAnotherCustomerIsIgnored(t *testing.T) {
