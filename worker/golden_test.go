@@ -37,6 +37,15 @@ func checkHistory(t *testing.T, c client.Client, id, runID, name string) {
 		require.NoError(t, err)
 		events = append(events, e)
 	}
+	// Every GetVersion marker of a new run upserts TemporalChangeVersion, a billable action: a run on
+	// today's code records one (the baseline), never one per change.
+	versionUpserts := 0
+	for _, e := range events {
+		if _, ok := e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"]; ok {
+			versionUpserts++
+		}
+	}
+	require.LessOrEqual(t, versionUpserts, 1, "TemporalChangeVersion upserts in %s", name)
 	h := &historypb.History{Events: events}
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
 	require.NoError(t, err)

@@ -290,7 +290,7 @@ func hasType(err error, errType string) bool {
 // original ends first (a quarter of the time left, at least a minute), so users are not left on an
 // expiring original while a retry waits.
 func (t *transfer) retryDelay(ctx workflow.Context, line int, now time.Time) time.Duration {
-	if workflow.GetVersion(ctx, changeRetryBeforeExpiry, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !t.since(ctx, changeRetryBeforeExpiry) {
 		return purchaseRetryDelay
 	}
 	left := t.state.Status.Lines[line].OriginalExpiresAt.Sub(now)

@@ -96,7 +96,7 @@ func (t *transfer) invite(ctx workflow.Context) (csptransfer.Stage, error) {
 	if t.state.Invited {
 		return csptransfer.StageAwaitingAcceptance, nil
 	}
-	if workflow.GetVersion(ctx, changeInviteSteps, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !t.since(ctx, changeInviteSteps) {
 		return t.inviteInOneActivity(ctx)
 	}
 	s := &t.state.Status
@@ -182,7 +182,7 @@ func (t *transfer) inviteInOneActivity(ctx workflow.Context) (csptransfer.Stage,
 func (t *transfer) awaitAcceptance(ctx workflow.Context) (csptransfer.Stage, error) {
 	expires := t.state.InvitedAt.Add(t.req.InvitationTTL.D())
 	interval, checkBeforeReminding := pollEvery, false
-	if workflow.GetVersion(ctx, changeAcceptancePoll, workflow.DefaultVersion, 1) > workflow.DefaultVersion {
+	if t.since(ctx, changeAcceptancePoll) {
 		interval, checkBeforeReminding = pollAtReminders, true
 	}
 	nextPoll := workflow.Now(ctx).Add(interval)
@@ -446,7 +446,7 @@ func (t *transfer) plan(ctx workflow.Context) (csptransfer.Stage, error) {
 	if t.state.Status.PlanVersion == 0 && !t.state.PartnerTransfers {
 		// Decided once, at the first plan: transfers planned before partner-to-partner transfers existed
 		// keep buying every line when they plan again.
-		t.state.PartnerTransfers = workflow.GetVersion(ctx, changePartnerTransfers, workflow.DefaultVersion, 1) > workflow.DefaultVersion
+		t.state.PartnerTransfers = t.since(ctx, changePartnerTransfers)
 	}
 	var res activities.CatalogResult
 	err := workflow.ExecuteActivity(withActivity(ctx, 2*time.Minute, "Read the catalog for the originals' offers"),
@@ -466,7 +466,7 @@ func (t *transfer) plan(ctx workflow.Context) (csptransfer.Stage, error) {
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError("plan: "+err.Error(), csptransfer.ErrTypeTransferFailed, err)
 	}
-	if workflow.GetVersion(ctx, changeMoneyView, workflow.DefaultVersion, 1) > workflow.DefaultVersion {
+	if t.since(ctx, changeMoneyView) {
 		if err := t.quote(ctx); err != nil {
 			return "", err
 		}

@@ -23,10 +23,12 @@ var a *activities.Activities
 // csptransfer.TransferRequest; the workflow itself passes its state along when it continues as new.
 func Transfer(ctx workflow.Context, in runInput) (csptransfer.TransferReport, error) {
 	t := newTransfer(ctx, in)
+	// First of all, before any other marker: see changeBaseline.
+	t.baseline = workflow.GetVersion(ctx, changeBaseline, workflow.DefaultVersion, 1) > workflow.DefaultVersion
 	if err := t.setup(ctx); err != nil {
 		return csptransfer.TransferReport{}, err
 	}
-	if workflow.GetVersion(ctx, changeOneUpsertPerTask, workflow.DefaultVersion, 1) > workflow.DefaultVersion {
+	if t.since(ctx, changeOneUpsertPerTask) {
 		t.batchUpserts(ctx)
 	}
 	rep, err := t.run(ctx)
@@ -64,6 +66,8 @@ type transfer struct {
 	cancelTransfer *csptransfer.CancelTransfer
 	// changes counts operator updates (mapping, approval, skip) so waits can wake on them.
 	changes int
+	// baseline says this run began on code with every change up to changeBaseline (see since).
+	baseline bool
 	// batched says search attribute writes wait in pendingIndex until the workflow task ends
 	// (changeOneUpsertPerTask).
 	batched      bool
@@ -237,7 +241,7 @@ func (t *transfer) receive(ctx workflow.Context, name string, take func(valuePtr
 		switch {
 		case t.abort == nil:
 			t.abort = &s
-		case s.CancelRefundable && (live || workflow.GetVersion(ctx, changeMergeDrainedAbort, workflow.DefaultVersion, 1) > workflow.DefaultVersion):
+		case s.CancelRefundable && (live || t.since(ctx, changeMergeDrainedAbort)):
 			// A later abort may only ask for more: refunds. Runs recorded before the change ignored a
 			// second abort found while draining.
 			t.abort.CancelRefundable = true
@@ -474,13 +478,24 @@ func (t *transfer) flushUpserts(ctx workflow.Context) {
 // nextActions says this run tells the awaited thing and the next act apart (changeNextAction). Only the
 // main coroutine asks.
 func (t *transfer) nextActions(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, changeNextAction, workflow.DefaultVersion, 1) > workflow.DefaultVersion
+	return t.since(ctx, changeNextAction)
 }
 
 // legacyUpserts says this run began before changeUpsertOnlyChanges. Only the workflow's main coroutine
 // asks, never a handler, so the version marker lands at the same point on every replay.
 func (t *transfer) legacyUpserts(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, changeUpsertOnlyChanges, workflow.DefaultVersion, 1) == workflow.DefaultVersion
+	return !t.since(ctx, changeUpsertOnlyChanges)
+}
+
+// since reports whether this run has the change changeID (version 1 of its workflow.GetVersion patch). A
+// run that began on code with changeBaseline has every change listed before it, and asks nothing: each
+// GetVersion recorded a marker and upserted the TemporalChangeVersion search attribute, a billable action.
+// Changes made after changeBaseline must call workflow.GetVersion themselves.
+func (t *transfer) since(ctx workflow.Context, changeID string) bool {
+	if t.baseline {
+		return true
+	}
+	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, 1) > workflow.DefaultVersion
 }
 
 // refreshDetails sets the markdown the Temporal UI shows as the workflow's current details.
@@ -705,4 +720,8 @@ const (
 	// changeMoneyView: every plan is priced with a quote cart, which is checked out when it still buys
 	// what is due.
 	changeMoneyView = "money-view"
+	// changeBaseline: a run that records it has every change above (transfer.since) and records no marker
+	// for them, so a new transfer pays one TemporalChangeVersion upsert instead of one per change. It
+	// stays the last of this list: later changes call workflow.GetVersion on their own.
+	changeBaseline = "baseline-money-view"
 )
