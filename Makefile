@@ -106,9 +106,10 @@ unit: $(TEMPORAL)
 clean:
 	rm -rf $(BIN)
 
-## loadtest: many sandbox transfers against the stack `make run` started (LOADTEST_TRANSFERS, default 200).
+## loadtest: many sandbox transfers against the stack `make run` started (LOADTEST_TRANSFERS, default 200;
+## LOADTEST_WORKERS, default 1: that many workers, the stack's and the ones the load test starts and stops).
 ## Starts nothing itself; reads make run's payload keys from .data/codec.keys unless CSP_CODEC_KEYS* is set.
 loadtest: build
 	@if [ -z "$${CSP_CODEC_KEYS:-}$${CSP_CODEC_KEYS_FILE:-}" ] && [ -s .data/codec.keys ]; then \
 	  export CSP_CODEC_KEYS_FILE=$(CURDIR)/.data/codec.keys; fi; \
-	$(BIN)/loadtest --transfers $${LOADTEST_TRANSFERS:-200}
+	$(BIN)/loadtest --transfers $${LOADTEST_TRANSFERS:-200} --workers $${LOADTEST_WORKERS:-1}

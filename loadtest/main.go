@@ -80,6 +80,8 @@ func newCmd(env envconfig.EnvLookup) *cobra.Command {
 	}
 	var jsonOut bool
 	var connectTimeout time.Duration
+	var workers int
+	var workerBin string
 	cmd := &cobra.Command{
 		Use:   "loadtest",
 		Short: "Run many sandbox transfers against a running stack and report throughput, stage latencies, cost and the ledger's verdict",
@@ -100,6 +102,11 @@ original cancelled, no license shortfall, no user without a license, one order p
 --baseline, the same number of minimal workflows running the same number of no-op activities, so the
 ratio between the two means something on any machine.
 
+--workers N runs the transfers on N workers: the stack's and N-1 that the load test starts and stops, on
+the same Temporal server and task queue, calling the sandbox as their Partner Center and Graph the way
+production workers call Microsoft. They share each partner tenant's budget with the stack's worker, so the
+busiest second per tenant shows whether the budget holds across workers.
+
 It connects like the worker: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
 TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE (temporal.toml), and CSP_CODEC_KEYS / CSP_CODEC_KEYS_FILE.
 
@@ -111,13 +118,17 @@ Faults (PUT /sandbox/faults, cleared at the end):
 Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise, 2 for invalid flags.`,
 		Example: "  loadtest\n  loadtest --transfers 200 --faults light\n" +
 			"  TEMPORAL_ADDRESS=127.0.0.1:17400 loadtest --sandbox http://127.0.0.1:18489 --worker-metrics http://127.0.0.1:18491/metrics --json\n" +
-			"  loadtest --worker-metrics http://10.0.0.5:9090/metrics,http://10.0.0.6:9090/metrics --rate 10",
+			"  loadtest --worker-metrics http://10.0.0.5:9090/metrics,http://10.0.0.6:9090/metrics --rate 10\n" +
+			"  loadtest --workers 3    # the stack's worker and two more: one partner-tenant budget across all three",
 		Args:          noArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if connectTimeout <= 0 || connectTimeout > 5*time.Minute {
 				return &usageError{fmt.Errorf("--connect-timeout: %s is not between 1ns and 5m", connectTimeout)}
+			}
+			if workers < 1 || workers > maxExtraWorkers+1 {
+				return &usageError{fmt.Errorf("--workers: %d is not between 1 and %d", workers, maxExtraWorkers+1)}
 			}
 			if err := o.Validate(); err != nil {
 				return &usageError{err}
@@ -131,6 +142,15 @@ Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise, 
 				return err
 			}
 			defer conn.Client.Close()
+			if workers > 1 {
+				extra, err := startWorkers(cmd.Context(), workers-1, workerBin, o.SandboxURL, o.RatePerTenant, o.GraphRatePerTenant)
+				if err != nil {
+					return err
+				}
+				defer extra.stop()
+				o.MetricsURLs = append(o.MetricsURLs, extra.metrics...)
+				fmt.Fprintf(cmd.ErrOrStderr(), "loadtest: %d more worker(s) started, on the sandbox as their Partner Center\n", len(extra.metrics))
+			}
 			res, err := loadtest.Run(cmd.Context(), conn.Client, o, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -165,6 +185,9 @@ Exit code 0 when every transfer completed and the verdict is PASS, 1 otherwise, 
 	f.Float64Var(&o.GraphRatePerTenant, "graph-rate", o.GraphRatePerTenant,
 		"the workers' configured Graph calls per second per partner tenant (CSP_GRAPH_RATE), for the R/C throughput ceiling")
 	f.BoolVar(&o.Baseline, "baseline", true, "also run minimal workflows with as many no-op activities, to compare")
+	f.IntVar(&workers, "workers", 1, "how many workers run the transfers: the running stack's, plus this many minus one that the load test starts "+
+		"(--worker-bin, on the same Temporal server, the --sandbox as their Partner Center and Graph, at --rate and --graph-rate) and stops at the end")
+	f.StringVar(&workerBin, "worker-bin", defaultWorkerBin(), "the worker binary --workers starts")
 	f.BoolVar(&jsonOut, "json", false, "print JSON instead of tables")
 	f.DurationVar(&connectTimeout, "connect-timeout", 5*time.Second, "how long to try reaching Temporal before giving up")
 	return cmd

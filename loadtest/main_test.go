@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,11 +40,42 @@ func TestLoadtestFlagsAreValidated(t *testing.T) {
 		require.Contains(t, r.stderr, flag)
 	}
 
-	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--connect-timeout", "0s"}} {
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--connect-timeout", "0s"}, {"--workers", "0"}, {"--workers", "17"}} {
 		r := loadtestAt("127.0.0.1:1", args...)
 		require.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
 		require.Contains(t, r.stderr, "loadtest: ")
 	}
+}
+
+// TestWorkerSettingsPointAtTheSandbox: a worker the load test starts keeps the Temporal connection and
+// codec keys it inherits, calls the sandbox as its Partner Center and Graph with the rates the report
+// assumes, and never embeds a sandbox of its own or reuses the stack's metrics port.
+func TestWorkerSettingsPointAtTheSandbox(t *testing.T) {
+	got := map[string]string{}
+	for _, kv := range workerSettings([]string{"TEMPORAL_ADDRESS=127.0.0.1:7233", "CSP_CODEC_KEYS_FILE=/k", "CSP_SANDBOX_ADDR=127.0.0.1:8089",
+		"CSP_SANDBOX_STATE=/s.json", "CSP_METRICS_ADDR=127.0.0.1:9090", "CSP_PC_RATE=99"}, "http://127.0.0.1:8089", "127.0.0.1:40001", "/t.json", 10, 7.5) {
+		name, v, _ := strings.Cut(kv, "=")
+		_, dup := got[name]
+		require.False(t, dup, "%s set twice", name)
+		got[name] = v
+	}
+	require.Equal(t, "127.0.0.1:7233", got["TEMPORAL_ADDRESS"])
+	require.Equal(t, "/k", got["CSP_CODEC_KEYS_FILE"])
+	require.NotContains(t, got, "CSP_SANDBOX_ADDR")
+	require.NotContains(t, got, "CSP_SANDBOX_STATE")
+	require.Equal(t, "127.0.0.1:40001", got["CSP_METRICS_ADDR"])
+	require.Equal(t, "10", got["CSP_PC_RATE"])
+	require.Equal(t, "7.5", got["CSP_GRAPH_RATE"])
+	require.Equal(t, "http://127.0.0.1:8089", got["PARTNER_CENTER_BASE_URL"])
+	require.Equal(t, "http://127.0.0.1:8089/graph/v1.0", got["GRAPH_BASE_URL"])
+	require.Equal(t, "http://127.0.0.1:8089/login", got["IDENTITY_AUTHORITY"])
+	require.Equal(t, strings.Join(sandbox.PartnerTenantIDs(), ","), got["PARTNER_CENTER_TENANT_IDS"])
+
+	// The worker program accepts them.
+	delete(got, "CSP_CODEC_KEYS_FILE") // names no file here
+	cfg, err := config.LoadWorkerFrom(config.Map(got))
+	require.NoError(t, err)
+	require.True(t, cfg.PartnerCenter.Configured(), "it calls the stack's sandbox, it does not embed one")
 }
 
 // TestLoadtestAgainstARealServer runs three transfers under light faults on a real dev server and worker

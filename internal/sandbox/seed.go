@@ -154,3 +154,9 @@ func (s *Sandbox) seedLocked() {
 		s.addCustomerLocked(c)
 	}
 }
+
+// PartnerTenantIDs lists the seeded partner tenants, one per region, as a worker configured for the
+// sandbox as its Partner Center (PARTNER_CENTER_TENANT_IDS) lists them.
+func PartnerTenantIDs() []string {
+	return []string{PartnerEU, PartnerUS, PartnerJP}
+}
