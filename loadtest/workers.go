@@ -14,7 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/csptransfer/csptransfer/internal/config"
 	"github.com/csptransfer/csptransfer/internal/sandbox"
+	"github.com/csptransfer/csptransfer/internal/throttle"
 )
 
 // maxExtraWorkers bounds --workers: more processes than this on one machine measure the machine.
@@ -65,7 +67,7 @@ type extraWorkers struct {
 }
 
 // startWorkers starts n worker processes of the binary at bin, each with a metrics listener of its own,
-// and waits until each is ready. Their logs go to files in a directory it names in the error, if any.
+// and waits until each is ready and has its share of the partner tenants' budgets. Their logs go to files in a directory it names in the error, if any.
 func startWorkers(ctx context.Context, n int, bin, sandboxURL string, pcRate, graphRate float64) (*extraWorkers, error) {
 	dir, err := os.MkdirTemp("", "csp-loadtest-workers-")
 	if err != nil {
@@ -100,6 +102,20 @@ func startWorkers(ctx context.Context, n int, bin, sandboxURL string, pcRate, gr
 			return nil, fmt.Errorf("worker %d not ready (log %s): %w", i, logPath, err)
 		}
 		w.metrics = append(w.metrics, url+"/metrics")
+	}
+	// A worker that joins others holds its calls until every worker has counted it (throttle.Share):
+	// measuring before that would measure the hold.
+	hold := throttle.JoinHold(config.DefaultRateShareEvery)
+	if v, ok := os.LookupEnv("CSP_RATE_SHARE_EVERY"); ok {
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
+			hold = throttle.JoinHold(d)
+		}
+	}
+	select {
+	case <-ctx.Done():
+		w.stop()
+		return nil, ctx.Err()
+	case <-time.After(hold):
 	}
 	return w, nil
 }

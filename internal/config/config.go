@@ -155,6 +155,10 @@ func (s Secret) Reveal() string { return string(s) }
 // LoadWorker reads the worker configuration from the process environment.
 func LoadWorker() (Worker, error) { return LoadWorkerFrom(envconfig.EnvLookupOS) }
 
+// DefaultRateShareEvery is how often a worker counts the workers sharing the partner tenants' budgets
+// (CSP_RATE_SHARE_EVERY).
+const DefaultRateShareEvery = 15 * time.Second
+
 // LoadWorkerFrom reads the worker configuration from env. All problems are reported together.
 func LoadWorkerFrom(env Env) (Worker, error) {
 	r := reader{env: env}
@@ -204,7 +208,7 @@ func LoadWorkerFrom(env Env) (Worker, error) {
 		Concurrency: r.int("CSP_GRAPH_CONCURRENCY", 8, 1, 1000),
 	}
 	if r.oneOf("CSP_RATE_SHARE", "on", "on", "off") == "on" {
-		w.ShareEvery = r.duration("CSP_RATE_SHARE_EVERY", 15*time.Second, time.Second, 10*time.Minute)
+		w.ShareEvery = r.duration("CSP_RATE_SHARE_EVERY", DefaultRateShareEvery, time.Second, 10*time.Minute)
 	}
 	if w.SMTP.Addr != "" && w.SMTP.From == "" {
 		r.problem("CSP_SMTP_FROM", "required when CSP_SMTP_ADDR is set: the sender address")

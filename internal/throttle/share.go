@@ -47,7 +47,12 @@ func (s *Share) Join(ctx context.Context) (holdFor time.Duration) {
 	for _, t := range s.Transports {
 		t.Hold()
 	}
-	return s.Every + joinMargin
+	return JoinHold(s.Every)
+}
+
+// JoinHold is how long a worker that joins others holds its requests, when they count every interval.
+func JoinHold(every time.Duration) time.Duration {
+	return every + joinMargin
 }
 
 // Run refreshes the share every interval until ctx ends, first releasing a hold Join asked for after
