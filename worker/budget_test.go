@@ -20,7 +20,8 @@ import (
 )
 
 // TestWorkersShareThePartnerTenantsBudget: three workers calling one partner tenant together stay within
-// its limits, Partner Center's and Graph's apart, as counted by the sandbox they call.
+// its limits, Partner Center's and Graph's apart, as counted by the sandbox they call, and the 429s
+// Partner Center answers meanwhile are retried after their Retry-After.
 func TestWorkersShareThePartnerTenantsBudget(t *testing.T) {
 	sas := map[string]string{}
 	for _, sa := range csptransfer.SearchAttributes() {
@@ -61,6 +62,11 @@ func TestWorkersShareThePartnerTenantsBudget(t *testing.T) {
 	}, time.Minute, 100*time.Millisecond, "every worker counts the three")
 
 	admin := sandbox.AdminClient{BaseURL: url}
+	// Partner Center throttles now and then: each 429 is retried after its Retry-After, inside the budget.
+	const throttled = 6
+	require.NoError(t, admin.PutFaults(context.Background(), sandbox.FaultRules{Seed: 7, Rules: []sandbox.FaultRule{
+		{Match: "/v1/**", Status: http.StatusTooManyRequests, RetryAfterSeconds: 1, Probability: 0.1, Count: throttled},
+	}}))
 	expires := time.Now().Add(20 * time.Second).UTC().Truncate(time.Second)
 	var runs []client.WorkflowRun
 	for i := range 12 {
@@ -94,6 +100,7 @@ func TestWorkersShareThePartnerTenantsBudget(t *testing.T) {
 	// 5 × rate and the bursts in any 5 seconds.
 	calls, err := admin.Calls(context.Background(), 600)
 	require.NoError(t, err)
+	require.Equal(t, int64(throttled), calls.Throttled, "every injected 429 was answered, and the transfers completed all the same")
 	var eu *sandbox.TenantCalls
 	for i := range calls.Tenants {
 		if strings.EqualFold(calls.Tenants[i].TenantID, sandbox.PartnerEU) {
