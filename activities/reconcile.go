@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -47,37 +48,49 @@ type ListTransfersResult struct {
 // Reconcile runs recorded before FindAcceptances schedule it (and ReconcileTransfer); they stay
 // registered so those runs finish.
 func (r *Reconciler) ListTransfers(ctx context.Context, in ListTransfersInput) (ListTransfersResult, error) {
-	if strings.TrimSpace(in.Query) == "" {
-		return ListTransfersResult{}, temporal.NewNonRetryableApplicationError("query: required", ErrTypeInvalidInput, nil)
+	executions, truncated, err := r.list(ctx, in.Query, in.Limit)
+	if err != nil {
+		return ListTransfersResult{}, err
 	}
-	limit := in.Limit
+	res := ListTransfersResult{Truncated: truncated}
+	for _, e := range executions {
+		res.WorkflowIDs = append(res.WorkflowIDs, e.GetExecution().GetWorkflowId())
+	}
+	return res, nil
+}
+
+// list runs a visibility query and returns the executions it finds, at most limit (default and maximum
+// 1000), and whether more matched.
+func (r *Reconciler) list(ctx context.Context, query string, limit int) ([]*workflowpb.WorkflowExecutionInfo, bool, error) {
+	if strings.TrimSpace(query) == "" {
+		return nil, false, temporal.NewNonRetryableApplicationError("query: required", ErrTypeInvalidInput, nil)
+	}
 	if limit <= 0 || limit > maxListTransfers {
 		limit = maxListTransfers
 	}
 	c := r.client(ctx)
-	var res ListTransfersResult
+	var out []*workflowpb.WorkflowExecutionInfo
 	var token []byte
 	for {
 		page, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: in.Query, PageSize: int32(min(limit, 100)), NextPageToken: token,
+			Query: query, PageSize: int32(min(limit, 100)), NextPageToken: token,
 		})
 		if err != nil {
 			var bad *serviceerror.InvalidArgument
 			if errors.As(err, &bad) {
-				return ListTransfersResult{}, temporal.NewNonRetryableApplicationError("list transfers: "+bad.Error(), ErrTypeInvalidInput, err)
+				return nil, false, temporal.NewNonRetryableApplicationError("list transfers: "+bad.Error(), ErrTypeInvalidInput, err)
 			}
-			return ListTransfersResult{}, fmt.Errorf("list transfers: %w", err)
+			return nil, false, fmt.Errorf("list transfers: %w", err)
 		}
 		for _, e := range page.GetExecutions() {
-			if len(res.WorkflowIDs) == limit {
-				res.Truncated = true
-				return res, nil
+			if len(out) == limit {
+				return out, true, nil
 			}
-			res.WorkflowIDs = append(res.WorkflowIDs, e.GetExecution().GetWorkflowId())
+			out = append(out, e)
 		}
 		token = page.GetNextPageToken()
 		if len(token) == 0 {
-			return res, nil
+			return out, false, nil
 		}
 	}
 }
@@ -273,43 +286,20 @@ func (r *Reconciler) acceptedWith(ctx context.Context, tenant string, waiting []
 
 // listWaiting reads the waiting transfers, with their customer and partner tenants, from visibility.
 func (r *Reconciler) listWaiting(ctx context.Context, in FindAcceptancesInput) ([]waitingTransfer, bool, error) {
-	if strings.TrimSpace(in.Query) == "" {
-		return nil, false, temporal.NewNonRetryableApplicationError("query: required", ErrTypeInvalidInput, nil)
+	executions, truncated, err := r.list(ctx, in.Query, in.Limit)
+	if err != nil {
+		return nil, false, err
 	}
-	limit := in.Limit
-	if limit <= 0 || limit > maxListTransfers {
-		limit = maxListTransfers
-	}
-	c := r.client(ctx)
-	var out []waitingTransfer
-	var token []byte
-	for {
-		page, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: in.Query, PageSize: int32(min(limit, 100)), NextPageToken: token,
+	out := make([]waitingTransfer, 0, len(executions))
+	for _, e := range executions {
+		fields := e.GetSearchAttributes().GetIndexedFields()
+		out = append(out, waitingTransfer{
+			workflowID: e.GetExecution().GetWorkflowId(),
+			customer:   csptransfer.KeywordOf(fields, csptransfer.SearchAttributeCustomerTenantID),
+			partner:    csptransfer.KeywordOf(fields, csptransfer.SearchAttributePartnerTenantID),
 		})
-		if err != nil {
-			var bad *serviceerror.InvalidArgument
-			if errors.As(err, &bad) {
-				return nil, false, temporal.NewNonRetryableApplicationError("list transfers: "+bad.Error(), ErrTypeInvalidInput, err)
-			}
-			return nil, false, fmt.Errorf("list transfers: %w", err)
-		}
-		for _, e := range page.GetExecutions() {
-			if len(out) == limit {
-				return out, true, nil
-			}
-			fields := e.GetSearchAttributes().GetIndexedFields()
-			out = append(out, waitingTransfer{
-				workflowID: e.GetExecution().GetWorkflowId(),
-				customer:   csptransfer.KeywordOf(fields, csptransfer.SearchAttributeCustomerTenantID),
-				partner:    csptransfer.KeywordOf(fields, csptransfer.SearchAttributePartnerTenantID),
-			})
-		}
-		token = page.GetNextPageToken()
-		if len(token) == 0 {
-			return out, false, nil
-		}
 	}
+	return out, truncated, nil
 }
 
 func (r *Reconciler) client(ctx context.Context) client.Client {

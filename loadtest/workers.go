@@ -27,36 +27,32 @@ const maxExtraWorkers = 15
 // Graph, with the sandbox's app credentials, as a production worker calls Microsoft. The embedded
 // sandbox is off, and the rates are those the report's ceiling assumes.
 func workerSettings(env []string, sandboxURL, metricsAddr, tokenFile string, pcRate, graphRate float64) []string {
-	set := map[string]string{
-		"PARTNER_CENTER_CLIENT_ID":     sandbox.ClientID,
-		"PARTNER_CENTER_CLIENT_SECRET": sandbox.ClientSecret,
-		"PARTNER_CENTER_REFRESH_TOKEN": sandbox.RefreshToken,
-		"PARTNER_CENTER_TENANT_IDS":    strings.Join(sandbox.PartnerTenantIDs(), ","),
-		"PARTNER_CENTER_BASE_URL":      sandboxURL,
-		"GRAPH_BASE_URL":               sandboxURL + "/graph/v1.0",
-		"IDENTITY_AUTHORITY":           sandboxURL + "/login",
-		"CSP_PC_REFRESH_TOKEN_FILE":    tokenFile,
-		"CSP_METRICS_ADDR":             metricsAddr,
-		"CSP_PC_RATE":                  strconv.FormatFloat(pcRate, 'f', -1, 64),
-		"CSP_GRAPH_RATE":               strconv.FormatFloat(graphRate, 'f', -1, 64),
-		"CSP_LOG_FORMAT":               "json",
+	set := []string{
+		"PARTNER_CENTER_CLIENT_ID=" + sandbox.ClientID,
+		"PARTNER_CENTER_CLIENT_SECRET=" + sandbox.ClientSecret,
+		"PARTNER_CENTER_REFRESH_TOKEN=" + sandbox.RefreshToken,
+		"PARTNER_CENTER_TENANT_IDS=" + strings.Join(sandbox.PartnerTenantIDs(), ","),
+		"PARTNER_CENTER_BASE_URL=" + sandboxURL,
+		"GRAPH_BASE_URL=" + sandboxURL + "/graph/v1.0",
+		"IDENTITY_AUTHORITY=" + sandboxURL + "/login",
+		"CSP_PC_REFRESH_TOKEN_FILE=" + tokenFile,
+		"CSP_METRICS_ADDR=" + metricsAddr,
+		"CSP_PC_RATE=" + strconv.FormatFloat(pcRate, 'f', -1, 64),
+		"CSP_GRAPH_RATE=" + strconv.FormatFloat(graphRate, 'f', -1, 64),
+		"CSP_LOG_FORMAT=json",
+	}
+	dropped := map[string]bool{"CSP_SANDBOX_ADDR": true, "CSP_SANDBOX_STATE": true}
+	for _, kv := range set {
+		name, _, _ := strings.Cut(kv, "=")
+		dropped[name] = true
 	}
 	var out []string
 	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if _, overridden := set[name]; overridden || name == "CSP_SANDBOX_ADDR" || name == "CSP_SANDBOX_STATE" {
-			continue
+		if name, _, _ := strings.Cut(kv, "="); !dropped[name] {
+			out = append(out, kv)
 		}
-		out = append(out, kv)
 	}
-	for _, name := range []string{
-		"PARTNER_CENTER_CLIENT_ID", "PARTNER_CENTER_CLIENT_SECRET", "PARTNER_CENTER_REFRESH_TOKEN", "PARTNER_CENTER_TENANT_IDS",
-		"PARTNER_CENTER_BASE_URL", "GRAPH_BASE_URL", "IDENTITY_AUTHORITY", "CSP_PC_REFRESH_TOKEN_FILE", "CSP_METRICS_ADDR",
-		"CSP_PC_RATE", "CSP_GRAPH_RATE", "CSP_LOG_FORMAT",
-	} {
-		out = append(out, name+"="+set[name])
-	}
-	return out
+	return append(out, set...)
 }
 
 // extraWorkers are worker processes the load test started; stop ends them.
@@ -67,7 +63,8 @@ type extraWorkers struct {
 }
 
 // startWorkers starts n worker processes of the binary at bin, each with a metrics listener of its own,
-// and waits until each is ready and has its share of the partner tenants' budgets. Their logs go to files in a directory it names in the error, if any.
+// and waits until each is ready and has its share of the partner tenants' budgets. Their logs go to files
+// in a directory it names in the error, if any.
 func startWorkers(ctx context.Context, n int, bin, sandboxURL string, pcRate, graphRate float64) (*extraWorkers, error) {
 	dir, err := os.MkdirTemp("", "csp-loadtest-workers-")
 	if err != nil {
